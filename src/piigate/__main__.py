@@ -1,0 +1,3 @@
+from piigate.cli import main
+
+main()

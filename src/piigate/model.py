@@ -1,0 +1,242 @@
+"""The values that travel down the pipeline, one stage to the next.
+
+    receive ─ Envelope + raw bytes
+    parse   ─ ParsedMessage (Parts, Defects)
+    extract ─ Extraction (Segments of text, Attachments with their encryption grade)
+    detect  ─ Detection (Findings, Individuals)
+    decide  ─ Verdict (Violations, strongest Action)
+    act     ─ Outcome (the SMTP reply and what was done)
+    record  ─ DisclosureRecord
+
+Every value is frozen. Raw PII (the digits of an SSN) lives only in fields declared with
+``repr=False`` and is never serialised by ``public()``; it exists so that the decide and
+record stages can count and key individuals in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Action(StrEnum):
+    """What the policy wants done with a message, weakest first."""
+
+    DELIVER = "deliver"
+    ENCRYPT = "encrypt"
+    QUARANTINE = "quarantine"
+    REJECT = "reject"
+
+    @property
+    def strength(self) -> int:
+        return _ACTION_ORDER.index(self)
+
+
+_ACTION_ORDER = (Action.DELIVER, Action.ENCRYPT, Action.QUARANTINE, Action.REJECT)
+
+
+class Grade(StrEnum):
+    """How well a part's content is protected in transit."""
+
+    PLAINTEXT = "plaintext"
+    ENCRYPTED_STRONG = "encrypted-strong"
+    ENCRYPTED_WEAK = "encrypted-weak"
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """The SMTP envelope as the client gave it."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    mail_options: tuple[str, ...] = ()
+    peer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Defect:
+    """Something in the message the gate could not read (or read only in part).
+
+    ``blocking`` defects make the content unscannable; the others are notes (for example a
+    MIME structure the parser had to repair).
+    """
+
+    where: str
+    reason: str
+    blocking: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One leaf of the MIME tree, its transfer encoding already undone."""
+
+    index: int
+    content_type: str
+    filename: str | None
+    is_attachment: bool
+    payload: bytes = field(repr=False)
+    charset: str | None = None
+
+    @property
+    def where(self) -> str:
+        if self.is_attachment:
+            return f"attachment {self.filename or f'#{self.index}'}"
+        return "body"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMessage:
+    raw: bytes = field(repr=False)
+    message_id: str
+    subject: str
+    header_from: tuple[str, ...]
+    header_recipients: tuple[str, ...]
+    parts: tuple[Part, ...]
+    defects: tuple[Defect, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Text read from one part (a body, or an attachment)."""
+
+    where: str
+    text: str = field(repr=False)
+    grade: Grade = Grade.PLAINTEXT
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    name: str
+    content_type: str
+    size: int
+    grade: Grade
+    inspected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    segments: tuple[Segment, ...]
+    attachments: tuple[Attachment, ...]
+    defects: tuple[Defect, ...]
+
+    @property
+    def unscannable(self) -> tuple[Defect, ...]:
+        return tuple(d for d in self.defects if d.blocking)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One piece of sensitive PII, located and masked.
+
+    ``key`` is the normalised identifier (for an SSN, its nine digits). It never leaves the
+    process: not in ``repr``, not in ``public()``.
+    """
+
+    entity_type: str
+    where: str
+    line: int
+    masked: str
+    score: float
+    recognizer: str
+    grade: Grade = Grade.PLAINTEXT
+    key: str = field(default="", repr=False, compare=False)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "type": self.entity_type,
+            "where": self.where,
+            "line": self.line,
+            "masked": self.masked,
+            "score": round(self.score, 2),
+            "recognizer": self.recognizer,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    findings: tuple[Finding, ...]
+    individuals: frozenset[str] = field(default=frozenset(), repr=False)
+
+    @property
+    def individual_count(self) -> int:
+        return len(self.individuals)
+
+    def counts_by_type(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for finding in self.findings:
+            counts[finding.entity_type] = counts.get(finding.entity_type, 0) + 1
+        return dict(sorted(counts.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    rule: str
+    action: Action
+    message: str
+
+    def public(self) -> dict[str, str]:
+        return {"rule": self.rule, "action": self.action.value, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    action: Action
+    external: bool
+    external_recipients: tuple[str, ...]
+    violations: tuple[Violation, ...]
+    disclosure: bool
+    """True when delivering this message discloses sensitive PII outside the agency."""
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """Everything the gate learned about one message, before acting on it."""
+
+    envelope: Envelope
+    message: ParsedMessage
+    extraction: Extraction
+    detection: Detection
+    verdict: Verdict
+
+    @property
+    def writes_record(self) -> bool:
+        return self.verdict.disclosure and self.verdict.action in (Action.DELIVER, Action.ENCRYPT)
+
+
+class Disposition(StrEnum):
+    DELIVERED = "delivered"
+    REFUSED = "refused"
+    QUARANTINED = "quarantined"
+    TEMPFAILED = "tempfailed"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    disposition: Disposition
+    reply: str
+    record_id: int | None = None
+    quarantine_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    address: str
+    organization: str
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureRecord:
+    """One accounting of a disclosure (5 U.S.C. 552a(c)); it holds no raw PII value."""
+
+    recorded_at: str
+    sender: str
+    recipients: tuple[Recipient, ...]
+    pii_counts: dict[str, int]
+    individuals: int
+    message_id: str
+    sha256: str
+    outcome: str
+    attachments: tuple[Attachment, ...] = ()
+    id: int | None = None

@@ -1,0 +1,102 @@
+"""parse: raw message bytes → ParsedMessage (leaf parts, transfer encodings undone).
+
+The stdlib ``email`` package with its modern policy does the MIME work. Its defects are
+collected as data: a repaired structure is a note, a part whose payload cannot be decoded
+is a blocking defect (the content is unscannable, never clean).
+"""
+
+from __future__ import annotations
+
+import email
+import email.errors
+import email.policy
+from email.message import EmailMessage, Message
+from email.utils import getaddresses
+
+from piigate.model import Defect, ParsedMessage, Part
+
+# Leave header values long enough for encoded words and RFC 2231 names, but refuse pathology.
+_POLICY = email.policy.default.clone(max_line_length=None)
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    message = email.message_from_bytes(raw, _class=EmailMessage, policy=_POLICY)
+    assert isinstance(message, EmailMessage)
+    parts: list[Part] = []
+    defects: list[Defect] = []
+    for node in message.walk():
+        defects.extend(_defects_of(node, len(parts)))
+        if node.is_multipart():
+            continue
+        parts.append(_leaf(node, len(parts), defects))
+    return ParsedMessage(
+        raw=raw,
+        message_id=_header(message, "Message-ID"),
+        subject=_header(message, "Subject"),
+        header_from=_addresses(message, "From"),
+        header_recipients=_addresses(message, "To", "Cc", "Bcc"),
+        parts=tuple(parts),
+        defects=tuple(defects),
+    )
+
+
+def _leaf(node: Message, index: int, defects: list[Defect]) -> Part:
+    filename = _filename(node, index, defects)
+    disposition = node.get_content_disposition()
+    is_attachment = disposition == "attachment" or filename is not None
+    content_type = node.get_content_type()
+    payload = node.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        # get_payload(decode=True) returns None only for multiparts; keep the raw text.
+        raw = node.get_payload()
+        payload = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+    charset: str | None
+    try:
+        charset = node.get_content_charset()
+    except (ValueError, LookupError):
+        charset = None
+    return Part(
+        index=index,
+        content_type=content_type,
+        filename=filename,
+        is_attachment=is_attachment or not content_type.startswith("text/"),
+        payload=payload,
+        charset=charset,
+    )
+
+
+def _filename(node: Message, index: int, defects: list[Defect]) -> str | None:
+    try:
+        name = node.get_filename()
+    except (ValueError, LookupError, email.errors.HeaderParseError):
+        defects.append(Defect(f"part #{index}", "unreadable attachment file name", blocking=False))
+        return f"part-{index}"
+    return str(name) if name else None
+
+
+def _defects_of(node: Message, index: int) -> list[Defect]:
+    where = f"part #{index}"
+    found = []
+    for defect in getattr(node, "defects", ()):
+        name = type(defect).__name__
+        # Base64 padding/character problems are repaired by the decoder: a note, not a block.
+        found.append(Defect(where, f"MIME defect {name}", blocking=False))
+    return found
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    try:
+        value = message.get(name)
+    except (ValueError, LookupError, email.errors.HeaderParseError):
+        return ""
+    return str(value).strip() if value is not None else ""
+
+
+def _addresses(message: EmailMessage, *names: str) -> tuple[str, ...]:
+    values: list[str] = []
+    for name in names:
+        try:
+            values.extend(str(v) for v in message.get_all(name, []))
+        except (ValueError, LookupError, email.errors.HeaderParseError):
+            continue
+    return tuple(addr for _, addr in getaddresses(values) if addr)

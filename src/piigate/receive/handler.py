@@ -1,0 +1,85 @@
+"""The aiosmtpd handler: SMTP envelope in, ``Gate.handle``, SMTP reply out.
+
+Every fault inside the gate becomes a 451 with no detail, so the sending MTA keeps the mail
+and retries; aiosmtpd's own default (a 500 that echoes the exception) is never used.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Any
+
+import structlog
+
+from piigate.model import Envelope
+from piigate.pipeline import Gate
+from piigate.receive import replies
+from piigate.receive.sessions import SessionTracker
+
+log = structlog.get_logger("piigate.receive")
+
+_session_ids = itertools.count(1)
+
+
+class GateHandler:
+    def __init__(self, gate: Gate, tracker: SessionTracker) -> None:
+        self.gate = gate
+        self.tracker = tracker
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.tracker.closing:
+            return replies.SHUTTING_DOWN
+        raw = envelope.original_content or envelope.content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        raw = wire_form(raw)
+        message = Envelope(
+            mail_from=envelope.mail_from or "",
+            rcpt_tos=tuple(envelope.rcpt_tos),
+            mail_options=tuple(envelope.mail_options or ()),
+            peer=_peer(session),
+        )
+        with (
+            self.tracker.in_flight(),
+            structlog.contextvars.bound_contextvars(
+                session=_session_id(session), peer=message.peer
+            ),
+        ):
+            try:
+                outcome = await self.gate.handle(message, raw)
+            except Exception as exc:
+                # The text of a foreign exception may quote message content: log its type only.
+                log.error("internal error while screening", error_type=type(exc).__name__)
+                return replies.TEMPFAIL
+        return outcome.reply
+
+    async def handle_exception(self, error: Exception) -> str:
+        log.error("internal error in SMTP session", error_type=type(error).__name__)
+        return replies.TEMPFAIL
+
+
+_LINE_END = re.compile(rb"\r\n|\n|\r")
+
+
+def wire_form(raw: bytes) -> bytes:
+    """The message with every line ending as CRLF, exactly as it will be relayed, so the
+    SHA-256 in the disclosure record is the hash of the bytes the upstream received."""
+    raw = _LINE_END.sub(b"\r\n", raw)
+    return raw if raw.endswith(b"\r\n") or not raw else raw + b"\r\n"
+
+
+def _peer(session: Any) -> str:
+    peer = getattr(session, "peer", None)
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        return f"{peer[0]}:{peer[1]}"
+    return str(peer or "")
+
+
+def _session_id(session: Any) -> int:
+    existing = getattr(session, "piigate_id", None)
+    if isinstance(existing, int):
+        return existing
+    new_id = next(_session_ids)
+    session.piigate_id = new_id
+    return new_id

@@ -1,0 +1,45 @@
+"""The gate's SMTP replies, by name. None of them carries a PII value or exception text."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+
+from piigate.model import Violation
+
+TEMPFAIL = "451 4.3.0 Temporary failure in the PII gate; please try again later"
+SCAN_TIMEOUT = (
+    "451 4.3.0 The PII gate ran out of time screening this message; please try again later"
+)
+UPSTREAM_TEMPFAIL = "451 4.4.1 The next mail server is unavailable; please try again later"
+LEDGER_TEMPFAIL = "451 4.3.0 The disclosure ledger is unavailable; please try again later"
+QUARANTINE_TEMPFAIL = "451 4.3.0 The quarantine is unavailable; please try again later"
+SHUTTING_DOWN = "451 4.3.2 The PII gate is shutting down; please try again later"
+DELIVERED = "250 2.0.0 OK: screened and relayed"
+PARTIALLY_DELIVERED = "250 2.0.0 OK: screened and relayed (the next server refused some recipients)"
+
+MAX_LINE = 500  # RFC 5321 allows 512 octets per reply line, CRLF included
+
+
+def held(quarantine_id: str) -> str:
+    return f"250 2.0.0 Held for privacy review as {quarantine_id}; the sender will be told"
+
+
+def upstream_refused(code: int) -> str:
+    code = code if 500 <= code < 600 else 554
+    return f"{code} 5.0.0 The next mail server refused this message ({code})"
+
+
+def refusal(violations: Sequence[Violation], code: str = "550", status: str = "5.7.1") -> str:
+    """One reply, a line per violation (wrapped within SMTP's line limit), multi-line as
+    RFC 5321 4.2.1 has it: every line but the last is ``550-``."""
+    lines: list[str] = []
+    for violation in violations:
+        text = f"{violation.rule}: {violation.message}"
+        text = text.encode("ascii", "replace").decode("ascii")
+        lines.extend(textwrap.wrap(text, width=MAX_LINE - len(code) - len(status) - 2))
+    if not lines:
+        lines = ["The message breaks the sharing rules"]
+    out = [f"{code}-{status} {line}" for line in lines[:-1]]
+    out.append(f"{code} {status} {lines[-1]}")
+    return "\r\n".join(out)
