@@ -67,11 +67,17 @@ class Sink:
         await self.server.wait_closed()
 
 
+class SinkSMTP(SMTP):  # type: ignore[misc]
+    """Like Postfix's smtpd, the sink takes lines longer than RFC 5321's 1000 octets."""
+
+    line_length_limit = 1 << 20
+
+
 async def start_sink(port: int = 0) -> Sink:
     handler = SinkHandler()
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(handler, enable_SMTPUTF8=True, decode_data=False, hostname="sink"),
+        lambda: SinkSMTP(handler, enable_SMTPUTF8=True, decode_data=False, hostname="sink"),
         host="127.0.0.1",
         port=port,
     )

@@ -16,8 +16,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 from pydantic_settings.exceptions import SettingsError
 
 from piigate.errors import ConfigError
@@ -48,7 +61,7 @@ class HostPort:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
-Address = Annotated[HostPort, BeforeValidator(HostPort.parse)]
+Address = Annotated[HostPort, NoDecode, BeforeValidator(HostPort.parse)]
 
 
 class _Section(BaseModel):
@@ -170,13 +183,14 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
                 f"{config_path}:{line}: {section}.{key}: secrets may not be written in the "
                 f"config file; set {env} or name a key file"
             )
-    data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
     try:
         settings = Settings(**data)
     except ValidationError as exc:
-        raise _explain(exc, doc, overrides) from None
+        raise _explain(exc, doc) from None
     except SettingsError as exc:
-        raise ConfigError(f"environment: {exc}") from None
+        hint = "give lists as JSON, e.g. PIIGATE_INTERNAL_DOMAINS='[\"dhs.gov\"]'"
+        raise ConfigError(f"environment: {exc} ({hint})") from None
+    settings = _apply_overrides(settings, overrides)
     rules_dir = settings.rules_dir
     if not rules_dir.is_absolute() and "rules_dir" in data:
         rules_dir = config_path.parent / rules_dir
@@ -185,13 +199,28 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     return settings.model_copy(update={"rules_dir": rules_dir})
 
 
-def _explain(exc: ValidationError, doc: YamlDocument, overrides: dict[str, Any]) -> ConfigError:
+def _apply_overrides(settings: Settings, overrides: dict[str, Any]) -> Settings:
+    """Command-line options win over the environment and the file."""
+    update = {}
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        field = Settings.model_fields[name]
+        annotated = Annotated[field.annotation, *field.metadata]  # type: ignore[name-defined]
+        adapter: TypeAdapter[Any] = TypeAdapter(annotated)
+        try:
+            update[name] = adapter.validate_python(value)
+        except ValidationError as exc:
+            message = exc.errors()[0]["msg"]
+            raise ConfigError(f"--{name.replace('_', '-')}: {message}") from None
+    return settings.model_copy(update=update)
+
+
+def _explain(exc: ValidationError, doc: YamlDocument) -> ConfigError:
     first = exc.errors()[0]
     loc = tuple(str(part) for part in first["loc"])
     key = ".".join(loc)
     env_name = ENV_PREFIX + "__".join(loc).upper()
-    if loc and loc[0] in overrides and overrides[loc[0]] is not None:
-        return ConfigError(f"--{loc[0].replace('_', '-')}: {first['msg']}")
     if any(name.upper() == env_name for name in os.environ):
         return ConfigError(f"environment variable {env_name}: {key}: {first['msg']}")
     return doc.error(exc)

@@ -1,0 +1,51 @@
+"""A disclosure that happened is never unaccounted: a record the database refuses after the
+upstream accepted the message goes to the journal and is replayed on the next start."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from piigate.config import Settings
+from piigate.record import open_ledger
+from tests.conftest import Sink, send, settings_for, start_gate
+from tests.synthetic import message, ssn
+
+
+async def test_record_refused_after_delivery_is_journaled_then_replayed(
+    shipped_settings: Settings,
+    tmp_path: Path,
+    sink: Sink,
+    delivering_rules: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = settings_for(shipped_settings, tmp_path, sink.address, rules_dir=delivering_rules)
+    running = await start_gate(settings)
+    ledger = running.gate.ledger
+
+    def disk_error(*_: object) -> int:
+        raise sqlite3.OperationalError("disk I/O error")  # injected: cannot be made on demand
+
+    monkeypatch.setattr(ledger, "_insert", disk_error)
+    value = ssn(random.Random(3))
+    try:
+        code, reply = await send(running.address, message(body=f"SSN {value}\n"))
+    finally:
+        await running.server.stop(grace=5)
+        ledger.close()
+    assert code == 250, reply  # delivered: a 451 now would make the MTA send it twice
+    assert len(sink.messages) == 1
+    journal = ledger.journal.read_text()
+    assert value not in journal and value.replace("-", "") not in journal
+    reopened = open_ledger(settings.ledger.url)
+    try:
+        records = reopened.records()
+    finally:
+        reopened.close()
+    assert len(records) == 1
+    assert records[0].recipients[0].organization == "fbi.gov"
+    assert records[0].pii_counts == {"US_SSN": 1}
+    assert not ledger.journal.exists()
