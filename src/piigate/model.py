@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 
 class Action(StrEnum):
@@ -98,12 +98,27 @@ class ParsedMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class Table:
+    """Rows of cells read from a CSV/TSV file or a spreadsheet sheet. The first row may be a
+    header; detection decides. ``name`` is the sheet name ("" for a CSV)."""
+
+    name: str
+    rows: tuple[tuple[str, ...], ...] = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
-    """Text read from one part (a body, or an attachment)."""
+    """What was read from one part (a body, or an attachment): running text and tables.
+
+    A table's cells are not repeated in ``text``; detection analyses each table by column and
+    the text as prose. Findings in a table report the row as their line (1-based, the first
+    row of the table is 1) and the column header (or letter) as their column.
+    """
 
     where: str
     text: str = field(repr=False)
     grade: Grade = Grade.PLAINTEXT
+    tables: tuple[Table, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +156,7 @@ class Finding:
     score: float
     recognizer: str
     grade: Grade = Grade.PLAINTEXT
+    column: str | None = None
     key: str = field(default="", repr=False, compare=False)
 
     def public(self) -> dict[str, Any]:
@@ -148,6 +164,7 @@ class Finding:
             "type": self.entity_type,
             "where": self.where,
             "line": self.line,
+            "column": self.column,
             "masked": self.masked,
             "score": round(self.score, 2),
             "recognizer": self.recognizer,
@@ -156,6 +173,10 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Detection:
+    """``individuals`` holds one normalised identity key per distinct person whose sensitive
+    PII the message carries: ``ssn:<9 digits>``, or ``name-dob:<normalised name>|<YYYY-MM-DD>``
+    when no SSN identifies them. The ledger stores only keyed hashes of these."""
+
     findings: tuple[Finding, ...]
     individuals: frozenset[str] = field(default=frozenset(), repr=False)
 
@@ -188,6 +209,9 @@ class Verdict:
     violations: tuple[Violation, ...]
     disclosure: bool
     """True when delivering this message discloses sensitive PII outside the agency."""
+    purpose: str | None = None
+    """The purpose / routine use the sender declared (subject tag or header)."""
+    case_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,3 +264,13 @@ class DisclosureRecord:
     outcome: str
     attachments: tuple[Attachment, ...] = ()
     id: int | None = None
+
+
+class ExposureHistory(Protocol):
+    """What earlier disclosures say about individuals (the ledger implements it).
+
+    ``organizations_for`` takes identity keys as in ``Detection.individuals`` (the ledger
+    hashes them with its key) and returns, for each key it has seen, the external
+    organisations that already received that person's sensitive PII."""
+
+    def organizations_for(self, individuals: frozenset[str]) -> dict[str, frozenset[str]]: ...

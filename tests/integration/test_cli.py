@@ -67,6 +67,7 @@ def test_scan_json_lines_follow_the_contract_in_file_order(
             "type": "US_SSN",
             "where": "body",
             "line": 1,
+            "column": None,
             "masked": f"***-**-{value[-4:]}",
             "score": 1.0,
             "recognizer": "UsSsnRecognizer",

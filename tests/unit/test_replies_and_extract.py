@@ -59,3 +59,21 @@ def test_csv_sent_as_octet_stream_is_read_by_content() -> None:
     extraction = extract(parse_message(raw))
     assert [s.where for s in extraction.segments] == ["body", "attachment list.jpg"]
     assert extraction.unscannable == ()
+
+
+def test_csv_attachment_becomes_a_table_and_findings_name_the_column() -> None:
+    from piigate.config import DetectionSettings
+    from piigate.detect import Detector
+
+    raw = (
+        b"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhi\n"
+        b"--b\nContent-Type: text/csv\nContent-Disposition: attachment; filename=c.csv\n\n"
+        b'Name,SSN,Note\n"Doe, J",536-22-8167,x\nRoe,412-55-0199,y\n--b--\n'
+    )
+    segment = extract(parse_message(raw)).segments[1]
+    assert segment.tables[0].rows[1] == ("Doe, J", "536-22-8167", "x")
+    findings = Detector(DetectionSettings(spacy_model=None)).detect([segment]).findings
+    assert [(f.line, f.column, f.masked) for f in findings] == [
+        (2, "SSN", "***-**-8167"),
+        (3, "SSN", "***-**-0199"),
+    ]

@@ -1,6 +1,7 @@
 """The extraction table: sniff each part's kind, then read it with the one reader for that kind.
 
 kind        how it is recognised                       what is read
+table       text bytes named .csv/.tsv or typed so      rows of cells (csv module)
 html        text/html, or an .htm(l) attachment         the visible text
 text        any part whose bytes are text               the decoded text
 image       image/* whose bytes are not text            nothing (not inspected)
@@ -13,23 +14,31 @@ from collections.abc import Callable
 from pathlib import PurePath
 
 from piigate.extract.html import html_to_text
+from piigate.extract.tables import read_delimited
 from piigate.extract.text import decode_text, looks_like_text
 from piigate.model import Attachment, Defect, Extraction, Grade, ParsedMessage, Part, Segment
 
-Reader = Callable[[Part], str]
+Reader = Callable[[Part], Segment]
 
 _HTML_SUFFIXES = frozenset({".htm", ".html"})
+_TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".tab"})
+_TABLE_TYPES = frozenset({"text/csv", "text/tab-separated-values", "application/csv"})
 
 
-def _read_text(part: Part) -> str:
-    return decode_text(part.payload, part.charset)
+def _read_text(part: Part) -> Segment:
+    return Segment(part.where, decode_text(part.payload, part.charset))
 
 
-def _read_html(part: Part) -> str:
-    return html_to_text(decode_text(part.payload, part.charset))
+def _read_html(part: Part) -> Segment:
+    return Segment(part.where, html_to_text(decode_text(part.payload, part.charset)))
 
 
-READERS: dict[str, Reader] = {"text": _read_text, "html": _read_html}
+def _read_table(part: Part) -> Segment:
+    table = read_delimited(decode_text(part.payload, part.charset))
+    return Segment(part.where, "", tables=(table,))
+
+
+READERS: dict[str, Reader] = {"text": _read_text, "html": _read_html, "table": _read_table}
 
 
 def sniff(part: Part) -> str:
@@ -37,6 +46,8 @@ def sniff(part: Part) -> str:
     is_text = looks_like_text(part.payload)
     if is_text and (part.content_type == "text/html" or suffix in _HTML_SUFFIXES):
         return "html"
+    if is_text and (part.content_type in _TABLE_TYPES or suffix in _TABLE_SUFFIXES):
+        return "table"
     if is_text:
         return "text"
     if part.content_type.startswith("image/"):
@@ -53,7 +64,11 @@ def extract(message: ParsedMessage) -> Extraction:
         reader = READERS.get(kind)
         grade = Grade.PLAINTEXT if kind in READERS or kind == "image" else Grade.UNREADABLE
         if reader is not None:
-            segments.append(Segment(part.where, reader(part), grade))
+            try:
+                segments.append(reader(part))
+            except Exception as exc:  # any reader failing on hostile bytes: unreadable, never clean
+                defects.append(Defect(part.where, f"cannot read: {type(exc).__name__}"))
+                grade = Grade.UNREADABLE
         elif kind != "image":
             defects.append(Defect(part.where, f"cannot read {part.content_type} content"))
         if part.is_attachment:
