@@ -112,6 +112,39 @@ class LogSettings(_Section):
     format: Literal["json", "console"] = "json"
 
 
+class SharingAgreement(_Section):
+    """A recipient organisation with an information sharing agreement in place."""
+
+    domain: str
+    agency: str = ""
+    agreement: str = ""
+    """The agreement's identifier, recorded as the disclosure's authority."""
+
+
+class PolicySettings(_Section):
+    """The agency's sharing settings that the rules in ``rules/`` refer to."""
+
+    agency: str = ""
+    disclaimer: str = (
+        "This information shall not be distributed beyond the original addressees "
+        "without prior authorization of the originator."
+    )
+    sharing_agreements: tuple[SharingAgreement, ...] = ()
+    encrypt_tag: str = "[ENCRYPT]"
+    purpose_tag: str = "PURPOSE"
+    """Subject tag ``[PURPOSE: ...]``; the header is ``purpose_header``."""
+    purpose_header: str = "X-Disclosure-Purpose"
+    case_tag: str = "CASE"
+    case_header: str = "X-Case-Id"
+    password_header: str = "X-Piigate-Password"  # noqa: S105 (a header name, not a secret)
+    """A password the sender gives the gate (removed before relaying)."""
+    audit: bool = False
+    """Audit mode for the whole policy: violations are logged and counted, mail delivered."""
+    audit_notify_sender: bool = False
+    notice_from: str = "piigate@localhost"
+    """The From address of notices the gate mails to senders."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         frozen=True,
@@ -132,6 +165,7 @@ class Settings(BaseSettings):
     ledger: LedgerSettings = LedgerSettings()
     quarantine: QuarantineSettings = QuarantineSettings()
     log: LogSettings = LogSettings()
+    policy: PolicySettings = PolicySettings()
 
     @classmethod
     def settings_customise_sources(

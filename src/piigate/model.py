@@ -95,6 +95,12 @@ class ParsedMessage:
     header_recipients: tuple[str, ...]
     parts: tuple[Part, ...]
     defects: tuple[Defect, ...]
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def header(self, name: str) -> str | None:
+        """The first header ``name`` (case-insensitive), or None."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +134,8 @@ class Attachment:
     size: int
     grade: Grade
     inspected: bool
+    password_in_message: bool = False
+    """It opened with a password found in the same message: not protected at all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +220,12 @@ class Verdict:
     purpose: str | None = None
     """The purpose / routine use the sender declared (subject tag or header)."""
     case_id: str | None = None
+    internal_recipients: tuple[str, ...] = ()
+    audit_violations: tuple[Violation, ...] = ()
+    """Violations of rules in audit mode: logged and counted, not enforced."""
+    authority: str | None = None
+    """The sharing agreement(s) covering the recipient organisations."""
+    encrypt_requested: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
         header_recipients=_addresses(message, "To", "Cc", "Bcc"),
         parts=tuple(parts),
         defects=tuple(defects),
+        headers=_all_headers(message),
     )
 
 
@@ -82,6 +83,16 @@ def _defects_of(node: Message, index: int) -> list[Defect]:
         # Base64 padding/character problems are repaired by the decoder: a note, not a block.
         found.append(Defect(where, f"MIME defect {name}", blocking=False))
     return found
+
+
+def _all_headers(message: EmailMessage) -> tuple[tuple[str, str], ...]:
+    headers: list[tuple[str, str]] = []
+    for name in message.keys():  # noqa: SIM118 (an EmailMessage is not a dict)
+        try:
+            headers.extend((name, str(value).strip()) for value in message.get_all(name, []))
+        except (ValueError, LookupError, email.errors.HeaderParseError):
+            continue
+    return tuple(dict.fromkeys(headers))
 
 
 def _header(message: EmailMessage, name: str) -> str:

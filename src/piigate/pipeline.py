@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import structlog
@@ -31,10 +32,12 @@ from piigate.model import (
     DisclosureRecord,
     Disposition,
     Envelope,
+    Extraction,
     Outcome,
     ParsedMessage,
     Recipient,
     Screening,
+    Segment,
 )
 from piigate.parse import parse_message
 from piigate.receive import replies
@@ -54,9 +57,9 @@ class Screener:
         return self.screen_parsed(envelope, parse_message(raw))
 
     def screen_parsed(self, envelope: Envelope, message: ParsedMessage) -> Screening:
-        extraction = extract(message)
+        extraction = with_subject(extract(message), message)
         detection = self.detector.detect(extraction.segments)
-        verdict = self.policy.decide(envelope, extraction, detection)
+        verdict = self.policy.decide(envelope, message, extraction, detection)
         return Screening(envelope, message, extraction, detection, verdict)
 
 
@@ -171,10 +174,18 @@ class Gate:
         )
 
 
+def with_subject(extraction: Extraction, message: ParsedMessage) -> Extraction:
+    """The subject line is message text too: an SSN there is as plain as in the body."""
+    if not message.subject:
+        return extraction
+    subject = Segment("subject", message.subject)
+    return replace(extraction, segments=(subject, *extraction.segments))
+
+
 def build_screener(settings: Settings) -> Screener:
     """Everything the per-message path needs, built once: rules, recognizers, domains."""
     domains = Domains(settings.internal_domains)
-    policy = Policy(load_rules(settings.rules_dir), domains)
+    policy = Policy(load_rules(settings.rules_dir), domains, settings.policy)
     return Screener(Detector(settings.detection), policy)
 
 

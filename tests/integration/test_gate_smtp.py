@@ -43,7 +43,7 @@ async def test_external_ssn_in_body_is_refused_with_rule_id_and_masked_value(
     code, reply = await send(gate.address, raw)
     assert code == 550
     assert reply.startswith("5.7.1 unencrypted-sensitive-pii:")
-    assert "1 SSN in body" in reply
+    assert f"body: 1 SSN (***-**-{value[-4:]})" in reply
     assert value not in reply and value.replace("-", "") not in reply
     assert "encrypted" in reply  # it tells the sender how to fix it
     assert sink.messages == []
@@ -59,7 +59,7 @@ async def test_external_ssns_in_csv_attachment_are_refused(
     code, reply = await send(gate.address, raw)
     assert code == 550
     assert "unencrypted-sensitive-pii" in reply
-    assert "5 SSNs in attachment clients.csv" in reply
+    assert "attachment clients.csv: 5 SSNs in column 'ssn'" in reply
     assert sink.messages == []
 
 

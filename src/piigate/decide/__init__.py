@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piigate.decide.policy import Policy
+from piigate.decide.policy import NoHistory, Policy
 from piigate.decide.rules import Rule, RuleSet, load_rules
 
-__all__ = ["Policy", "Rule", "RuleSet", "load_rules"]
+__all__ = ["NoHistory", "Policy", "Rule", "RuleSet", "load_rules"]
