@@ -11,31 +11,26 @@ disclosure. The rule of the gate: a 250 only when the message was relayed or dur
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
 
 import structlog
 
+from piigate.act.actor import Actor
 from piigate.act.quarantine import Quarantine
-from piigate.act.relay import Relay, RelayPartialError
+from piigate.act.relay import Relay
 from piigate.config import Settings
 from piigate.decide import Policy, load_rules
 from piigate.detect import Detector
 from piigate.domains import Domains
-from piigate.errors import LedgerError, QuarantineError, RelayPermanentError, RelayTemporaryError
 from piigate.extract import extract
 from piigate.keys import quarantine_key
 from piigate.model import (
-    Action,
-    DisclosureRecord,
     Disposition,
     Envelope,
     Extraction,
     Outcome,
     ParsedMessage,
-    Recipient,
     Screening,
     Segment,
 )
@@ -66,22 +61,18 @@ class Screener:
 class Gate:
     """Screens a message, then acts on the verdict and records the disclosure."""
 
-    def __init__(
-        self,
-        *,
-        screener: Screener,
-        relay: Relay,
-        ledger: Ledger,
-        quarantine: Quarantine,
-        domains: Domains,
-        scan_timeout: float,
-    ) -> None:
+    def __init__(self, *, screener: Screener, actor: Actor, scan_timeout: float) -> None:
         self.screener = screener
-        self.relay = relay
-        self.ledger = ledger
-        self.quarantine = quarantine
-        self.domains = domains
+        self.actor = actor
         self.scan_timeout = scan_timeout
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.actor.ledger
+
+    @property
+    def quarantine(self) -> Quarantine:
+        return self.actor.quarantine
 
     async def handle(self, envelope: Envelope, raw: bytes) -> Outcome:
         started = time.perf_counter()
@@ -93,7 +84,7 @@ class Gate:
             log.warning("scan timed out", timeout_s=self.scan_timeout, size=len(raw))
             return Outcome(Disposition.TEMPFAILED, replies.SCAN_TIMEOUT)
         scanned = time.perf_counter()
-        outcome = await self._act(screening, raw)
+        outcome = await self.actor.act(screening, raw)
         verdict = screening.verdict
         log.info(
             "message",
@@ -103,6 +94,7 @@ class Gate:
             external=verdict.external,
             verdict=verdict.action.value,
             rules=[v.rule for v in verdict.violations],
+            audit_rules=[v.rule for v in verdict.audit_violations],
             pii=screening.detection.counts_by_type(),
             individuals=screening.detection.individual_count,
             disposition=outcome.disposition.value,
@@ -112,66 +104,6 @@ class Gate:
             total_ms=round((time.perf_counter() - started) * 1000, 1),
         )
         return outcome
-
-    async def _act(self, screening: Screening, raw: bytes) -> Outcome:
-        action = screening.verdict.action
-        if action is Action.REJECT:
-            return Outcome(Disposition.REFUSED, replies.refusal(screening.verdict.violations))
-        if action in (Action.QUARANTINE, Action.ENCRYPT):
-            # The gate cannot encrypt on the sender's behalf yet: hold rather than leak.
-            return await self._hold(screening)
-        return await self._deliver(screening, raw)
-
-    async def _hold(self, screening: Screening) -> Outcome:
-        try:
-            held_id = await asyncio.to_thread(self.quarantine.hold, screening)
-        except QuarantineError as exc:
-            log.error("quarantine failed", error=str(exc))
-            return Outcome(Disposition.TEMPFAILED, replies.QUARANTINE_TEMPFAIL)
-        return Outcome(Disposition.QUARANTINED, replies.held(held_id), quarantine_id=held_id)
-
-    async def _deliver(self, screening: Screening, raw: bytes) -> Outcome:
-        if screening.writes_record:
-            try:
-                await asyncio.to_thread(self.ledger.check)
-            except LedgerError as exc:
-                log.error("ledger unavailable", error=str(exc))
-                return Outcome(Disposition.TEMPFAILED, replies.LEDGER_TEMPFAIL)
-        reply = replies.DELIVERED
-        try:
-            await self.relay.send(screening.envelope, raw)
-        except RelayTemporaryError as exc:
-            log.warning("upstream temporary failure", error=str(exc))
-            return Outcome(Disposition.TEMPFAILED, replies.UPSTREAM_TEMPFAIL)
-        except RelayPartialError as exc:
-            log.error("upstream refused some recipients", error=str(exc), codes=exc.codes)
-            reply = replies.PARTIALLY_DELIVERED
-        except RelayPermanentError as exc:
-            log.warning("upstream refused", error=str(exc))
-            return Outcome(Disposition.REFUSED, replies.upstream_refused(exc.code or 554))
-        record_id = None
-        if screening.writes_record:
-            record = self.disclosure_record(screening, raw, outcome="delivered")
-            record_id = await asyncio.to_thread(self.ledger.append_or_journal, record)
-            if record_id is None:
-                log.error("ledger write failed after delivery; record kept in the journal")
-        return Outcome(Disposition.DELIVERED, reply, record_id=record_id)
-
-    def disclosure_record(self, screening: Screening, raw: bytes, outcome: str) -> DisclosureRecord:
-        return DisclosureRecord(
-            recorded_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
-            sender=screening.envelope.mail_from,
-            recipients=tuple(
-                Recipient(address, self.domains.organization(address))
-                for address in screening.verdict.external_recipients
-            ),
-            pii_counts=screening.detection.counts_by_type(),
-            individuals=screening.detection.individual_count,
-            message_id=screening.message.message_id,
-            sha256=hashlib.sha256(raw).hexdigest(),
-            outcome=outcome,
-            attachments=screening.extraction.attachments,
-        )
 
 
 def with_subject(extraction: Extraction, message: ParsedMessage) -> Extraction:
@@ -192,11 +124,12 @@ def build_screener(settings: Settings) -> Screener:
 def build_gate(settings: Settings, screener: Screener | None = None) -> Gate:
     """The screener plus the I/O stages: relay, quarantine (needs its key) and ledger."""
     screener = screener or build_screener(settings)
-    return Gate(
-        screener=screener,
+    actor = Actor(
         relay=Relay(settings.upstream, settings.upstream_smtp.timeout, settings.smtp.hostname),
-        ledger=open_ledger(settings.ledger.url),
         quarantine=Quarantine(settings.quarantine.dir, quarantine_key(settings)),
+        ledger=open_ledger(settings.ledger.url),
         domains=screener.policy.domains,
-        scan_timeout=settings.scan.timeout,
+        policy=settings.policy,
+        rescreen=screener.screen,
     )
+    return Gate(screener=screener, actor=actor, scan_timeout=settings.scan.timeout)

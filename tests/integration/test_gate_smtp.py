@@ -245,8 +245,10 @@ async def test_unreadable_attachment_is_held_encrypted_at_rest(
     code, reply = await send(gate.address, raw)
     assert code == 250
     assert "Held for privacy review" in reply
-    assert sink.messages == []
     held_id = reply.split(" as ")[1].split(";")[0]
+    # Nothing reached the recipient; the sender got a notice naming the quarantine id.
+    assert [m.rcpt_tos for m in sink.messages] == [["alice@dhs.gov"]]
+    assert held_id.encode() in sink.messages[0].content
     sealed = (settings.quarantine.dir / f"{held_id}.msg").read_bytes()
     assert value.encode() not in sealed
     assert gate.gate.quarantine.open(held_id).replace(b"\r\n", b"\n") == raw

@@ -31,10 +31,11 @@ class Quarantine:
         self.directory = directory
         self._aead = AESGCM(key)
 
-    def hold(self, screening: Screening) -> str:
+    def hold(self, screening: Screening, raw: bytes) -> str:
+        """Seal ``raw`` (the message as it would be relayed) with its metadata; return the id."""
         held_id = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(6)
         nonce = secrets.token_bytes(NONCE_BYTES)
-        sealed = nonce + self._aead.encrypt(nonce, screening.message.raw, held_id.encode())
+        sealed = nonce + self._aead.encrypt(nonce, raw, held_id.encode())
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             _write_durably(self.directory / f"{held_id}.msg", sealed)

@@ -21,6 +21,13 @@ PARTIALLY_DELIVERED = "250 2.0.0 OK: screened and relayed (the next server refus
 MAX_LINE = 500  # RFC 5321 allows 512 octets per reply line, CRLF included
 
 
+def internal_only(refused: int) -> str:
+    return (
+        f"250 2.0.0 Delivered inside the agency only; refused for {refused} external "
+        "recipient(s), the sender is told why"
+    )
+
+
 def held(quarantine_id: str) -> str:
     return f"250 2.0.0 Held for privacy review as {quarantine_id}; the sender will be told"
 

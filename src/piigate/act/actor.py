@@ -1,0 +1,198 @@
+"""act: carry out a verdict, then have the disclosure recorded.
+
+    deliver     relay to every recipient; record the disclosure if PII goes outside
+    reject      all recipients external: a 550 that teaches; mixed: tell the sender (a
+                notice), deliver to the internal recipients only, answer 250
+    quarantine  hold (sealed) for the external recipients, tell the sender, deliver inside
+    encrypt     seal the sensitive parts into an AES-256 zip, mail the password to the
+                sender, relay the sealed message, record what was seen in clear
+
+The rule of the gate holds on every path: 250 only once the upstream accepted the message
+or it is durably held; a fault before that is a 451 so the sending MTA retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from email.message import EmailMessage
+
+import structlog
+
+from piigate.act import notices
+from piigate.act.encrypt import seal
+from piigate.act.headers import without_header
+from piigate.act.quarantine import Quarantine
+from piigate.act.relay import Relay, RelayPartialError
+from piigate.config import PolicySettings
+from piigate.domains import Domains
+from piigate.errors import (
+    LedgerError,
+    QuarantineError,
+    RelayError,
+    RelayPermanentError,
+    RelayTemporaryError,
+)
+from piigate.model import Action, Disposition, Envelope, Grade, Outcome, Screening
+from piigate.receive import replies
+from piigate.record import Ledger
+from piigate.record.disclosure import build_record
+
+log = structlog.get_logger("piigate.act")
+
+Rescreen = Callable[[Envelope, bytes], Screening]
+
+
+class Actor:
+    def __init__(
+        self,
+        *,
+        relay: Relay,
+        quarantine: Quarantine,
+        ledger: Ledger,
+        domains: Domains,
+        policy: PolicySettings,
+        rescreen: Rescreen,
+    ) -> None:
+        self.relay = relay
+        self.quarantine = quarantine
+        self.ledger = ledger
+        self.domains = domains
+        self.policy = policy
+        self.rescreen = rescreen
+
+    async def act(self, screening: Screening, raw: bytes) -> Outcome:
+        raw = without_header(raw, self.policy.password_header)
+        action = screening.verdict.action
+        if action is Action.REJECT:
+            return await self._refuse(screening, raw)
+        if action is Action.QUARANTINE:
+            return await self._hold(screening, raw)
+        if action is Action.ENCRYPT:
+            return await self._encrypt(screening, raw)
+        outcome = await self._deliver(screening, raw, screening.envelope.rcpt_tos, "delivered")
+        if (
+            outcome.disposition is Disposition.DELIVERED
+            and screening.verdict.audit_violations
+            and self.policy.audit_notify_sender
+        ):
+            await self._notify_quietly(screening, notices.audit_notice(screening, self._from))
+        return outcome
+
+    @property
+    def _from(self) -> str:
+        return self.policy.notice_from
+
+    async def _refuse(self, screening: Screening, raw: bytes) -> Outcome:
+        verdict = screening.verdict
+        internal = verdict.internal_recipients
+        if not internal or not screening.envelope.mail_from:
+            return Outcome(Disposition.REFUSED, replies.refusal(verdict.violations))
+        notice = notices.refusal_notice(screening, verdict.external_recipients, self._from)
+        try:
+            await self._notify(screening, notice)
+        except RelayError as exc:
+            log.warning("refusal notice not sent", error=str(exc))
+            return Outcome(Disposition.TEMPFAILED, replies.UPSTREAM_TEMPFAIL)
+        outcome = await self._deliver(screening, raw, internal, "delivered")
+        if outcome.disposition is not Disposition.DELIVERED:
+            return outcome
+        return Outcome(
+            Disposition.DELIVERED, replies.internal_only(len(verdict.external_recipients))
+        )
+
+    async def _hold(self, screening: Screening, raw: bytes) -> Outcome:
+        verdict = screening.verdict
+        held = replace(
+            screening, envelope=replace(screening.envelope, rcpt_tos=verdict.external_recipients)
+        )
+        try:
+            held_id = await asyncio.to_thread(self.quarantine.hold, held, raw)
+        except QuarantineError as exc:
+            log.error("quarantine failed", error=str(exc))
+            return Outcome(Disposition.TEMPFAILED, replies.QUARANTINE_TEMPFAIL)
+        if screening.envelope.mail_from:
+            await self._notify_quietly(screening, notices.held_notice(held, held_id, self._from))
+        if verdict.internal_recipients:
+            # Held first (durable), then the internal copy: a retry after a failure here may
+            # hold a second copy, but never loses the internal one.
+            inside = await self._deliver(screening, raw, verdict.internal_recipients, "delivered")
+            if inside.disposition is not Disposition.DELIVERED:
+                return inside
+        return Outcome(Disposition.QUARANTINED, replies.held(held_id), quarantine_id=held_id)
+
+    async def _encrypt(self, screening: Screening, raw: bytes) -> Outcome:
+        if not screening.envelope.mail_from:
+            return await self._hold(screening, raw)  # nobody to give the password to
+        sealed = seal(screening, self.policy.disclaimer, self.policy.encrypt_tag)
+        check = await asyncio.to_thread(self.rescreen, screening.envelope, sealed.content)
+        if any(f.grade is Grade.PLAINTEXT for f in check.detection.findings):
+            log.error("sealed message still carries plaintext PII; holding instead")
+            return await self._hold(screening, raw)
+        notice = notices.password_notice(
+            screening, sealed.archive_name, sealed.password, self._from
+        )
+        try:
+            await self._check_ledger(screening)
+            await self._notify(screening, notice)
+        except LedgerError:
+            return Outcome(Disposition.TEMPFAILED, replies.LEDGER_TEMPFAIL)
+        except RelayError as exc:
+            log.warning("password notice not sent", error=str(exc))
+            return Outcome(Disposition.TEMPFAILED, replies.UPSTREAM_TEMPFAIL)
+        return await self._deliver(
+            screening, sealed.content, screening.envelope.rcpt_tos, "encrypted by the gate"
+        )
+
+    async def _deliver(
+        self, screening: Screening, content: bytes, recipients: Sequence[str], outcome: str
+    ) -> Outcome:
+        """Relay ``content`` to ``recipients``; record the disclosure when it leaves with PII."""
+        records = screening.writes_record and any(
+            r in screening.verdict.external_recipients for r in recipients
+        )
+        if records:
+            try:
+                await self._check_ledger(screening)
+            except LedgerError:
+                return Outcome(Disposition.TEMPFAILED, replies.LEDGER_TEMPFAIL)
+        reply = replies.DELIVERED
+        try:
+            await self.relay.send(replace(screening.envelope, rcpt_tos=tuple(recipients)), content)
+        except RelayTemporaryError as exc:
+            log.warning("upstream temporary failure", error=str(exc))
+            return Outcome(Disposition.TEMPFAILED, replies.UPSTREAM_TEMPFAIL)
+        except RelayPartialError as exc:
+            log.error("upstream refused some recipients", error=str(exc), codes=exc.codes)
+            reply = replies.PARTIALLY_DELIVERED
+        except RelayPermanentError as exc:
+            log.warning("upstream refused", error=str(exc))
+            return Outcome(Disposition.REFUSED, replies.upstream_refused(exc.code or 554))
+        record_id = None
+        if records:
+            record = build_record(screening, content, outcome, self.domains)
+            record_id = await asyncio.to_thread(self.ledger.append_or_journal, record)
+            if record_id is None:
+                log.error("ledger write failed after delivery; record kept in the journal")
+        return Outcome(Disposition.DELIVERED, reply, record_id=record_id)
+
+    async def _check_ledger(self, screening: Screening) -> None:
+        if not screening.writes_record:
+            return
+        try:
+            await asyncio.to_thread(self.ledger.check)
+        except LedgerError as exc:
+            log.error("ledger unavailable", error=str(exc))
+            raise
+
+    async def _notify(self, screening: Screening, message: EmailMessage) -> None:
+        sender = screening.envelope.mail_from
+        await self.relay.send(Envelope("", (sender,)), notices.as_bytes(message))
+
+    async def _notify_quietly(self, screening: Screening, message: EmailMessage) -> None:
+        """A notice whose loss loses no mail (the message is delivered or durably held)."""
+        try:
+            await self._notify(screening, message)
+        except RelayError as exc:
+            log.warning("notice to sender not sent", error=str(exc))

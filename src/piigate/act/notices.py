@@ -1,0 +1,113 @@
+"""Messages the gate writes to a sender: why mail was refused or held, what an audit-mode rule
+would have done, and the password of a zip the gate encrypted on their behalf.
+
+Notices carry rule ids and the rules' masked sentences, never a PII value; the original
+subject is quoted only when nothing sensitive was found in it. They go out with a null
+envelope sender (like a delivery status notification), so they can never loop.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+from collections.abc import Sequence
+from email.message import EmailMessage
+
+from piigate.model import Screening, Violation
+
+_POLICY = email.policy.SMTP
+
+
+def _base(screening: Screening, sender: str, subject: str, notice_from: str) -> EmailMessage:
+    message = EmailMessage(policy=_POLICY)
+    message["From"] = notice_from
+    message["To"] = sender
+    message["Subject"] = subject
+    message["Date"] = email.utils.formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = email.utils.make_msgid(domain=notice_from.rpartition("@")[2] or None)
+    message["Auto-Submitted"] = "auto-replied"
+    if screening.message.message_id:
+        message["In-Reply-To"] = screening.message.message_id
+    return message
+
+
+def _identify(screening: Screening) -> str:
+    subject_is_sensitive = any(f.where == "subject" for f in screening.detection.findings)
+    subject = screening.message.subject
+    lines = []
+    if subject and not subject_is_sensitive:
+        lines.append(f"  Subject:    {subject}")
+    elif subject:
+        lines.append("  Subject:    (withheld: it contains sensitive PII)")
+    if screening.message.message_id:
+        lines.append(f"  Message-ID: {screening.message.message_id}")
+    return "\n".join(lines)
+
+
+def _explain(violations: Sequence[Violation]) -> str:
+    return "\n\n".join(f"* {v.rule}: {v.message}" for v in violations)
+
+
+def refusal_notice(screening: Screening, refused: Sequence[str], notice_from: str) -> EmailMessage:
+    sender = screening.envelope.mail_from
+    message = _base(
+        screening, sender, "Not sent: your message broke the sharing rules", notice_from
+    )
+    internal = screening.verdict.internal_recipients
+    delivered = (
+        f"It was delivered to the recipients inside the agency ({', '.join(internal)}).\n\n"
+        if internal
+        else ""
+    )
+    message.set_content(
+        "The PII gate did not send your message to these recipients outside the agency:\n"
+        f"  {', '.join(refused)}\n\n{delivered}Your message:\n{_identify(screening)}\n\n"
+        f"Why, and how to fix it:\n\n{_explain(screening.verdict.violations)}\n"
+    )
+    return message
+
+
+def held_notice(screening: Screening, held_id: str, notice_from: str) -> EmailMessage:
+    sender = screening.envelope.mail_from
+    message = _base(screening, sender, f"Held for privacy review: {held_id}", notice_from)
+    recipients = ", ".join(screening.verdict.external_recipients)
+    message.set_content(
+        f"The PII gate is holding your message to {recipients} for a privacy analyst "
+        f"(quarantine id {held_id}). It will be sent if an analyst releases it; you will be "
+        f"told either way.\n\nYour message:\n{_identify(screening)}\n\n"
+        f"Why:\n\n{_explain(screening.verdict.violations)}\n"
+    )
+    return message
+
+
+def audit_notice(screening: Screening, notice_from: str) -> EmailMessage:
+    sender = screening.envelope.mail_from
+    message = _base(screening, sender, "Sent, but it would break the sharing rules", notice_from)
+    message.set_content(
+        "Your message was delivered: these rules are being tried out (audit mode). Once they "
+        f"are enforced, a message like it will not be sent.\n\nYour message:\n"
+        f"{_identify(screening)}\n\nWhat the rules say:\n\n"
+        f"{_explain(screening.verdict.audit_violations)}\n"
+    )
+    return message
+
+
+def password_notice(
+    screening: Screening, archive_name: str, password: str, notice_from: str
+) -> EmailMessage:
+    sender = screening.envelope.mail_from
+    message = _base(screening, sender, f"Password for {archive_name}", notice_from)
+    recipients = ", ".join(screening.envelope.rcpt_tos)
+    message.set_content(
+        f"As you asked ([ENCRYPT]), the PII gate put the sensitive parts of your message to "
+        f"{recipients} into the AES-256 encrypted zip {archive_name}.\n\nYour message:\n"
+        f"{_identify(screening)}\n\nThe password is:\n\n    {password}\n\n"
+        "Give it to the recipients separately - by phone, or in a message of its own - never "
+        "in the same message as the zip. If you receive several of these notices for one "
+        "message, the latest password is the one that opens it.\n"
+    )
+    return message
+
+
+def as_bytes(message: EmailMessage) -> bytes:
+    return message.as_bytes(policy=_POLICY)
