@@ -11,7 +11,9 @@ Errors a user can fix are one line on stderr and exit status 2; never a tracebac
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
@@ -22,6 +24,7 @@ import click
 
 from piigate import __version__
 from piigate.config import Settings, load_settings
+from piigate.decide import examples, load_rules
 from piigate.errors import PiigateError
 from piigate.keys import create_key_file
 from piigate.logs import configure_logging
@@ -74,7 +77,13 @@ def serve(config_path: Path | None, listen: str | None, upstream: str | None) ->
     configure_logging(settings.log)
     gate = build_gate(settings)
     server = GateServer(gate, settings.listen, settings.smtp)
-    asyncio.run(server.serve_until_signalled())
+
+    async def run() -> None:
+        reload = functools.partial(gate.reload_rules, settings.rules_dir)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
+        await server.serve_until_signalled()
+
+    asyncio.run(run())
 
 
 @main.command()
@@ -177,6 +186,55 @@ def records_list(config_path: Path | None, as_json: bool) -> None:
             )
     finally:
         ledger.close()
+
+
+@main.group()
+def rules() -> None:
+    """The sharing rules in rules/: check them, and run the policy tests."""
+
+
+@rules.command("check")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@config_option
+@_one_line_errors
+def rules_check(directory: Path | None, config_path: Path | None) -> None:
+    """Validate a rules folder (default: the configured one) without changing anything."""
+    folder = directory or load_settings(config_path).rules_dir
+    ruleset = load_rules(folder)
+    click.echo(
+        f"{folder}: OK: {len(ruleset.rules)} rules, {len(ruleset.cases)} cases, "
+        f"{len(ruleset.groups)} sender groups"
+    )
+
+
+@rules.command("test")
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), help="Rules folder.")
+@click.option(
+    "--tests",
+    "tests_dir",
+    type=click.Path(path_type=Path),
+    help="Policy tests folder (default: RULES/tests).",
+)
+@config_option
+@_one_line_errors
+def rules_test(rules_dir: Path | None, tests_dir: Path | None, config_path: Path | None) -> None:
+    """Run the policy tests against the rules; print a pass/fail table (exit 1 on a failure)."""
+    settings = load_settings(config_path)
+    if rules_dir is not None:
+        settings = settings.model_copy(update={"rules_dir": rules_dir})
+    configure_logging(settings.log)
+    screener = build_screener(settings)
+    found = examples.load_examples(tests_dir or settings.rules_dir / "tests")
+    results = examples.run(screener.screen, found, settings.policy.disclaimer)
+    for result in results:
+        status = "PASS" if result.passed else "FAIL"
+        got = f"{result.action.value} {sorted(result.rules)}"
+        want = f"{result.expected.action.value} {sorted(result.expected.rules)}"
+        detail = "" if result.passed else f"  expected {want}, got {got}"
+        click.echo(f"{status}  {result.file}: {result.name}{detail}")
+    failed = sum(not r.passed for r in results)
+    click.echo(f"{len(results) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
 
 
 @main.group()

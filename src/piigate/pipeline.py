@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import structlog
 
@@ -23,6 +24,7 @@ from piigate.config import Settings
 from piigate.decide import Policy, load_rules
 from piigate.detect import Detector
 from piigate.domains import Domains
+from piigate.errors import ConfigError
 from piigate.extract import extract
 from piigate.keys import quarantine_key
 from piigate.model import (
@@ -65,6 +67,17 @@ class Gate:
         self.screener = screener
         self.actor = actor
         self.scan_timeout = scan_timeout
+
+    def reload_rules(self, directory: Path) -> bool:
+        """Load the rules again (SIGHUP). On any error keep the last good rules and say why."""
+        try:
+            rules = load_rules(directory)
+        except ConfigError as exc:
+            log.error("rules reload failed; keeping the last good rules", error=str(exc))
+            return False
+        self.screener.policy = self.screener.policy.with_rules(rules)
+        log.info("rules reloaded", rules=len(rules.rules), cases=len(rules.cases))
+        return True
 
     @property
     def ledger(self) -> Ledger:
