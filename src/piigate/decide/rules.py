@@ -134,6 +134,7 @@ def load_rules(directory: Path) -> RuleSet:
     if not files:
         raise ConfigError(f"{directory}: no rule files (*.yaml) in the rules folder")
     rules: list[Rule] = []
+    origins: list[str] = []  # "file:line" of each rule's scope, for reference errors
     cases: dict[str, Case] = {}
     groups: dict[str, tuple[str, ...]] = {}
     seen: dict[str, str] = {}
@@ -156,16 +157,16 @@ def load_rules(directory: Path) -> RuleSet:
                     )
                 seen[key] = path.name
         rules.extend(parsed.rules)
+        origins.extend(
+            f"{path}:{doc.line_of(('rules', i, 'scope', 'sender_groups'))}"
+            for i in range(len(parsed.rules))
+        )
         cases.update({c.id: c for c in parsed.cases})
         groups.update(parsed.groups)
-    _check_references(rules, groups, directory)
-    return RuleSet(rules=tuple(rules), cases=cases, groups=groups, source=str(directory))
-
-
-def _check_references(rules: list[Rule], groups: dict[str, tuple[str, ...]], where: Path) -> None:
-    for rule in rules:
+    for rule, origin in zip(rules, origins, strict=True):
         for group in rule.scope.sender_groups:
             if group not in groups:
                 raise ConfigError(
-                    f"{where}: rule {rule.id!r}: scope.sender_groups: unknown group {group!r}"
+                    f"{origin}: rule {rule.id!r}: scope.sender_groups: unknown group {group!r}"
                 )
+    return RuleSet(rules=tuple(rules), cases=cases, groups=groups, source=str(directory))
