@@ -112,7 +112,11 @@ def settings_for(base: Settings, tmp_path: Path, upstream: HostPort, **update: A
             "upstream": upstream,
             "ledger": base.ledger.model_copy(update={"url": f"sqlite:///{tmp_path}/ledger.db"}),
             "quarantine": base.quarantine.model_copy(
-                update={"dir": tmp_path / "quarantine", "key_file": key_file}
+                update={
+                    "dir": tmp_path / "quarantine",
+                    "key_file": key_file,
+                    "url": f"sqlite:///{tmp_path}/quarantine.db",
+                }
             ),
             **update,
         }

@@ -101,6 +101,10 @@ class LedgerSettings(_Section):
 
 
 class QuarantineSettings(_Section):
+    url: str = "sqlite:///var/piigate/quarantine.db"
+    """Where the held messages' metadata and state live."""
+    max_age_days: int = Field(default=14, ge=1)
+    """Held longer than this, a message expires and the sender is told."""
     dir: Path = Path("var/piigate/quarantine")
     key_file: Path = Path("var/piigate/keys/quarantine.key")
     key: SecretStr | None = None

@@ -18,7 +18,6 @@ from pathlib import Path
 import structlog
 
 from piigate.act.actor import Actor
-from piigate.act.quarantine import Quarantine
 from piigate.act.relay import Relay
 from piigate.config import Settings
 from piigate.decide import Policy, load_rules
@@ -37,6 +36,8 @@ from piigate.model import (
     Segment,
 )
 from piigate.parse import parse_message
+from piigate.quarantine import QuarantineStore
+from piigate.quarantine.sealed import SealedFiles
 from piigate.receive import replies
 from piigate.record import Ledger, open_ledger
 
@@ -84,7 +85,7 @@ class Gate:
         return self.actor.ledger
 
     @property
-    def quarantine(self) -> Quarantine:
+    def quarantine(self) -> QuarantineStore:
         return self.actor.quarantine
 
     async def handle(self, envelope: Envelope, raw: bytes) -> Outcome:
@@ -134,12 +135,17 @@ def build_screener(settings: Settings) -> Screener:
     return Screener(Detector(settings.detection), policy)
 
 
+def open_quarantine(settings: Settings) -> QuarantineStore:
+    sealed = SealedFiles(settings.quarantine.dir, quarantine_key(settings))
+    return QuarantineStore(settings.quarantine.url, sealed)
+
+
 def build_gate(settings: Settings, screener: Screener | None = None) -> Gate:
     """The screener plus the I/O stages: relay, quarantine (needs its key) and ledger."""
     screener = screener or build_screener(settings)
     actor = Actor(
         relay=Relay(settings.upstream, settings.upstream_smtp.timeout, settings.smtp.hostname),
-        quarantine=Quarantine(settings.quarantine.dir, quarantine_key(settings)),
+        quarantine=open_quarantine(settings),
         ledger=open_ledger(settings.ledger.url),
         domains=screener.policy.domains,
         policy=settings.policy,

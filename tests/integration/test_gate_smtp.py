@@ -252,9 +252,11 @@ async def test_unreadable_attachment_is_held_encrypted_at_rest(
     sealed = (settings.quarantine.dir / f"{held_id}.msg").read_bytes()
     assert value.encode() not in sealed
     assert gate.gate.quarantine.open(held_id).replace(b"\r\n", b"\n") == raw
-    metadata = (settings.quarantine.dir / f"{held_id}.json").read_text()
-    assert "unscannable-content" in metadata
-    assert value not in metadata
+    held = gate.gate.quarantine.get(held_id)
+    assert held.rules == ("unscannable-content",)
+    assert held.rcpt_tos == ("bob@fbi.gov",) and held.organizations == ("fbi.gov",)
+    stored = b"".join(p.read_bytes() for p in settings.quarantine.dir.parent.rglob("*.db*"))
+    assert value.encode() not in stored
 
 
 async def test_image_attachment_alone_does_not_hold_mail(gate: RunningGate, sink: Sink) -> None:

@@ -23,7 +23,6 @@ import structlog
 from piigate.act import notices
 from piigate.act.encrypt import seal
 from piigate.act.headers import without_header
-from piigate.act.quarantine import Quarantine
 from piigate.act.relay import Relay, RelayPartialError
 from piigate.config import PolicySettings
 from piigate.domains import Domains
@@ -35,6 +34,7 @@ from piigate.errors import (
     RelayTemporaryError,
 )
 from piigate.model import Action, Disposition, Envelope, Grade, Outcome, Screening
+from piigate.quarantine import QuarantineStore
 from piigate.receive import replies
 from piigate.record import Ledger
 from piigate.record.disclosure import build_record
@@ -49,7 +49,7 @@ class Actor:
         self,
         *,
         relay: Relay,
-        quarantine: Quarantine,
+        quarantine: QuarantineStore,
         ledger: Ledger,
         domains: Domains,
         policy: PolicySettings,
@@ -70,8 +70,8 @@ class Actor:
         if action is Action.QUARANTINE:
             return await self._hold(screening, raw)
         if action is Action.ENCRYPT:
-            return await self._encrypt(screening, raw)
-        outcome = await self._deliver(screening, raw, screening.envelope.rcpt_tos, "delivered")
+            return await self.encrypt(screening, raw)
+        outcome = await self.deliver(screening, raw, screening.envelope.rcpt_tos, "delivered")
         if (
             outcome.disposition is Disposition.DELIVERED
             and screening.verdict.audit_violations
@@ -95,7 +95,7 @@ class Actor:
         except RelayError as exc:
             log.warning("refusal notice not sent", error=str(exc))
             return Outcome(Disposition.TEMPFAILED, replies.UPSTREAM_TEMPFAIL)
-        outcome = await self._deliver(screening, raw, internal, "delivered")
+        outcome = await self.deliver(screening, raw, internal, "delivered", record=False)
         if outcome.disposition is not Disposition.DELIVERED:
             return outcome
         return Outcome(
@@ -108,7 +108,8 @@ class Actor:
             screening, envelope=replace(screening.envelope, rcpt_tos=verdict.external_recipients)
         )
         try:
-            held_id = await asyncio.to_thread(self.quarantine.hold, held, raw)
+            organizations = [self.domains.organization(r) for r in verdict.external_recipients]
+            held_id = await asyncio.to_thread(self.quarantine.hold, held, raw, organizations)
         except QuarantineError as exc:
             log.error("quarantine failed", error=str(exc))
             return Outcome(Disposition.TEMPFAILED, replies.QUARANTINE_TEMPFAIL)
@@ -117,12 +118,17 @@ class Actor:
         if verdict.internal_recipients:
             # Held first (durable), then the internal copy: a retry after a failure here may
             # hold a second copy, but never loses the internal one.
-            inside = await self._deliver(screening, raw, verdict.internal_recipients, "delivered")
+            inside = await self.deliver(
+                screening, raw, verdict.internal_recipients, "delivered", record=False
+            )
             if inside.disposition is not Disposition.DELIVERED:
                 return inside
         return Outcome(Disposition.QUARANTINED, replies.held(held_id), quarantine_id=held_id)
 
-    async def _encrypt(self, screening: Screening, raw: bytes) -> Outcome:
+    async def encrypt(
+        self, screening: Screening, raw: bytes, outcome: str = "encrypted by the gate"
+    ) -> Outcome:
+        """Seal, mail the password to the sender, relay, record (see ``act.encrypt``)."""
         if not screening.envelope.mail_from:
             return await self._hold(screening, raw)  # nobody to give the password to
         sealed = seal(screening, self.policy.disclaimer, self.policy.encrypt_tag)
@@ -134,27 +140,37 @@ class Actor:
             screening, sealed.archive_name, sealed.password, self._from
         )
         try:
-            await self._check_ledger(screening)
+            await self._check_ledger(screening.verdict.disclosure)
             await self._notify(screening, notice)
         except LedgerError:
             return Outcome(Disposition.TEMPFAILED, replies.LEDGER_TEMPFAIL)
         except RelayError as exc:
             log.warning("password notice not sent", error=str(exc))
             return Outcome(Disposition.TEMPFAILED, replies.UPSTREAM_TEMPFAIL)
-        return await self._deliver(
-            screening, sealed.content, screening.envelope.rcpt_tos, "encrypted by the gate"
+        return await self.deliver(
+            screening,
+            sealed.content,
+            screening.envelope.rcpt_tos,
+            outcome,
+            record=screening.verdict.disclosure,
         )
 
-    async def _deliver(
-        self, screening: Screening, content: bytes, recipients: Sequence[str], outcome: str
+    async def deliver(
+        self,
+        screening: Screening,
+        content: bytes,
+        recipients: Sequence[str],
+        outcome: str,
+        *,
+        record: bool | None = None,
     ) -> Outcome:
-        """Relay ``content`` to ``recipients``; record the disclosure when it leaves with PII."""
-        records = screening.writes_record and any(
-            r in screening.verdict.external_recipients for r in recipients
-        )
+        """Relay ``content`` to ``recipients``; record the disclosure when it takes sensitive
+        PII outside (``record`` overrides the verdict's say, e.g. for a release)."""
+        wanted = screening.writes_record if record is None else record
+        records = wanted and any(r in screening.verdict.external_recipients for r in recipients)
         if records:
             try:
-                await self._check_ledger(screening)
+                await self._check_ledger(True)
             except LedgerError:
                 return Outcome(Disposition.TEMPFAILED, replies.LEDGER_TEMPFAIL)
         reply = replies.DELIVERED
@@ -171,14 +187,14 @@ class Actor:
             return Outcome(Disposition.REFUSED, replies.upstream_refused(exc.code or 554))
         record_id = None
         if records:
-            record = build_record(screening, content, outcome, self.domains)
-            record_id = await asyncio.to_thread(self.ledger.append_or_journal, record)
+            entry = build_record(screening, content, outcome, self.domains)
+            record_id = await asyncio.to_thread(self.ledger.append_or_journal, entry)
             if record_id is None:
                 log.error("ledger write failed after delivery; record kept in the journal")
         return Outcome(Disposition.DELIVERED, reply, record_id=record_id)
 
-    async def _check_ledger(self, screening: Screening) -> None:
-        if not screening.writes_record:
+    async def _check_ledger(self, needed: bool) -> None:
+        if not needed:
             return
         try:
             await asyncio.to_thread(self.ledger.check)

@@ -12,8 +12,12 @@ import email.policy
 import email.utils
 from collections.abc import Sequence
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
 from piigate.model import Screening, Violation
+
+if TYPE_CHECKING:
+    from piigate.quarantine.store import HeldMessage
 
 _POLICY = email.policy.SMTP
 
@@ -111,3 +115,19 @@ def password_notice(
 
 def as_bytes(message: EmailMessage) -> bytes:
     return message.as_bytes(policy=_POLICY)
+
+
+def decision_notice(held: HeldMessage, what: str, reason: str, notice_from: str) -> EmailMessage:
+    """The analysts' decision on a held message (rejected, or expired)."""
+    message = EmailMessage(policy=_POLICY)
+    message["From"] = notice_from
+    message["To"] = held.mail_from
+    message["Subject"] = f"Not sent: {held.id} was {what.split(' by ', maxsplit=1)[0]}"
+    message["Date"] = email.utils.formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = email.utils.make_msgid(domain=notice_from.rpartition("@")[2] or None)
+    message["Auto-Submitted"] = "auto-replied"
+    message.set_content(
+        f"Your message {held.message_id} to {', '.join(held.rcpt_tos)}, held for privacy "
+        f"review as {held.id}, was {what} and will not be sent.\n\nReason: {reason}\n"
+    )
+    return message

@@ -1,0 +1,60 @@
+"""Held messages at rest: one file per message, ``<id>.msg``, sealed with AES-256-GCM
+(a 12-byte random nonce, then ciphertext and tag; the id is the associated data, so files
+cannot be swapped). Written and fsync'ed (the folder too) before the gate answers 250."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from piigate.errors import QuarantineError
+
+NONCE_BYTES = 12
+KEY_BYTES = 32
+
+
+class SealedFiles:
+    def __init__(self, directory: Path, key: bytes) -> None:
+        if len(key) != KEY_BYTES:
+            raise QuarantineError("quarantine key must be 32 bytes (AES-256)")
+        self.directory = directory
+        self._aead = AESGCM(key)
+
+    def path(self, held_id: str) -> Path:
+        return self.directory / f"{held_id}.msg"
+
+    def write(self, held_id: str, raw: bytes) -> None:
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = nonce + self._aead.encrypt(nonce, raw, held_id.encode())
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.path(held_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(fd, sealed)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            folder = os.open(self.directory, os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+        except OSError as exc:
+            raise QuarantineError(
+                f"quarantine {self.directory}: cannot store: {exc.strerror or exc}"
+            ) from exc
+
+    def read(self, held_id: str) -> bytes:
+        try:
+            sealed = self.path(held_id).read_bytes()
+        except OSError as exc:
+            raise QuarantineError(f"quarantine {held_id}: cannot read: {exc.strerror}") from exc
+        try:
+            return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], held_id.encode())
+        except (InvalidTag, ValueError):
+            raise QuarantineError(
+                f"quarantine {held_id}: cannot decrypt (wrong key, or the file was altered)"
+            ) from None

@@ -1,0 +1,315 @@
+"""The quarantine's metadata and its state machine.
+
+    held ──▶ releasing ──▶ released       (an analyst releases; the gate relays and records)
+      │          └──────▶ held            (the relay failed: nothing changed)
+      ├────▶ rejected                     (an analyst rejects; the sender is told why)
+      └────▶ expired                      (held longer than quarantine.max_age_days)
+
+Every state change is an event row (who, when, from, to, why). ``releasing`` is claimed with
+one conditional UPDATE, so two analysts (or two gate instances) can never both release a
+message. Rows hold only masked values: the message itself is in the sealed file.
+
+SQL text is assembled only from this module's constants (hence the ``noqa: S608``); every
+value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from piigate.errors import QuarantineError
+from piigate.model import Screening
+from piigate.quarantine.sealed import SealedFiles
+
+
+class State(StrEnum):
+    HELD = "held"
+    RELEASING = "releasing"
+    RELEASED = "released"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS quarantine_messages (
+        id TEXT PRIMARY KEY,
+        held_at TEXT NOT NULL,
+        state TEXT NOT NULL,
+        state_at TEXT NOT NULL,
+        mail_from TEXT NOT NULL,
+        rcpt_tos TEXT NOT NULL,
+        organizations TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        case_id TEXT,
+        purpose TEXT,
+        rules TEXT NOT NULL,
+        violations TEXT NOT NULL,
+        findings TEXT NOT NULL,
+        attachments TEXT NOT NULL,
+        individuals INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        expedited INTEGER NOT NULL DEFAULT 0
+    )""",
+    """CREATE TABLE IF NOT EXISTS quarantine_events (
+        held_id TEXT NOT NULL REFERENCES quarantine_messages(id),
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        from_state TEXT NOT NULL,
+        to_state TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        expedited INTEGER NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS quarantine_state ON quarantine_messages (state, held_at)",
+)
+
+_COLUMNS = (
+    "id, held_at, state, state_at, mail_from, rcpt_tos, organizations, subject, message_id,"
+    " case_id, purpose, rules, violations, findings, attachments, individuals, size, expedited"
+)
+_EVENT_COLUMNS = "held_id, at, actor, from_state, to_state, reason, expedited"
+
+
+@dataclass(frozen=True, slots=True)
+class HeldMessage:
+    """What analysts see of a held message: masked, counted, never the content."""
+
+    id: str
+    held_at: str
+    state: State
+    state_at: str
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    organizations: tuple[str, ...]
+    subject: str
+    message_id: str
+    case_id: str | None
+    purpose: str | None
+    rules: tuple[str, ...]
+    violations: tuple[dict[str, str], ...]
+    findings: tuple[dict[str, Any], ...]
+    attachments: tuple[dict[str, Any], ...]
+    individuals: int
+    size: int
+    expedited: bool
+
+    def age(self, now: datetime) -> timedelta:
+        return now - datetime.fromisoformat(self.held_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    held_id: str
+    at: str
+    actor: str
+    from_state: State
+    to_state: State
+    reason: str
+    expedited: bool
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class QuarantineStore:
+    def __init__(self, url: str, sealed: SealedFiles) -> None:
+        self.sealed = sealed
+        self._lock = threading.Lock()
+        self._db = _connect(url)
+        with self._lock:
+            for statement in SCHEMA:
+                self._db.execute(statement)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def hold(self, screening: Screening, raw: bytes, organizations: Sequence[str]) -> str:
+        """Seal the message and its metadata; only then is it held (the caller may answer 250)."""
+        held_id = datetime.now(UTC).strftime("Q%Y%m%d-%H%M%S-") + secrets.token_hex(4)
+        self.sealed.write(held_id, raw)
+        row = _row(held_id, screening, len(raw), organizations)
+        self._write(
+            f"INSERT INTO quarantine_messages ({_COLUMNS}) VALUES ({', '.join('?' * len(row))})",  # noqa: S608
+            row,
+        )
+        return held_id
+
+    def open(self, held_id: str) -> bytes:
+        return self.sealed.read(held_id)
+
+    def get(self, held_id: str) -> HeldMessage:
+        sql = f"SELECT {_COLUMNS} FROM quarantine_messages WHERE id = ?"  # noqa: S608
+        rows = self._read(sql, (held_id,))
+        if not rows:
+            raise QuarantineError(f"quarantine: no message {held_id!r}")
+        return _held(rows[0])
+
+    def messages(self, state: State | None = State.HELD) -> list[HeldMessage]:
+        """Newest first."""
+        where, params = ("WHERE state = ?", (state.value,)) if state else ("", ())
+        rows = self._read(
+            f"SELECT {_COLUMNS} FROM quarantine_messages {where}"  # noqa: S608
+            " ORDER BY held_at DESC, id DESC",
+            params,
+        )
+        return [_held(row) for row in rows]
+
+    def events(self, held_id: str | None = None) -> list[Event]:
+        where, params = ("WHERE held_id = ?", (held_id,)) if held_id else ("", ())
+        sql = f"SELECT {_EVENT_COLUMNS} FROM quarantine_events {where} ORDER BY at, rowid"  # noqa: S608
+        rows = self._read(sql, params)
+        return [Event(r[0], r[1], r[2], State(r[3]), State(r[4]), r[5], bool(r[6])) for r in rows]
+
+    def transition(
+        self,
+        held_id: str,
+        to: State,
+        *,
+        actor: str,
+        reason: str,
+        expected: State = State.HELD,
+        expedited: bool = False,
+    ) -> bool:
+        """Move ``held_id`` from ``expected`` to ``to`` and record the event; False when the
+        message was not in ``expected`` (someone else acted first)."""
+        at = now_iso()
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                changed = self._db.execute(
+                    "UPDATE quarantine_messages SET state = ?, state_at = ?,"
+                    " expedited = MAX(expedited, ?) WHERE id = ? AND state = ? RETURNING id",
+                    (to.value, at, int(expedited), held_id, expected.value),
+                ).fetchall()
+                claim_or_undo = State.RELEASING in (to, expected) and to is not State.RELEASED
+                if changed and not claim_or_undo:
+                    origin = State.HELD if expected is State.RELEASING else expected
+                    self._event(Event(held_id, at, actor, origin, to, reason, expedited))
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise QuarantineError(f"quarantine: cannot change {held_id}: {exc}") from exc
+        return bool(changed)
+
+    def _event(self, event: Event) -> None:
+        self._db.execute(
+            "INSERT INTO quarantine_events (held_id, at, actor, from_state, to_state, reason,"
+            " expedited) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                event.held_id,
+                event.at,
+                event.actor,
+                event.from_state.value,
+                event.to_state.value,
+                event.reason,
+                int(event.expedited),
+            ),
+        )
+
+    def _write(self, sql: str, params: Sequence[Any]) -> None:
+        try:
+            with self._lock:
+                self._db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise QuarantineError(f"quarantine: cannot write: {exc}") from exc
+
+    def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        try:
+            with self._lock:
+                return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise QuarantineError(f"quarantine: cannot read: {exc}") from exc
+
+
+def _connect(url: str) -> sqlite3.Connection:
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite":
+        raise QuarantineError(f"quarantine.url: unsupported scheme {parts.scheme!r}")
+    path = Path(parts.path[1:] if parts.path.startswith("/") else parts.path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA busy_timeout=30000")
+    except (OSError, sqlite3.Error) as exc:
+        raise QuarantineError(f"quarantine {path}: cannot open: {exc}") from exc
+    return db
+
+
+def _row(
+    held_id: str, screening: Screening, size: int, organizations: Sequence[str]
+) -> tuple[Any, ...]:
+    verdict = screening.verdict
+    sensitive_subject = any(f.where == "subject" for f in screening.detection.findings)
+    subject = (
+        "(withheld: it contains sensitive PII)"
+        if sensitive_subject
+        else (screening.message.subject)
+    )
+    at = now_iso()
+    return (
+        held_id,
+        at,
+        State.HELD.value,
+        at,
+        screening.envelope.mail_from,
+        json.dumps(list(screening.envelope.rcpt_tos)),
+        json.dumps(sorted(set(organizations))),
+        subject,
+        screening.message.message_id,
+        verdict.case_id,
+        verdict.purpose,
+        json.dumps([v.rule for v in verdict.violations]),
+        json.dumps([v.public() for v in verdict.violations]),
+        json.dumps([f.public() for f in screening.detection.findings]),
+        json.dumps(
+            [
+                {
+                    "name": a.name,
+                    "content_type": a.content_type,
+                    "size": a.size,
+                    "grade": a.grade.value,
+                    "inspected": a.inspected,
+                }
+                for a in screening.extraction.attachments
+            ]
+        ),
+        screening.detection.individual_count,
+        size,
+        0,
+    )
+
+
+def _held(row: tuple[Any, ...]) -> HeldMessage:
+    return HeldMessage(
+        id=row[0],
+        held_at=row[1],
+        state=State(row[2]),
+        state_at=row[3],
+        mail_from=row[4],
+        rcpt_tos=tuple(json.loads(row[5])),
+        organizations=tuple(json.loads(row[6])),
+        subject=row[7],
+        message_id=row[8],
+        case_id=row[9],
+        purpose=row[10],
+        rules=tuple(json.loads(row[11])),
+        violations=tuple(json.loads(row[12])),
+        findings=tuple(json.loads(row[13])),
+        attachments=tuple(json.loads(row[14])),
+        individuals=int(row[15]),
+        size=int(row[16]),
+        expedited=bool(row[17]),
+    )
