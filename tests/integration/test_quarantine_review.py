@@ -1,0 +1,161 @@
+"""The quarantine: encryption at rest, the state machine, and the analysts' actions with a real
+gate, a real sink and the real ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import pyzipper
+
+from piigate.errors import QuarantineError
+from piigate.quarantine import State
+from piigate.quarantine.review import Review
+from piigate.quarantine.sealed import SealedFiles
+from tests.conftest import RunningGate, Sink, send
+from tests.integration.test_policy_flows import parse, password_from
+from tests.integration.test_policy_rules import DISCLAIMER, PURPOSE
+from tests.synthetic import message, ssn
+
+
+def review_of(gate: RunningGate, days: int = 14) -> Review:
+    return Review(gate.gate.quarantine, gate.gate.actor, gate.gate.screener, timedelta(days=days))
+
+
+async def hold_one(
+    gate: RunningGate,
+    sink: Sink,
+    rng: random.Random,
+    subject: str = PURPOSE,
+    rcpt: str = "clerk@example.com",
+) -> tuple[str, str]:
+    """A message with SSNs in an encrypted-on-request form to an organisation without a
+    sharing agreement: held. Returns (quarantine id, the SSN it carries)."""
+    value = ssn(rng)
+    raw = message(subject=f"[ENCRYPT] {subject}", body=f"SSN {value}\n{DISCLAIMER}\n", to=(rcpt,))
+    code, reply = await send(gate.address, raw, rcpt_tos=(rcpt,))
+    assert code == 250 and "Held for privacy review" in reply, reply
+    sink.handler.messages.clear()  # the held notice to the sender
+    return reply.split(" as ")[1].split(";")[0], value
+
+
+@pytest.fixture
+def rng() -> random.Random:
+    return random.Random(808)
+
+
+async def test_held_message_is_sealed_and_wrong_key_fails_loudly(
+    gate: RunningGate, sink: Sink, rng: random.Random, tmp_path: Path
+) -> None:
+    held_id, value = await hold_one(gate, sink, rng)
+    store = gate.gate.quarantine
+    assert value.encode() not in store.sealed.path(held_id).read_bytes()
+    assert value.encode() in store.open(held_id)
+    wrong = SealedFiles(store.sealed.directory, b"\x01" * 32)
+    with pytest.raises(QuarantineError, match="cannot decrypt"):
+        wrong.read(held_id)
+    held = store.get(held_id)
+    assert held.state is State.HELD
+    assert set(held.rules) == {"unencrypted-sensitive-pii", "no-sharing-agreement"}
+    assert value not in str(held)  # metadata is masked
+
+
+async def test_release_relays_encrypts_and_records_the_analyst(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    """Released [ENCRYPT] mail leaves sealed (as the sender asked), the password goes to the
+    sender, the record names the analyst and the justification, and the state is released."""
+    held_id, value = await hold_one(gate, sink, rng)
+    outcome = await review_of(gate).release(held_id, "pat", "ISA request 2026-17 on file")
+    assert outcome.record_id is not None
+    by_rcpt = {tuple(m.rcpt_tos): m for m in sink.messages}
+    assert set(by_rcpt) == {("clerk@example.com",), ("alice@dhs.gov",)}
+    delivered = by_rcpt[("clerk@example.com",)].content
+    assert value.encode() not in delivered
+    password = password_from(by_rcpt[("alice@dhs.gov",)].content)
+    sealed = parse(delivered)
+    zipped = next(p for p in sealed.iter_attachments() if p.get_filename() == "protected.zip")
+    with pyzipper.AESZipFile(io.BytesIO(zipped.get_content())) as archive:
+        archive.setpassword(password.encode())
+        assert value in archive.read("message.txt").decode()
+    [record] = gate.records()
+    assert "pat" in record.outcome and "ISA request 2026-17" in record.outcome
+    assert gate.gate.quarantine.get(held_id).state is State.RELEASED
+    [event] = gate.gate.quarantine.events(held_id)
+    assert (event.actor, event.from_state, event.to_state) == ("pat", State.HELD, State.RELEASED)
+
+
+async def test_a_message_is_released_once_even_when_two_analysts_click(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    held_id, _ = await hold_one(gate, sink, rng)
+    review = review_of(gate)
+    results = await asyncio.gather(
+        review.release(held_id, "pat", "approved"),
+        review.release(held_id, "sam", "approved"),
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert len([m for m in sink.messages if m.rcpt_tos == ["clerk@example.com"]]) == 1
+    assert len(gate.records()) == 1
+
+
+async def test_failed_release_goes_back_to_held_and_records_nothing(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    held_id, _ = await hold_one(gate, sink, rng)
+    sink.handler.reply = "451 4.3.0 try later"
+    with pytest.raises(QuarantineError, match="release failed"):
+        await review_of(gate).release(held_id, "pat", "approved")
+    assert gate.gate.quarantine.get(held_id).state is State.HELD
+    assert gate.records() == []
+
+
+async def test_release_needs_a_justification(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    held_id, _ = await hold_one(gate, sink, rng)
+    with pytest.raises(QuarantineError, match="justification"):
+        await review_of(gate).release(held_id, "pat", "  ")
+    assert gate.gate.quarantine.get(held_id).state is State.HELD
+
+
+async def test_reject_tells_the_sender_the_analysts_reason(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    held_id, value = await hold_one(gate, sink, rng)
+    await review_of(gate).reject(held_id, "pat", "no need to know at this agency")
+    assert gate.gate.quarantine.get(held_id).state is State.REJECTED
+    [notice] = sink.messages
+    assert notice.rcpt_tos == ["alice@dhs.gov"]
+    text = parse(notice.content).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "no need to know at this agency" in text and held_id in text
+    assert value not in text
+    with pytest.raises(QuarantineError, match="already decided"):
+        await review_of(gate).release(held_id, "sam", "changed my mind")
+
+
+async def test_expiry_after_max_age_tells_the_sender(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    held_id, _ = await hold_one(gate, sink, rng)
+    review = review_of(gate, days=14)
+    assert await review.expire_due(datetime.now(UTC) + timedelta(days=13)) == []
+    assert await review.expire_due(datetime.now(UTC) + timedelta(days=15)) == [held_id]
+    assert gate.gate.quarantine.get(held_id).state is State.EXPIRED
+    assert [m.rcpt_tos for m in sink.messages] == [["alice@dhs.gov"]]
+    [event] = gate.gate.quarantine.events(held_id)
+    assert event.actor == "piigate" and event.to_state is State.EXPIRED
+
+
+async def test_expedited_release_is_marked(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    held_id, _ = await hold_one(gate, sink, rng)
+    await review_of(gate).release(held_id, "pat", "imminent threat to life", expedited=True)
+    assert gate.gate.quarantine.get(held_id).expedited
+    assert gate.gate.quarantine.events(held_id)[0].expedited
