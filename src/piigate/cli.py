@@ -11,6 +11,8 @@ Errors a user can fix are one line on stderr and exit status 2; never a tracebac
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime
 import functools
 import json
 import signal
@@ -25,12 +27,15 @@ import click
 from piigate import __version__
 from piigate.config import Settings, load_settings
 from piigate.decide import examples, load_rules
-from piigate.errors import PiigateError
+from piigate.errors import PiigateError, QuarantineError
 from piigate.keys import create_key_file
 from piigate.logs import configure_logging
 from piigate.model import Action, Envelope, Screening
 from piigate.parse import parse_message
-from piigate.pipeline import Screener, build_gate, build_screener
+from piigate.pipeline import Screener, build_gate, build_screener, open_quarantine
+from piigate.quarantine import State
+from piigate.quarantine.analysts import Analysts
+from piigate.quarantine.review import Review
 from piigate.receive.server import GateServer
 from piigate.record import open_ledger
 from piigate.record.ledger import record_to_json
@@ -235,6 +240,92 @@ def rules_test(rules_dir: Path | None, tests_dir: Path | None, config_path: Path
     failed = sum(not r.passed for r in results)
     click.echo(f"{len(results) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
+
+
+@main.group()
+def quarantine() -> None:
+    """Held mail: list it, and expire what was held too long (run daily, e.g. from cron)."""
+
+
+@quarantine.command("list")
+@click.option(
+    "--state", type=click.Choice([s.value for s in State]), default="held", show_default=True
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
+@config_option
+@_one_line_errors
+def quarantine_list(state: str, as_json: bool, config_path: Path | None) -> None:
+    """List held messages, newest first (masked: rules, organisations, counts)."""
+    store = open_quarantine(load_settings(config_path))
+    try:
+        for held in store.messages(State(state)):
+            if as_json:
+                click.echo(json.dumps(dataclasses.asdict(held), default=str))
+                continue
+            click.echo(
+                f"{held.id}\t{held.held_at}\t{held.mail_from}\t{', '.join(held.organizations)}"
+                f"\t{held.individuals} individuals\t{', '.join(held.rules)}"
+            )
+    finally:
+        store.close()
+
+
+@quarantine.command("expire")
+@config_option
+@_one_line_errors
+def quarantine_expire(config_path: Path | None) -> None:
+    """Expire messages held longer than quarantine.max_age_days and tell their senders."""
+    settings = load_settings(config_path)
+    configure_logging(settings.log)
+    gate = build_gate(settings)
+    review = Review(
+        gate.quarantine,
+        gate.actor,
+        gate.screener,
+        datetime.timedelta(days=settings.quarantine.max_age_days),
+    )
+    expired = asyncio.run(review.expire_due())
+    click.echo(f"expired {len(expired)} held message(s)")
+
+
+@main.group()
+def analyst() -> None:
+    """Analyst accounts for the quarantine review UI."""
+
+
+@analyst.command("add")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@config_option
+@_one_line_errors
+def analyst_add(name: str, password_stdin: bool, config_path: Path | None) -> None:
+    """Add an analyst (or set a new password); the password is asked for unless --password-stdin."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    store = open_quarantine(load_settings(config_path))
+    try:
+        Analysts(store).add(name, password)
+    finally:
+        store.close()
+    click.echo(f"analyst {name}: saved")
+
+
+@analyst.command("remove")
+@click.argument("name")
+@config_option
+@_one_line_errors
+def analyst_remove(name: str, config_path: Path | None) -> None:
+    """Remove an analyst."""
+    store = open_quarantine(load_settings(config_path))
+    try:
+        removed = Analysts(store).remove(name)
+    finally:
+        store.close()
+    if not removed:
+        raise QuarantineError(f"analyst {name}: no such analyst")
+    click.echo(f"analyst {name}: removed")
 
 
 @main.group()

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import pyzipper
+from click.testing import CliRunner
 
+from piigate.cli import main
+from piigate.config import Settings
 from piigate.errors import QuarantineError
 from piigate.quarantine import State
 from piigate.quarantine.review import Review
@@ -159,3 +163,22 @@ async def test_expedited_release_is_marked(
     await review_of(gate).release(held_id, "pat", "imminent threat to life", expedited=True)
     assert gate.gate.quarantine.get(held_id).expedited
     assert gate.gate.quarantine.events(held_id)[0].expedited
+
+
+async def test_quarantine_list_command_shows_held_mail_masked(
+    gate: RunningGate,
+    sink: Sink,
+    rng: random.Random,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    held_id, value = await hold_one(gate, sink, rng)
+    monkeypatch.setenv("PIIGATE_QUARANTINE__URL", settings.quarantine.url)
+    monkeypatch.setenv("PIIGATE_QUARANTINE__KEY_FILE", str(settings.quarantine.key_file))
+    monkeypatch.setenv("PIIGATE_QUARANTINE__DIR", str(settings.quarantine.dir))
+    result = CliRunner().invoke(main, ["quarantine", "list"])
+    assert result.exit_code == 0, result.output
+    assert held_id in result.output and "example.com" in result.output
+    assert value not in result.output
+    as_json = CliRunner().invoke(main, ["quarantine", "list", "--json"])
+    assert json.loads(as_json.output.splitlines()[0])["id"] == held_id

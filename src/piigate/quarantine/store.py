@@ -217,6 +217,14 @@ class QuarantineStore:
             ),
         )
 
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One statement in its own transaction (for the analysts' table)."""
+        try:
+            with self._lock:
+                return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise QuarantineError(f"quarantine: {exc}") from exc
+
     def _write(self, sql: str, params: Sequence[Any]) -> None:
         try:
             with self._lock:
