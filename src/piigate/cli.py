@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import uvicorn
 
 from piigate import __version__
-from piigate.config import Settings, load_settings
+from piigate.config import HostPort, Settings, load_settings
 from piigate.decide import examples, load_rules
 from piigate.errors import PiigateError, QuarantineError
 from piigate.keys import create_key_file
@@ -39,6 +40,7 @@ from piigate.quarantine.review import Review
 from piigate.receive.server import GateServer
 from piigate.record import open_ledger
 from piigate.record.ledger import record_to_json
+from piigate.review.app import build_pages, render_report
 
 EXIT_OK, EXIT_USAGE, EXIT_HELD = 0, 2, 3
 
@@ -286,6 +288,45 @@ def quarantine_expire(config_path: Path | None) -> None:
     )
     expired = asyncio.run(review.expire_due())
     click.echo(f"expired {len(expired)} held message(s)")
+
+
+@main.command()
+@config_option
+@click.option("--listen", help="HOST:PORT for the pages (default: review.listen).")
+@_one_line_errors
+def review(config_path: Path | None, listen: str | None) -> None:
+    """Serve the analysts' review pages on their own, against the gate's stores."""
+    settings = load_settings(config_path)
+    configure_logging(settings.log)
+    address = HostPort.parse(listen) if listen else settings.review.listen
+    pages = build_pages(settings, build_gate(settings))
+    config = uvicorn.Config(
+        pages.app(),
+        host=address.host,
+        port=address.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+    uvicorn.Server(config).run()
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Where to write the self-contained HTML report.",
+)
+@config_option
+@_one_line_errors
+def report(out: Path, config_path: Path | None) -> None:
+    """Write the quarantine report as one self-contained HTML file (for a privacy office)."""
+    settings = load_settings(config_path)
+    pages = build_pages(settings, build_gate(settings))
+    out.write_text(render_report(pages.review), encoding="utf-8")
+    click.echo(f"report written to {out}")
 
 
 @main.group()

@@ -111,6 +111,19 @@ class QuarantineSettings(_Section):
     """Only from the environment (PIIGATE_QUARANTINE__KEY, 64 hex digits)."""
 
 
+class ReviewSettings(_Section):
+    """The analysts' review pages (quarantine UI)."""
+
+    listen: Address = HostPort("127.0.0.1", 8025)
+    """Where `piigate review` serves the pages on their own."""
+    session_max_age: int = Field(default=8 * 3600, ge=60)
+    idle_timeout: int = Field(default=30 * 60, ge=60)
+    auth_header: str | None = None
+    """A header an authenticating reverse proxy sets to the analyst's name (trusted!)."""
+    secure_cookies: bool = False
+    """Send the session cookie over HTTPS only (set behind a TLS-terminating proxy)."""
+
+
 class LogSettings(_Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["json", "console"] = "json"
@@ -170,6 +183,7 @@ class Settings(BaseSettings):
     quarantine: QuarantineSettings = QuarantineSettings()
     log: LogSettings = LogSettings()
     policy: PolicySettings = PolicySettings()
+    review: ReviewSettings = ReviewSettings()
 
     @classmethod
     def settings_customise_sources(

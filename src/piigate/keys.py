@@ -7,6 +7,9 @@ import os
 import secrets
 from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 from piigate.config import Settings
 from piigate.errors import ConfigError
 
@@ -50,3 +53,11 @@ def _decode(text: str, source: str) -> bytes:
     if len(key) != KEY_BYTES:
         raise ConfigError(f"{source}: expected {KEY_BYTES * 2} hex digits (a 256-bit key)")
     return key
+
+
+def review_session_secret(settings: Settings) -> bytes:
+    """The key that signs the review UI's session cookies, derived from the quarantine key
+    (HKDF-SHA256), so there is no third secret to manage."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"piigate review sessions"
+    ).derive(quarantine_key(settings))

@@ -182,3 +182,32 @@ async def test_quarantine_list_command_shows_held_mail_masked(
     assert value not in result.output
     as_json = CliRunner().invoke(main, ["quarantine", "list", "--json"])
     assert json.loads(as_json.output.splitlines()[0])["id"] == held_id
+
+
+async def test_report_file_is_self_contained_and_lists_expedited_releases(
+    gate: RunningGate,
+    sink: Sink,
+    rng: random.Random,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    held_id, value = await hold_one(gate, sink, rng)
+    await review_of(gate).release(held_id, "pat", "imminent danger", expedited=True)
+    await hold_one(gate, sink, rng)
+    for name, setting in (
+        ("URL", settings.quarantine.url),
+        ("KEY_FILE", str(settings.quarantine.key_file)),
+        ("DIR", str(settings.quarantine.dir)),
+    ):
+        monkeypatch.setenv(f"PIIGATE_QUARANTINE__{name}", setting)
+    monkeypatch.setenv("PIIGATE_LEDGER__URL", settings.ledger.url)
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["report", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert "<script" not in html and "http://" not in html and "https://" not in html
+    assert "<svg" in html and f"{held_id} by pat: imminent danger" in html
+    assert "Expedited releases (1)" in html
+    assert "alice@dhs.gov: 2 held messages" in html  # a sender to coach
+    assert value not in html
