@@ -33,7 +33,7 @@ class _ContextValueRecognizer(PiiRecognizer):
             key = self.key(m.group())
             if key is None:
                 continue
-            if self.has_context(text, m.start(), floor):
+            if self.has_context(text, m.start(), floor, m.end()):
                 yield Match(m.start(), m.end(), key, self.SCORE)
             floor = m.end()
 
@@ -136,7 +136,7 @@ class ANumberRecognizer(_ContextValueRecognizer):
             key = self.key(m.group())
             if key is None:
                 continue
-            if self._HASH.match(m.group()) or self.has_context(text, m.start(), floor):
+            if self._HASH.match(m.group()) or self.has_context(text, m.start(), floor, m.end()):
                 yield Match(m.start(), m.end(), key, self.SCORE)
             floor = m.end()
 

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "rev", "hon"})
@@ -38,6 +39,16 @@ _LABEL = re.compile(
     r"\s+)?name\s*[:\-]\s*"
     r"(?P<value>(?-i:[A-Z][A-Za-z'\u2019.\-]*(?:,?[ ]+[A-Z][A-Za-z'\u2019.\-]*){1,3}))",
     re.I,
+)
+
+
+# A capitalised pair that is the subject of a sentence about a person ("Ifeoma Oyelaran is
+# a…", "Ngozi Mbeki (citizenship: …)"): a name even when the lexicon does not know it.
+_SUBJECT = re.compile(
+    r"(?:^|(?<=[.;:!?(]\s)|(?<=- ))[ \t]*"
+    r"(?P<value>[A-Z][a-z]+(?:[ \t]+[A-Z]\.)?[ \t]+[A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
+    r"(?=[ \t]+(?:is|was|has|had|gave|showed)\b|[ \t]*\()",
+    re.M,
 )
 
 
@@ -87,6 +98,8 @@ class NameLexicon:
         return _lookup(word) in self.first
 
     def is_last(self, word: str) -> bool:
+        if word.endswith(("'s", "\u2019s")):
+            return False  # a possessive ("Mother's") is not a surname
         key = _lookup(word)
         return key in self.last or (
             "-" in word and all(_lookup(part) in self.last for part in word.split("-") if part)
@@ -111,6 +124,15 @@ class NameLexicon:
             if key:
                 seen.append((m.start("value"), m.start("value") + len(value)))
                 yield NameMention(seen[-1][0], seen[-1][1], key, "PersonNameLexicon")
+        for m in _SUBJECT.finditer(text, start, end):
+            value = m.group("value")
+            first = value.split()[0]
+            if fold(first) in _NOT_NAME_WORDS or first.lower() in STOP_WORDS:
+                continue
+            span = (m.start("value"), m.end("value"))
+            if not any(a <= span[0] < b for a, b in seen):
+                seen.append(span)
+                yield NameMention(span[0], span[1], normalize_name(value), "PersonNameLexicon")
         words = list(_CAP_WORD.finditer(text, start, end))
         index = 0
         while index < len(words):
@@ -127,7 +149,7 @@ class NameLexicon:
     def _name_at(
         self, text: str, words: Sequence[re.Match[str]], i: int
     ) -> tuple[int, int, str] | None:
-        def joined(a: int, b: int, sep: str = r"\s+") -> bool:
+        def joined(a: int, b: int, sep: str = r"[ \t]+") -> bool:
             return (
                 b < len(words)
                 and re.fullmatch(sep, text[words[a].end() : words[b].start()]) is not None
@@ -136,20 +158,33 @@ class NameLexicon:
         w = [m.group() for m in words]
         if w[i].endswith("."):
             return None
-        # Last, First [M.]
-        if joined(i, i + 1, r",\s*") and self.is_last(w[i]) and self.is_first(w[i + 1]):
+        # Last, First [M.] (one of the two in the lexicon, the other a plain capitalised word)
+        if joined(i, i + 1, r",[ \t]*") and self._known_pair(w[i + 1], w[i]):
             last = i + 2 if joined(i + 1, i + 2) and len(w[i + 2].rstrip(".")) == 1 else i + 1
             return i, last, normalize_name(f"{w[i]}, {w[i + 1]}")
         if not self.is_first(w[i]):
+            if joined(i, i + 1) and self._known_pair(w[i], w[i + 1]) and self.is_last(w[i + 1]):
+                return i, i + 1, normalize_name(f"{w[i]} {w[i + 1]}")
             return None
         # First Middle|M. Last
         if joined(i, i + 1) and joined(i + 1, i + 2) and self.is_last(w[i + 2]):
             middle = w[i + 1]
             if len(middle.rstrip(".")) == 1 or self.is_first(middle):
                 return i, i + 2, normalize_name(f"{w[i]} {w[i + 2]}")
-        if joined(i, i + 1) and self.is_last(w[i + 1]) and _same_case(w[i], w[i + 1]):
+        if joined(i, i + 1) and self._known_pair(w[i], w[i + 1]) and _same_case(w[i], w[i + 1]):
             return i, i + 1, normalize_name(f"{w[i]} {w[i + 1]}")
         return None
+
+    def _known_pair(self, first: str, last: str) -> bool:
+        """First and last name, both in the lexicon, or one in it and the other a plain
+        capitalised word (not a common English word, not a label)."""
+        known_first, known_last = self.is_first(first), self.is_last(last)
+        if known_first and known_last:
+            return True
+        if not (known_first or known_last) or not _plain(first) or not _plain(last):
+            return False
+        other = last if known_first else first
+        return other.lower() not in STOP_WORDS and fold(other) not in _NOT_NAME_WORDS
 
 
 _NOT_NAME_WORDS = frozenset(
@@ -166,6 +201,10 @@ def _cut_at_label(value: str) -> str:
             break
         kept.append(word)
     return " ".join(kept).strip(" ,")
+
+
+def _plain(word: str) -> bool:
+    return len(word) > 2 and word[0].isupper() and word[1:].islower()
 
 
 def _same_case(a: str, b: str) -> bool:
@@ -197,7 +236,7 @@ class NerNames:
                 words = _TOKEN.findall(ent.text)
                 if not words or not any(w[0].isupper() for w in words):
                     continue
-                key = normalize_name(ent.text)
+                key = normalize_name(_cut_at_label(ent.text.split("\n")[0].strip(" -,;:")))
                 if key:
                     yield NameMention(
                         offset + ent.start_char, offset + ent.end_char, key, "SpacyNerRecognizer"

@@ -73,8 +73,8 @@ class MaidenNameRecognizer(PiiRecognizer):
     CONTEXT: ClassVar[tuple[str, ...]] = ("maiden name", "mother's maiden name", "mmn")
     TRIGGERS: ClassVar[tuple[str, ...]] = ("maiden", "mmn")
     _VALUE = re.compile(
-        r"(?:maiden\s+name|\bmmn)\b(?:\s+(?:is|was|of))?\s*[:=\-]?\s*"
-        r"[\"'\u201c]?(?P<value>[A-Z][A-Za-z'\u2019\-]+(?:[ \t]+[A-Z][A-Za-z'\u2019\-]+)?)",
+        r"(?:maiden\s+name|\bmmn)\b(?:\s+(?:is|was|of|as))?\s*[:=\-]?\s*"
+        r"[\"'\u201c]?(?P<value>(?-i:[A-Z][A-Za-z'\u2019\-]+(?:[ \t]+[A-Z][A-Za-z'\u2019\-]+)?))",
         re.I,
     )
     _WORD = re.compile(r"[A-Z][A-Za-z'\u2019\-]+")

@@ -86,9 +86,12 @@ def pair_names(
     in_window = {i for low, high in windows.values() for i in range(low, high + 1)}
     mentions: dict[int, list[NameMention]] = {i: [] for i in in_window}
     if lexicon is not None:
-        for i in in_window:
-            start, end = lines.span(i)
-            mentions[i].extend(lexicon(text, start, end))
+        found: dict[tuple[int, int], NameMention] = {}
+        for low, high in dict.fromkeys(windows.values()):
+            for mention in lexicon(text, lines.starts[low], lines.span(high)[1]):
+                found.setdefault((mention.start, mention.end), mention)
+        for mention in found.values():
+            mentions[lines.index(mention.start)].append(mention)
     if ner is not None and ner_max_windows:
         _add_ner(text, lines, windows=windows, mentions=mentions, ner=ner, limit=ner_max_windows)
     for found in mentions.values():

@@ -96,10 +96,16 @@ class PiiRecognizer(EntityRecognizer):
     def typed_by_header(self, header: str) -> bool:
         return bool(self.header_words.search(header))
 
-    def has_context(self, text: str, start: int, floor: int = 0) -> bool:
-        """A context word ends in the window before ``start`` (but not before ``floor``)."""
+    def has_context(self, text: str, start: int, floor: int = 0, end: int | None = None) -> bool:
+        """A context word is in the window before ``start`` (but not before ``floor``), or,
+        given the value's ``end``, in parentheses right after it ("A123456789 (A-number)")."""
         window = text[max(floor, start - self.CONTEXT_WINDOW) : start]
-        return bool(self.context_words.search(window))
+        if self.context_words.search(window):
+            return True
+        if end is None:
+            return False
+        after = _AFTER.match(text, end)
+        return after is not None and bool(self.context_words.match(after.group(1)))
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: Any = None
@@ -122,6 +128,9 @@ class PiiRecognizer(EntityRecognizer):
             )
             for m in self.matches(text)
         ]
+
+
+_AFTER = re.compile(r"\s*[(\[]\s*([^)\]\n]{1,30})[)\]]")
 
 
 def digits(text: str) -> str:

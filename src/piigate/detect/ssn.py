@@ -79,7 +79,7 @@ class UsSsnRecognizer(PiiRecognizer):
                 yield Match(m.start(), m.end(), number, score)
         for m in _BARE.finditer(text):
             number = m.group()
-            if is_valid_ssn(number) and self.has_context(text, m.start()):
+            if is_valid_ssn(number) and self.has_context(text, m.start(), end=m.end()):
                 yield Match(m.start(), m.end(), number, 0.85)
 
     def cell(self, value: str) -> str | None:
