@@ -124,7 +124,17 @@ class ANumberRecognizer(_ContextValueRecognizer):
         "uscis number",
         "arn",
     )
-    TRIGGERS: ClassVar[tuple[str, ...]] = ("a-", "a#", "a ", "a0", "a1", "a2", "a3", "a4")
+    TRIGGERS: ClassVar[tuple[str, ...]] = (
+        "a-n",
+        "a n",
+        "a#",
+        "a-#",
+        "a-f",
+        "a-no",
+        "alien",
+        "uscis",
+        "arn",
+    )
     VALUE = re.compile(
         r"(?<![\w\-./])A(?:-|#\s?|\s|-#)?(?:\d{2,3}[- ]?\d{3}[- ]?\d{3})" + _EDGE_AFTER
     )

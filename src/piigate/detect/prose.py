@@ -94,8 +94,8 @@ def pair_names(
             mentions[lines.index(mention.start)].append(mention)
     if ner is not None and ner_max_windows:
         _add_ner(text, lines, windows=windows, mentions=mentions, ner=ner, limit=ner_max_windows)
-    for found in mentions.values():
-        found.sort(key=lambda m: m.start)
+    for on_line in mentions.values():
+        on_line.sort(key=lambda m: m.start)
     types_by_line: dict[int, set[str]] = {}
     for h in hits:
         types_by_line.setdefault(lines.index(h.start), set()).add(h.entity_type)
