@@ -287,7 +287,7 @@ def report(results: dict[tuple[str, str], dict[str, Any]], args: argparse.Namesp
         f"Detection benchmark, {dt.date.today()}, seed {args.seed}, "
         f"{sys.platform}, Python {sys.version.split()[0]}",
         "",
-        "| corpus | system | messages | msgs/s | MB/s | peak RSS MB | recall | piigate ÷ presidio |",
+        "| corpus | system | messages | msgs/s | MB/s | peak RSS MB | recall | piigate/presidio |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for corpus in ("business", "pii", "csv"):
@@ -298,7 +298,7 @@ def report(results: dict[tuple[str, str], dict[str, Any]], args: argparse.Namesp
                 continue
             ratio = ""
             if system == "piigate" and theirs:
-                ratio = f"{r['msgs_per_s'] / theirs['msgs_per_s']:.0f}×"
+                ratio = f"{r['msgs_per_s'] / theirs['msgs_per_s']:.0f}x"
             recall = "" if r["recall"] is None else f"{r['recall']:.3f}"
             rows.append(
                 f"| {corpus} | {system} | {r['messages']} | {r['msgs_per_s']:.1f} | "
