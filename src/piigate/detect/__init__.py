@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from piigate.detect.engine import Detector
+from piigate.detect.entities import describe
 
-__all__ = ["Detector"]
+__all__ = ["Detector", "describe"]

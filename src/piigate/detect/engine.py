@@ -1,114 +1,200 @@
-"""The detector: one Presidio ``AnalyzerEngine``, built once, hosting piigate's recognizers.
+"""The detector: one Presidio ``AnalyzerEngine``, built once, hosting piigate's recognizers;
+tables analysed by column; paired elements joined to names; individuals counted.
 
-Texts are analysed in chunks of whole lines (so a large attachment never meets spaCy's length
-limit and every finding gets its line number cheaply).
+Per segment: the running text goes through the analyzer (in chunks of whole lines, so every
+finding gets its line cheaply); blocks of tab-separated lines in it (a pasted spreadsheet, an
+HTML table kept as rows) and the segment's tables are analysed by column (``tables``). Paired
+elements (a DOB…) are reported only with a person's name from the same record (``prose``).
+Every record yields the identity keys of the person it describes; ``individuals`` merges
+them across the whole message.
 """
 
 from __future__ import annotations
 
-import bisect
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
 
 import structlog
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry
-from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
 from piigate.config import DetectionSettings
-from piigate.detect import ssn
-from piigate.detect.nlp import TokenizerNlpEngine, load_ner
+from piigate.detect import individuals
+from piigate.detect.entities import KINDS, PAIRED, describe, identity_key
+from piigate.detect.names import NameLexicon, NameMention, NerNames, mask_name
+from piigate.detect.nlp import NoContextEnhancer, RawTextNlpEngine, load_ner
+from piigate.detect.prose import Hit, Lines, Paired, pair_names
+from piigate.detect.recognizer import KEY
+from piigate.detect.registry import LEXICON, NER, build_recognizers, source_enabled
+from piigate.detect.tables import RowRecord, TableAnalyzer
+from piigate.detect.text_tables import split_tables
 from piigate.model import Detection, Finding, Segment, Table
 
 log = structlog.get_logger("piigate.detect")
 
 CHUNK_CHARS = 200_000
 
-
-@dataclass(frozen=True, slots=True)
-class EntityKind:
-    """How to turn a raw match of one entity type into a key and a masked excerpt."""
-
-    normalize: Callable[[str], str]
-    mask: Callable[[str], str]
-    identity: str | None
-    """Prefix of the individual's identity key (``ssn``), or None if it names no one alone."""
-    label: tuple[str, str]
-    """How the sender is told about it: singular and plural."""
-
-
-KINDS: dict[str, EntityKind] = {
-    ssn.ENTITY: EntityKind(ssn.normalize, ssn.mask_ssn, identity="ssn", label=("SSN", "SSNs")),
-}
-
-
-def describe(entity_type: str, count: int) -> str:
-    """``describe("US_SSN", 3)`` → ``"3 SSNs"``, for replies and notices."""
-    kind = KINDS.get(entity_type)
-    singular, plural = kind.label if kind else (entity_type, entity_type)
-    return f"{count:,} {singular if count == 1 else plural}"
-
-
-def build_recognizers() -> list[EntityRecognizer]:
-    return [ssn.UsSsnRecognizer()]
+__all__ = ["CHUNK_CHARS", "Detector", "describe"]
 
 
 class Detector:
     def __init__(self, settings: DetectionSettings) -> None:
         self.settings = settings
-        # The NER pipeline is for person names (name + DOB pairs); loaded once, here.
-        self.ner = load_ner(settings.spacy_model)
-        if settings.spacy_model and self.ner is None:
+        tuning = settings.recognizers
+        # The NER pipeline is for person names next to paired elements; loaded once, here.
+        self.ner = load_ner(settings.spacy_model) if source_enabled(tuning, NER) else None
+        if settings.spacy_model and self.ner is None and source_enabled(tuning, NER):
             log.warning(
-                "spaCy model not installed; person names will not come from NER",
+                "spaCy model not installed; person names will come from the lexicon only",
                 model=settings.spacy_model,
             )
+        self.lexicon = NameLexicon() if source_enabled(tuning, LEXICON) else None
+        self._ner_names = NerNames(self.ner) if self.ner is not None else None
+        self.recognizers = build_recognizers(tuning)
         registry = RecognizerRegistry(
-            recognizers=build_recognizers(), supported_languages=[settings.language]
+            recognizers=self.recognizers, supported_languages=[settings.language]
         )
-        self.entities = sorted(KINDS)
+        self.entities = sorted({r.ENTITY for r in self.recognizers})
         self.analyzer = AnalyzerEngine(
             registry=registry,
-            nlp_engine=TokenizerNlpEngine(settings.language),
+            nlp_engine=RawTextNlpEngine(settings.language),
             supported_languages=[settings.language],
             default_score_threshold=settings.score_threshold,
-            context_aware_enhancer=LemmaContextAwareEnhancer(context_matching_mode="whole_word"),
+            context_aware_enhancer=NoContextEnhancer(),
         )
+        self.tables = TableAnalyzer(self.recognizers, self.lexicon, self._hits)
 
     def detect(self, segments: Sequence[Segment]) -> Detection:
         findings: list[Finding] = []
+        records: list[frozenset[str]] = []
         for segment in segments:
-            findings.extend(self._detect_segment(segment))
-        individuals = frozenset(
-            f"{identity}:{f.key}"
-            for f in findings
-            if (identity := KINDS[f.entity_type].identity) is not None
-        )
-        return Detection(tuple(findings), individuals)
+            self._detect_segment(segment, findings, records)
+        return Detection(tuple(findings), individuals.resolve(records))
 
-    def _detect_segment(self, segment: Segment) -> Iterator[Finding]:
-        for hit in self._hits(segment.text):
-            yield self._finding(segment, segment.where, hit, column=None)
+    # -- one segment -------------------------------------------------------------------------
+
+    def _detect_segment(
+        self, segment: Segment, findings: list[Finding], records: list[frozenset[str]]
+    ) -> None:
+        prose, embedded = split_tables(segment.text)
+        if prose.strip():
+            self._detect_prose(segment, prose, findings, records)
+        for first_line, table in embedded:
+            self._detect_table(
+                segment,
+                segment.where,
+                table,
+                first_line=first_line,
+                findings=findings,
+                records=records,
+            )
         for table in segment.tables:
-            yield from self._detect_table(segment, table)
+            where = f"{segment.where} sheet {table.name}" if table.name else segment.where
+            self._detect_table(
+                segment, where, table, first_line=1, findings=findings, records=records
+            )
 
-    def _detect_table(self, segment: Segment, table: Table) -> Iterator[Finding]:
-        """First cut: each row is analysed as a line of tab-separated cells; a finding's
-        column is the header cell above it (or the column's letter)."""
-        header = table.rows[0] if table.rows else ()
-        where = f"{segment.where} sheet {table.name}" if table.name else segment.where
-        for hit in self._hits("\n".join("\t".join(row) for row in table.rows)):
-            index = _cell_index(table.rows[hit.line - 1], hit.column_offset)
-            name = header[index] if index < len(header) and header[index] else _letter(index)
-            yield self._finding(segment, where, hit, column=name)
+    def _detect_prose(
+        self, segment: Segment, text: str, findings: list[Finding], records: list[frozenset[str]]
+    ) -> None:
+        for offset, chunk in _chunks(text):
+            hits = list(self._hits(chunk))
+            if not hits:
+                continue
+            lines = Lines(chunk)
+            first_line = text.count("\n", 0, offset) + 1 if offset else 1
+            lexicon = self.lexicon.find if self.lexicon is not None else None
+            ner = self._ner_names.find if self._ner_names is not None else None
+            paired = pair_names(
+                chunk,
+                lines,
+                hits,
+                lexicon=lexicon,
+                ner=ner,
+                ner_max_windows=self.settings.ner_max_windows,
+            )
+            by_name: dict[NameMention, set[str]] = {}
+            for item in paired:
+                line = first_line + lines.index(item.hit.start)
+                identity = self._emit(segment, item, line, findings)
+                if identity is None:
+                    continue
+                if item.name is None:
+                    records.append(frozenset({identity}))
+                else:
+                    by_name.setdefault(item.name, set()).add(identity)
+            records.extend(frozenset(keys) for keys in by_name.values())
 
-    def _finding(self, segment: Segment, where: str, hit: _Hit, column: str | None) -> Finding:
+    def _emit(
+        self, segment: Segment, item: Paired, line: int, findings: list[Finding]
+    ) -> str | None:
+        hit = item.hit
+        name = item.name.key if item.name is not None else None
+        if hit.entity_type in PAIRED and name is None:
+            return None
+        findings.append(self._finding(segment, segment.where, hit, line=line, name=name))
+        return identity_key(hit.entity_type, hit.key, name)
+
+    def _detect_table(
+        self,
+        segment: Segment,
+        where: str,
+        table: Table,
+        *,
+        first_line: int,
+        findings: list[Finding],
+        records: list[frozenset[str]],
+    ) -> None:
+        labels, rows = self.tables.analyse(table)
+        for record in rows:
+            keys = self._table_record(
+                segment, where, record, labels=labels, first_line=first_line, findings=findings
+            )
+            if keys:
+                records.append(keys)
+
+    def _table_record(
+        self,
+        segment: Segment,
+        where: str,
+        record: RowRecord,
+        *,
+        labels: list[str],
+        first_line: int,
+        findings: list[Finding],
+    ) -> frozenset[str]:
+        keys = set()
+        for table_hit in record.hits:
+            hit = table_hit.hit
+            if hit.entity_type in PAIRED and record.name is None:
+                continue
+            line = first_line + table_hit.row
+            column = labels[table_hit.column] if table_hit.column < len(labels) else None
+            findings.append(
+                self._finding(segment, where, hit, line=line, column=column, name=record.name)
+            )
+            keys.add(identity_key(hit.entity_type, hit.key, record.name))
+        return frozenset(keys)
+
+    def _finding(
+        self,
+        segment: Segment,
+        where: str,
+        hit: Hit,
+        *,
+        line: int,
+        name: str | None,
+        column: str | None = None,
+    ) -> Finding:
         kind = KINDS[hit.entity_type]
-        key = kind.normalize(hit.raw)
+        masked = kind.mask(hit.key)
+        key = hit.key
+        if kind.paired and name is not None:
+            masked = f"{mask_name(name)}, {masked}"
+            key = f"{name}|{hit.key}"
         return Finding(
             entity_type=hit.entity_type,
             where=where,
-            line=hit.line,
-            masked=kind.mask(key),
+            line=line,
+            masked=masked,
             score=hit.score,
             recognizer=hit.recognizer,
             grade=segment.grade,
@@ -116,75 +202,32 @@ class Detector:
             key=key,
         )
 
-    def _hits(self, text: str) -> Iterator[_Hit]:
-        for first_line, chunk in _chunks(text):
-            line_starts = _line_starts(chunk)
-            results = self.analyzer.analyze(
-                text=chunk, language=self.settings.language, entities=self.entities
+    # -- the analyzer ------------------------------------------------------------------------
+
+    def _hits(self, text: str) -> Iterator[Hit]:
+        """Analyzer results for ``text`` (at most one chunk), in text order."""
+        results = self.analyzer.analyze(
+            text=text, language=self.settings.language, entities=self.entities
+        )
+        for result in sorted(results, key=lambda r: (r.start, -r.end)):
+            metadata = result.recognition_metadata or {}
+            yield Hit(
+                entity_type=result.entity_type,
+                start=result.start,
+                end=result.end,
+                key=str(metadata.get(KEY, "")),
+                score=float(result.score),
+                recognizer=str(metadata.get("recognizer_name", "")),
             )
-            for result in sorted(results, key=lambda r: r.start):
-                if result.entity_type not in KINDS:
-                    continue
-                index = bisect.bisect_right(line_starts, result.start) - 1
-                yield _Hit(
-                    entity_type=result.entity_type,
-                    raw=chunk[result.start : result.end],
-                    line=first_line + index,
-                    column_offset=result.start - line_starts[index],
-                    score=float(result.score),
-                    recognizer=str((result.recognition_metadata or {}).get("recognizer_name", "")),
-                )
-
-
-@dataclass(frozen=True, slots=True)
-class _Hit:
-    """One recognizer result, located; the raw text stays inside the detector."""
-
-    entity_type: str
-    raw: str = field(repr=False)
-    line: int
-    column_offset: int
-    score: float
-    recognizer: str
-
-
-def _cell_index(row: tuple[str, ...], offset: int) -> int:
-    position = 0
-    for index, cell in enumerate(row):
-        position += len(cell) + 1
-        if offset < position:
-            return index
-    return max(len(row) - 1, 0)
-
-
-def _letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
-
-
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    index = text.find("\n")
-    while index != -1:
-        starts.append(index + 1)
-        index = text.find("\n", index + 1)
-    return starts
 
 
 def _chunks(text: str) -> Iterator[tuple[int, str]]:
-    """Yield (first line number, chunk) pieces of whole lines, each at most about
-    ``CHUNK_CHARS`` long."""
-    offset, line = 0, 1
+    """Yield (offset, chunk) pieces of whole lines, each at most about ``CHUNK_CHARS``."""
+    offset = 0
     while offset < len(text):
         end = min(len(text), offset + CHUNK_CHARS)
         if end < len(text):
             cut = text.rfind("\n", offset, end)
             end = cut + 1 if cut > offset else end
-        chunk = text[offset:end]
-        yield line, chunk
-        line += chunk.count("\n")
+        yield offset, text[offset:end]
         offset = end

@@ -1,9 +1,11 @@
-"""A tokenizer-only NLP engine for Presidio.
+"""Presidio's NLP engine slot, filled without a model or a tokenizer, and the NER loader.
 
-Presidio runs its NLP engine over every text it analyses; a full spaCy pipeline there would
-run NER over whole bodies (slow, and needless for pattern recognizers). This engine gives
-Presidio what its context enhancer needs (tokens and lower-cased words as lemmas) from
-spaCy's rule-based tokenizer alone, so the rule-based recognizers never depend on a model.
+Presidio runs its NLP engine over every text it analyses and then lifts scores with context
+words it finds among the tokens. piigate's recognizers read their context words from the raw
+text themselves (``detect.recognizer``), so the engine here hands Presidio empty artifacts:
+analysing a message costs the patterns and nothing else, and the rule-based recognizers never
+depend on a model. The spaCy pipeline (``load_ner``) is used only for person names, on the
+small windows where a name could complete a pair.
 """
 
 from __future__ import annotations
@@ -12,28 +14,29 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import spacy
+from presidio_analyzer import RecognizerResult
+from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
 from spacy.language import Language
 
 
-class TokenizerNlpEngine(NlpEngine):
+class RawTextNlpEngine(NlpEngine):
     def __init__(self, language: str = "en") -> None:
         self.language = language
         self._nlp = spacy.blank(language)
 
     def load(self) -> None:
-        """Nothing to load: the tokenizer is built in ``__init__``."""
+        """Nothing to load."""
 
     def is_loaded(self) -> bool:
         return True
 
     def process_text(self, text: str, language: str) -> NlpArtifacts:
-        doc = self._nlp.make_doc(text)
         return NlpArtifacts(
             entities=[],
-            tokens=doc,
-            tokens_indices=[token.idx for token in doc],
-            lemmas=[token.lower_ for token in doc],
+            tokens=self._nlp.make_doc(""),
+            tokens_indices=[],
+            lemmas=[],
             nlp_engine=self,
             language=language,
         )
@@ -64,12 +67,39 @@ class TokenizerNlpEngine(NlpEngine):
         return [self.language]
 
 
+class NoContextEnhancer(ContextAwareEnhancer):
+    """Context is the recognizers' own business (on raw text); leave scores as they are."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            context_similarity_factor=0,
+            min_score_with_context_similarity=0,
+            context_prefix_count=0,
+            context_suffix_count=0,
+        )
+
+    def enhance_using_context(
+        self,
+        text: str,
+        raw_results: list[RecognizerResult],
+        nlp_artifacts: NlpArtifacts,
+        recognizers: list[Any],
+        context: list[str] | None = None,
+    ) -> list[RecognizerResult]:
+        return raw_results
+
+
 def load_ner(model: str | None) -> Language | None:
-    """Load the named spaCy pipeline for person names, or None when it is not configured or
-    not installed (the rule-based recognizers work without it)."""
+    """Load the named spaCy pipeline for person names (tokenizer, tok2vec and NER only), or
+    None when it is not configured or not installed."""
     if model is None:
         return None
     try:
-        return spacy.load(model, exclude=["parser", "lemmatizer"])
+        nlp = spacy.load(model, exclude=["parser", "lemmatizer", "senter"])
     except OSError:
         return None
+    keep = {"tok2vec", "ner"}
+    disabled = [name for name in nlp.pipe_names if name not in keep]
+    if disabled:
+        nlp.select_pipes(disable=disabled)
+    return nlp

@@ -3,7 +3,8 @@
 Shapes: ``123-45-6789``, ``123 45 6789`` (one separator, used twice) and bare ``123456789``.
 A dashed or spaced number in the right shape is an SSN on its own, unless it is part of a
 longer token (``INV-123-45-6789``, ``123-45-6789-A``). A bare nine-digit number counts only
-with a context word nearby (Presidio's context enhancer lifts its score over the threshold).
+with a context word (SSN, social security, SS#, soc sec…) shortly before it, or in a table
+column headed so.
 
 Validation follows SSA's rules since randomisation (2011): area not 000, 666 or 900-999,
 group not 00, serial not 0000; the pre-2011 "high group" tables are deliberately not used.
@@ -12,9 +13,11 @@ Well-known sample and advertising numbers are rejected.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import ClassVar
 
-from presidio_analyzer import Pattern, PatternRecognizer
+from piigate.detect.recognizer import Match, PiiRecognizer, digits
 
 ENTITY = "US_SSN"
 
@@ -27,54 +30,61 @@ SAMPLE_NUMBERS = frozenset(
 
 _EDGE_BEFORE = r"(?<![\w\-.])"
 _EDGE_AFTER = r"(?![\w\-]|\.\d)"
+_SHAPED = re.compile(_EDGE_BEFORE + r"\d{3}([- ])\d{2}\1\d{4}" + _EDGE_AFTER)
+_BARE = re.compile(_EDGE_BEFORE + r"\d{9}" + _EDGE_AFTER)
+_CELL = re.compile(r"\d{3}([- ]?)\d{2}\1\d{4}")
 
 
-def is_valid_ssn(digits: str) -> bool:
-    if len(digits) != 9 or not digits.isdigit():
+def is_valid_ssn(number: str) -> bool:
+    if len(number) != 9 or not number.isdigit():
         return False
-    area, group, serial = digits[:3], digits[3:5], digits[5:]
+    area, group, serial = number[:3], number[3:5], number[5:]
     if area in ("000", "666") or area >= "900":
         return False
     if group == "00" or serial == "0000":
         return False
-    return digits not in SAMPLE_NUMBERS
+    return number not in SAMPLE_NUMBERS
 
 
-def mask_ssn(digits: str) -> str:
-    return f"***-**-{digits[-4:]}"
+def mask_ssn(number: str) -> str:
+    return f"***-**-{number[-4:]}"
 
 
-class UsSsnRecognizer(PatternRecognizer):
-    PATTERNS: ClassVar[list[Pattern]] = [
-        Pattern("ssn-dashed", _EDGE_BEFORE + r"\d{3}-\d{2}-\d{4}" + _EDGE_AFTER, 0.85),
-        Pattern("ssn-spaced", _EDGE_BEFORE + r"\d{3} \d{2} \d{4}" + _EDGE_AFTER, 0.85),
-        # Needs context: 0.05 alone, lifted to the threshold by a context word.
-        Pattern("ssn-bare", _EDGE_BEFORE + r"\d{9}" + _EDGE_AFTER, 0.05),
-    ]
-    CONTEXT: ClassVar[list[str]] = [
+def normalize(text: str) -> str:
+    return digits(text)
+
+
+class UsSsnRecognizer(PiiRecognizer):
+    ENTITY = ENTITY
+    NAME = "UsSsnRecognizer"
+    CONTEXT: ClassVar[tuple[str, ...]] = (
         "ssn",
         "ssns",
         "ssn#",
         "ss",
         "ss#",
         "ssa",
-        "social",
-        "soc",
         "ssan",
-    ]
+        "social",
+        "social security",
+        "soc sec",
+        "soc",
+    )
 
-    def __init__(self, extra_context: list[str] | None = None) -> None:
-        super().__init__(
-            supported_entity=ENTITY,
-            name="UsSsnRecognizer",
-            patterns=self.PATTERNS,
-            context=[*self.CONTEXT, *(extra_context or [])],
-            supported_language="en",
-        )
+    def matches(self, text: str) -> Iterator[Match]:
+        for m in _SHAPED.finditer(text):
+            number = digits(m.group())
+            if is_valid_ssn(number):
+                score = 1.0 if self.has_context(text, m.start()) else 0.85
+                yield Match(m.start(), m.end(), number, score)
+        for m in _BARE.finditer(text):
+            number = m.group()
+            if is_valid_ssn(number) and self.has_context(text, m.start(), end=m.end()):
+                yield Match(m.start(), m.end(), number, 0.85)
 
-    def invalidate_result(self, pattern_text: str) -> bool:
-        return not is_valid_ssn(normalize(pattern_text))
-
-
-def normalize(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
+    def cell(self, value: str) -> str | None:
+        m = _CELL.fullmatch(value.strip())
+        if m is None:
+            return None
+        number = digits(value)
+        return number if is_valid_ssn(number) else None

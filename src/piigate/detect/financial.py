@@ -1,0 +1,287 @@
+"""Financial account numbers: payment cards and bank accounts.
+
+A payment card number is 13 to 19 digits (in groups of three or more, if grouped) that pass
+the Luhn check and fall in a known issuer (IIN) range for their length; well-known test
+numbers are not cards, nor are numbers after order, invoice, tracking or reference words.
+
+A bank account number is 6 to 17 digits after a bank context word (bank account, checking,
+savings, DDA, acct…) or right next to an ABA routing number (nine digits passing the ABA
+checksum, after "routing"/"ABA"/"RTN" or separated from the account by a slash or spaces).
+Customer, vendor, member and policy "account numbers" are not bank accounts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import ClassVar
+
+from piigate.detect.recognizer import Match, PiiRecognizer, digits, word_pattern
+
+CARD = "PAYMENT_CARD"
+BANK_ACCOUNT = "US_BANK_ACCOUNT"
+
+TEST_CARDS = frozenset(
+    {
+        "4111111111111111",
+        "4242424242424242",
+        "4012888888881881",
+        "4000056655665556",
+        "4222222222222",
+        "5555555555554444",
+        "5105105105105100",
+        "5200828282828210",
+        "2223003122003222",
+        "378282246310005",
+        "371449635398431",
+        "378734493671000",
+        "6011111111111117",
+        "6011000990139424",
+        "3056930009020004",
+        "36227206271667",
+        "3566002020360505",
+        "6200000000000005",
+    }
+)
+
+# (first digits low, high, allowed lengths)
+_IIN: tuple[tuple[int, int, frozenset[int]], ...] = (
+    (4, 4, frozenset({13, 16, 19})),  # Visa
+    (51, 55, frozenset({16})),  # Mastercard
+    (2221, 2720, frozenset({16})),  # Mastercard 2-series
+    (34, 34, frozenset({15})),  # American Express
+    (37, 37, frozenset({15})),
+    (6011, 6011, frozenset({16, 17, 18, 19})),  # Discover
+    (644, 649, frozenset({16, 17, 18, 19})),
+    (65, 65, frozenset({16, 17, 18, 19})),
+    (62, 62, frozenset({16, 17, 18, 19})),  # UnionPay (and Discover 622126-622925)
+    (300, 305, frozenset({14, 15, 16, 17, 18, 19})),  # Diners Club
+    (36, 36, frozenset({14, 15, 16, 17, 18, 19})),
+    (38, 39, frozenset({14, 15, 16, 17, 18, 19})),
+    (3528, 3589, frozenset({16, 17, 18, 19})),  # JCB
+    (5018, 5018, frozenset(range(12, 20))),  # Maestro
+    (5020, 5020, frozenset(range(12, 20))),
+    (5038, 5038, frozenset(range(12, 20))),
+    (5893, 5893, frozenset(range(12, 20))),
+    (6304, 6304, frozenset(range(12, 20))),
+    (6759, 6759, frozenset(range(12, 20))),
+    (6761, 6763, frozenset(range(12, 20))),
+)
+
+_NOT_A_CARD_BEFORE = word_pattern(
+    (
+        "order",
+        "order #",
+        "order no",
+        "invoice",
+        "inv",
+        "tracking",
+        "track",
+        "confirmation",
+        "reference",
+        "ref",
+        "ticket",
+        "case",
+        "claim",
+        "po",
+        "purchase order",
+        "shipment",
+        "serial",
+        "isbn",
+        "imei",
+        "transaction id",
+        "receipt",
+        "fedex",
+        "ups",
+        "usps",
+    )
+)
+_CARD_SHAPE = re.compile(r"(?<![\w\-.#/])\d(?:[ -]?\d){11,18}(?![\w\-]|\.\d)")
+
+
+def luhn_ok(number: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(number)):
+        value = ord(char) - 48
+        if index % 2:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def issuer_ok(number: str) -> bool:
+    length = len(number)
+    for low, high, lengths in _IIN:
+        width = len(str(low))
+        if low <= int(number[:width]) <= high and length in lengths:
+            return True
+    return False
+
+
+def is_card(number: str) -> bool:
+    return (
+        12 <= len(number) <= 19
+        and number not in TEST_CARDS
+        and len(set(number[1:])) > 2
+        and issuer_ok(number)
+        and luhn_ok(number)
+    )
+
+
+def _groups_ok(text: str) -> bool:
+    """Grouped digits come in groups of three or more (``4111 1111 …``, Amex ``3782 822463
+    10005``); ``1 2 3 4 …`` is not a card number."""
+    groups = re.split(r"[ -]", text)
+    return len(groups) == 1 or all(len(g) >= 3 for g in groups)
+
+
+def mask_card(number: str) -> str:
+    return f"****-{number[-4:]}"
+
+
+class PaymentCardRecognizer(PiiRecognizer):
+    ENTITY = CARD
+    NAME = "PaymentCardRecognizer"
+    CONTEXT: ClassVar[tuple[str, ...]] = (
+        "card",
+        "credit card",
+        "debit card",
+        "card number",
+        "card no",
+        "cc",
+        "cc#",
+        "visa",
+        "mastercard",
+        "amex",
+        "american express",
+        "discover",
+        "pan",
+    )
+
+    def matches(self, text: str) -> Iterator[Match]:
+        for m in _CARD_SHAPE.finditer(text):
+            number = digits(m.group())
+            if not is_card(number) or not _groups_ok(m.group()):
+                continue
+            before = text[max(0, m.start() - 30) : m.start()]
+            if _NOT_A_CARD_BEFORE.search(before):
+                continue
+            score = 1.0 if self.has_context(text, m.start()) else 0.85
+            yield Match(m.start(), m.end(), number, score)
+
+    def cell(self, value: str) -> str | None:
+        value = value.strip()
+        if not _CARD_SHAPE.fullmatch(value) or not _groups_ok(value):
+            return None
+        number = digits(value)
+        return number if is_card(number) else None
+
+
+def aba_ok(number: str) -> bool:
+    if len(number) != 9 or not number.isdigit() or len(set(number)) == 1:
+        return False
+    prefix = int(number[:2])
+    if not (prefix <= 12 or 21 <= prefix <= 32 or 61 <= prefix <= 72 or prefix == 80):
+        return False
+    d = [int(c) for c in number]
+    return (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + d[2] + d[5] + d[8]) % 10 == 0
+
+
+_ACCOUNT = re.compile(r"(?<![\w\-./$])\d{6,17}(?![\w\-/]|[.,]\d)")
+_ROUTING_WORDS = word_pattern(("routing", "routing number", "aba", "rtn", "transit", "routing no"))
+_NOT_BANK_BEFORE = word_pattern(
+    (
+        "customer",
+        "client",
+        "vendor",
+        "supplier",
+        "member",
+        "membership",
+        "policy",
+        "loyalty",
+        "billing",
+        "invoice",
+        "order",
+        "utility",
+        "service",
+        "user",
+    )
+)
+_ADJACENT = re.compile(r"^[\s:/|,-]{1,3}$")
+
+
+class BankAccountRecognizer(PiiRecognizer):
+    ENTITY = BANK_ACCOUNT
+    NAME = "BankAccountRecognizer"
+    CONTEXT: ClassVar[tuple[str, ...]] = (
+        "bank account",
+        "bank acct",
+        "checking",
+        "checking account",
+        "savings",
+        "savings account",
+        "account number",
+        "account no",
+        "account #",
+        "acct",
+        "acct no",
+        "acct #",
+        "acct#",
+        "a/c",
+        "dda",
+        "deposit account",
+        "direct deposit",
+    )
+    HEADER_CONTEXT: ClassVar[tuple[str, ...]] = ("account",)
+    CONTEXT_WINDOW = 40
+
+    def matches(self, text: str) -> Iterator[Match]:
+        numbers = list(_ACCOUNT.finditer(text))
+        if not numbers:
+            return
+        routing = {m.start() for m in numbers if self._is_routing(text, m)}
+        for index, m in enumerate(numbers):
+            if m.start() in routing:
+                continue
+            number = m.group()
+            if len(set(number)) == 1:
+                continue
+            floor = numbers[index - 1].end() if index else 0
+            window = text[max(floor, m.start() - self.CONTEXT_WINDOW) : m.start()]
+            context = bool(self.context_words.search(window)) and not _NOT_BANK_BEFORE.search(
+                window
+            )
+            if context or self._next_to_routing(text, numbers, index, routing):
+                yield Match(m.start(), m.end(), number, 0.85)
+
+    @staticmethod
+    def _is_routing(text: str, m: re.Match[str]) -> bool:
+        if not aba_ok(m.group()):
+            return False
+        return bool(_ROUTING_WORDS.search(text[max(0, m.start() - 30) : m.start()]))
+
+    @staticmethod
+    def _next_to_routing(
+        text: str, numbers: list[re.Match[str]], index: int, routing: set[int]
+    ) -> bool:
+        for other in (index - 1, index + 1):
+            if not 0 <= other < len(numbers):
+                continue
+            neighbour = numbers[other]
+            if not aba_ok(neighbour.group()):
+                continue
+            low, high = sorted((neighbour, numbers[index]), key=lambda m: m.start())
+            between = text[low.end() : high.start()]
+            if neighbour.start() in routing and len(between) <= 40:
+                return True
+            if _ADJACENT.match(between):
+                return True
+        return False
+
+    def cell(self, value: str) -> str | None:
+        value = value.strip().replace("-", "").replace(" ", "")
+        if value.isdigit() and 4 <= len(value) <= 17 and len(set(value)) > 1:
+            return value
+        return None
