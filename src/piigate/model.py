@@ -212,6 +212,8 @@ class Verdict:
     purpose: str | None = None
     """The purpose / routine use the sender declared (subject tag or header)."""
     case_id: str | None = None
+    sharing_agreement: str | None = None
+    """The id of the sharing agreement that authorises the disclosure, when one does."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +250,8 @@ class Outcome:
 class Recipient:
     address: str
     organization: str
+    agency: str | None = None
+    """The organisation's name from the config (``ledger.agencies``), where known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +268,20 @@ class DisclosureRecord:
     outcome: str
     attachments: tuple[Attachment, ...] = ()
     id: int | None = None
+    purpose: str | None = None
+    """Purpose / routine use as declared (``Verdict.purpose``)."""
+    sharing_agreement: str | None = None
+    case_id: str | None = None
+    released_by: str | None = None
+    """For ``outcome == "released"``: the analyst who released it from quarantine, and why."""
+    release_reason: str | None = None
+    uninspected: tuple[str, ...] = ()
+    """Parts whose contents the gate could not inspect (their individuals are not counted)."""
+    individual_hashes: tuple[str, ...] = field(default=(), repr=False)
+    """HMAC-SHA-256 (hex, sorted) of each individual's identity key; never the key itself."""
+    prev_hash: str = ""
+    """The hash of the record before it in the ledger's chain (set by the ledger)."""
+    hash: str = ""
 
 
 class ExposureHistory(Protocol):

@@ -11,9 +11,7 @@ disclosure. The rule of the gate: a 250 only when the message was relayed or dur
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
-from datetime import UTC, datetime
 
 import structlog
 
@@ -33,12 +31,11 @@ from piigate.model import (
     Envelope,
     Outcome,
     ParsedMessage,
-    Recipient,
     Screening,
 )
 from piigate.parse import parse_message
 from piigate.receive import replies
-from piigate.record import Ledger, open_ledger
+from piigate.record import Ledger, build_record, ledger_for
 
 log = structlog.get_logger("piigate")
 
@@ -155,19 +152,8 @@ class Gate:
         return Outcome(Disposition.DELIVERED, reply, record_id=record_id)
 
     def disclosure_record(self, screening: Screening, raw: bytes, outcome: str) -> DisclosureRecord:
-        return DisclosureRecord(
-            recorded_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
-            sender=screening.envelope.mail_from,
-            recipients=tuple(
-                Recipient(address, self.domains.organization(address))
-                for address in screening.verdict.external_recipients
-            ),
-            pii_counts=screening.detection.counts_by_type(),
-            individuals=screening.detection.individual_count,
-            message_id=screening.message.message_id,
-            sha256=hashlib.sha256(raw).hexdigest(),
-            outcome=outcome,
-            attachments=screening.extraction.attachments,
+        return build_record(
+            screening, raw, outcome=outcome, domains=self.domains, ledger=self.ledger
         )
 
 
@@ -184,7 +170,7 @@ def build_gate(settings: Settings, screener: Screener | None = None) -> Gate:
     return Gate(
         screener=screener,
         relay=Relay(settings.upstream, settings.upstream_smtp.timeout, settings.smtp.hostname),
-        ledger=open_ledger(settings.ledger.url),
+        ledger=ledger_for(settings),
         quarantine=Quarantine(settings.quarantine.dir, quarantine_key(settings)),
         domains=screener.policy.domains,
         scan_timeout=settings.scan.timeout,
