@@ -20,6 +20,8 @@ from piigate.receive.server import GateServer
 
 REPO = Path(__file__).resolve().parents[1]
 
+pytest_plugins = ["tests.ledger_fixtures"]
+
 
 @dataclass
 class Received:

@@ -225,7 +225,7 @@ def records_accounting(
     *, config_path: Path | None, ssn: str | None, name: str | None, dob: str | None, as_json: bool
 ) -> None:
     """Every disclosure that included one person (the 552a(c)(3) accounting)."""
-    if (ssn is None) == bool(name or dob) or (ssn is None and not (name and dob)):
+    if (ssn is not None and (name or dob)) or (ssn is None and not (name and dob)):
         raise ConfigError("give --ssn, or --name with --dob")
     if ssn == "-":
         ssn = sys.stdin.readline()

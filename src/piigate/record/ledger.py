@@ -18,7 +18,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -94,12 +94,18 @@ class Ledger:
         return sealed.id
 
     def append_or_journal(self, record: DisclosureRecord) -> int | None:
-        """Append; if the database refuses, keep the record in the journal (returns None)."""
+        """Append; if the database refuses, keep the record in the journal (returns None).
+        Once the database takes records again, journaled ones are moved in straight away."""
         try:
-            return self.append(record)
+            record_id = self.append(record)
         except LedgerError:
             self._journal(record)
             return None
+        if self.journal.exists():
+            # Still kept in the journal if this fails; replayed at the next start at the latest.
+            with suppress(LedgerError):
+                self.replay_journal()
+        return record_id
 
     def _journal(self, record: DisclosureRecord) -> None:
         line = json.dumps(record_to_json(record, individuals=True), sort_keys=True) + "\n"

@@ -1,0 +1,190 @@
+"""The ledger behind the real gate: records written through SMTP, two gate instances on one
+PostgreSQL ledger, the HMAC key required at start-up, and the keyless history for scan."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from piigate.config import Settings
+from piigate.errors import ConfigError
+from piigate.pipeline import build_gate, build_screener
+from piigate.record import EmptyHistory, history_for_scan, ledger_for
+from piigate.record.identity import ssn_key
+from tests.conftest import RunningGate, Sink, _send, send, settings_for, start_gate
+from tests.integration.test_cli import run_cli
+from tests.synthetic import message, ssn
+
+PER_GATE = 200
+SENDERS_PER_GATE = 4
+
+
+@pytest.fixture
+def rng() -> random.Random:
+    return random.Random(552)
+
+
+def ledger_settings(settings: Settings, **update: object) -> Settings:
+    return settings.model_copy(update={"ledger": settings.ledger.model_copy(update=update)})
+
+
+async def stop(running: RunningGate) -> None:
+    await running.server.stop(grace=5)
+    running.gate.ledger.close()
+
+
+async def test_gate_record_holds_the_accounting_and_finds_the_person(
+    shipped_settings: Settings,
+    tmp_path: Path,
+    sink: Sink,
+    delivering_rules: Path,
+    rng: random.Random,
+) -> None:
+    """A delivered disclosure's record names the agency from the config, lists the
+    attachment and the part that could not be inspected, and is found by accounting for one
+    of the SSNs it carried (hashed with the ledger key)."""
+    settings = settings_for(shipped_settings, tmp_path, sink.address, rules_dir=delivering_rules)
+    settings = ledger_settings(settings, agencies={"fbi.gov": "Federal Bureau of Investigation"})
+    values = [ssn(rng) for _ in range(2)]
+    raw = message(
+        body=f"SSN {values[0]}\n",
+        attachments=(("list.csv", f"name,ssn\nA,{values[1]}\n".encode(), "text/csv"),),
+    )
+    running = await start_gate(settings)
+    try:
+        code, reply = await send(running.address, raw)
+        assert code == 250, reply
+        (record,) = running.records()
+        found = running.gate.ledger.accounting(ssn_key(values[1]))
+    finally:
+        await stop(running)
+    assert record.recipients[0].agency == "Federal Bureau of Investigation"
+    assert [(a.name, a.inspected) for a in record.attachments] == [("list.csv", True)]
+    assert record.individuals == 2
+    assert record.outcome == "delivered" and record.case_id is None
+    assert [r.id for r in found] == [record.id]
+
+
+@pytest.mark.postgres
+async def test_two_gates_on_one_postgres_ledger_lose_and_duplicate_nothing(
+    shipped_settings: Settings,
+    tmp_path: Path,
+    sink: Sink,
+    delivering_rules: Path,
+    postgres_url: str,
+    rng: random.Random,
+) -> None:
+    """Two gate instances, 200 messages each through real SMTP, appending concurrently to one
+    PostgreSQL ledger: 400 records, one per message, ids 1..400, and the chain verifies."""
+    base = settings_for(shipped_settings, tmp_path, sink.address, rules_dir=delivering_rules)
+    screener = build_screener(base)
+    gates = []
+    for n in (1, 2):
+        settings = ledger_settings(base, url=postgres_url, journal=tmp_path / f"j{n}")
+        gates.append(await start_gate(settings, screener))
+    bodies = [f"Note {i}: SSN {ssn(rng)}\n" for i in range(2 * PER_GATE)]
+    queue: asyncio.Queue[tuple[RunningGate, bytes]] = asyncio.Queue()
+    for i, body in enumerate(bodies):
+        queue.put_nowait((gates[i % 2], message(subject=f"Case note {i}", body=body)))
+    codes: list[int] = []
+    # The clients get threads of their own: in the default pool they would starve the
+    # gates' scans and ledger writes, which share this process.
+    clients = ThreadPoolExecutor(2 * SENDERS_PER_GATE)
+    loop = asyncio.get_running_loop()
+
+    async def sender() -> None:
+        while not queue.empty():
+            running, raw = queue.get_nowait()
+            args = (running.address, "alice@dhs.gov", ["bob@fbi.gov"], raw, [])
+            codes.append((await loop.run_in_executor(clients, _send, *args))[0])
+
+    try:
+        await asyncio.gather(*(sender() for _ in range(2 * SENDERS_PER_GATE)))
+        records = gates[0].records()
+        verification = gates[1].gate.ledger.verify()
+    finally:
+        clients.shutdown()
+        for running in gates:
+            await stop(running)
+    assert codes == [250] * len(bodies)
+    assert len(sink.messages) == len(bodies)
+    assert [r.id for r in records] == list(range(1, len(bodies) + 1))
+    assert len({r.message_id for r in records}) == len(bodies)
+    assert {r.sha256 for r in records} == {
+        hashlib.sha256(m.content).hexdigest() for m in sink.messages
+    }
+    assert verification.intact and verification.checked == len(bodies)
+
+
+def test_gate_refuses_to_start_without_the_ledger_key(
+    shipped_settings: Settings, tmp_path: Path, sink: Sink
+) -> None:
+    """No key file and no PIIGATE_LEDGER__KEY: building the gate is a one-line ConfigError
+    that says how to fix it; a malformed key is refused too."""
+    settings = settings_for(shipped_settings, tmp_path, sink.address)
+    missing = ledger_settings(settings, key_file=tmp_path / "nowhere.key")
+    with pytest.raises(
+        ConfigError, match=r"ledger.key_file: .* does not exist; run `piigate keys init`"
+    ):
+        build_gate(missing)
+    (tmp_path / "short.key").write_text("abcd\n")
+    with pytest.raises(ConfigError, match="expected 64 hex digits"):
+        build_gate(ledger_settings(settings, key_file=tmp_path / "short.key"))
+
+
+def test_serve_without_ledger_key_is_a_one_line_error(tmp_path: Path) -> None:
+    """`piigate serve` with the quarantine key but no ledger key exits 2 with one line."""
+    env = {
+        "PIIGATE_LEDGER__URL": f"sqlite:///{tmp_path}/l.db",
+        "PIIGATE_QUARANTINE__KEY": "ab" * 32,
+        "PIIGATE_LISTEN": "127.0.0.1:0",
+    }
+    result = run_cli("serve", cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "piigate: error: ledger.key_file: var/piigate/keys/ledger.key does not exist; "
+        "run `piigate keys init` or set PIIGATE_LEDGER__KEY"
+    ]
+
+
+def test_keys_init_creates_both_keys_owner_only(tmp_path: Path) -> None:
+    """`piigate keys init` creates the quarantine and the ledger key, mode 0600, says where,
+    and keeps existing keys on a second run."""
+    first = run_cli("keys", "init", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    ledger_key = tmp_path / "var/piigate/keys/ledger.key"
+    assert ledger_key.stat().st_mode & 0o777 == 0o600
+    assert "ledger key: var/piigate/keys/ledger.key (created)" in first.stdout
+    content = ledger_key.read_text()
+    second = run_cli("keys", "init", cwd=tmp_path)
+    assert "ledger key: var/piigate/keys/ledger.key (exists, kept)" in second.stdout
+    assert ledger_key.read_text() == content
+
+
+def test_history_for_scan_needs_no_key(
+    shipped_settings: Settings, tmp_path: Path, sink: Sink, rng: random.Random
+) -> None:
+    """Without a key (or without a ledger) scan gets an empty history and a note saying why,
+    and no ledger file is created; with both it gets the ledger's answers."""
+    settings = settings_for(shipped_settings, tmp_path, sink.address)
+    keyless = ledger_settings(settings, key_file=tmp_path / "none.key")
+    history, opened, note = history_for_scan(keyless)
+    assert isinstance(history, EmptyHistory) and opened is None
+    assert note is not None and "empty history" in note and "\n" not in note
+    history, opened, note = history_for_scan(settings)
+    assert isinstance(history, EmptyHistory) and "does not exist" in (note or "")
+    assert not (tmp_path / "ledger.db").exists()
+    person = ssn_key(ssn(rng))
+    ledger = ledger_for(settings)
+    ledger.close()
+    history, opened, note = history_for_scan(settings)
+    assert opened is not None and note is None
+    try:
+        assert history.organizations_for(frozenset({person})) == {}
+    finally:
+        opened.close()
