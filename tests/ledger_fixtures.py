@@ -70,3 +70,13 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "postgres":
         return str(request.getfixturevalue("postgres_url"))
     return f"sqlite:///{tmp_path}/ledger.db"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say, in one line at the end, what was skipped for want of PostgreSQL and why."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "postgres" in r.keywords]
+    if skipped:
+        reason = str(skipped[0].longrepr[2]) if isinstance(skipped[0].longrepr, tuple) else ""
+        terminalreporter.write_line(
+            f"postgres: {len(skipped)} tests skipped: {reason.removeprefix('Skipped: ')}"
+        )

@@ -76,15 +76,13 @@ def recipients_for_case(db: Database, case_id: str) -> list[CaseRecipient]:
 
 def organizations_by_hash(db: Database, digests: Sequence[str]) -> dict[str, frozenset[str]]:
     found: dict[str, set[str]] = {}
-    for start in range(0, len(digests), store.BATCH):
-        chunk = list(digests[start : start + store.BATCH])
-        marks = ", ".join("?" * len(chunk))
+    for condition, params in db.any_of("i.individual", digests):
         sql = (
             "SELECT DISTINCT i.individual, r.organization FROM disclosure_individuals i"  # noqa: S608
             " JOIN disclosure_recipients r ON r.disclosure_id = i.disclosure_id"
-            f" WHERE i.individual IN ({marks})"
+            f" WHERE {condition}"
         )
-        for digest, organization in db.execute(sql, chunk):
+        for digest, organization in db.execute(sql, params):
             found.setdefault(digest, set()).add(organization)
     return {digest: frozenset(orgs) for digest, orgs in found.items()}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from piigate.model import Attachment, DisclosureRecord, Grade, Recipient
@@ -20,8 +20,10 @@ GENESIS = "0" * 64
 
 def record_to_json(record: DisclosureRecord, *, individuals: bool = False) -> dict[str, Any]:
     """Every field; the individuals' hashes only when asked (they are long, and only the
-    chain and the journal need them)."""
-    data = asdict(record)
+    chain and the journal need them). Built field by field: ``asdict`` would deep-copy
+    thousands of hashes."""
+    data = {f.name: getattr(record, f.name) for f in fields(record)}
+    data["pii_counts"] = dict(record.pii_counts)
     data["recipients"] = [asdict(r) for r in record.recipients]
     data["attachments"] = [asdict(a) for a in record.attachments]
     data["uninspected"] = list(record.uninspected)

@@ -11,7 +11,7 @@ released by COMMIT or ROLLBACK, and by the server if the connection dies.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -22,6 +22,7 @@ from piigate.errors import LedgerError
 
 Row = tuple[Any, ...]
 
+SQLITE_CHUNK = 500  # markers per IN (...) list
 APPEND_LOCK = 0x70696967  # "piig": the advisory lock id of the chain
 DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
 """What a database may raise; the ledger translates each into ``LedgerError``."""
@@ -38,6 +39,10 @@ class Database(Protocol):
         """Start a transaction holding the chain's append lock."""
 
     def ddl(self, statement: str) -> str: ...
+    def any_of(self, column: str, values: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
+        """``column`` is one of ``values``: (SQL condition, parameters), chunked as the
+        database likes (PostgreSQL takes one array; SQLite a bounded list of markers)."""
+
     def reconnect_if_broken(self) -> None: ...
     def close(self) -> None: ...
 
@@ -70,6 +75,11 @@ class SqliteDatabase:
 
     def ddl(self, statement: str) -> str:
         return statement
+
+    def any_of(self, column: str, values: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
+        for start in range(0, len(values), SQLITE_CHUNK):
+            chunk = list(values[start : start + SQLITE_CHUNK])
+            yield f"{column} IN ({', '.join('?' * len(chunk))})", chunk
 
     def reconnect_if_broken(self) -> None:
         """A closed SQLite connection stays closed: the file is local, nothing to retry."""
@@ -109,6 +119,10 @@ class PostgresDatabase:
         return statement.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGINT PRIMARY KEY").replace(
             " INTEGER", " BIGINT"
         )
+
+    def any_of(self, column: str, values: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
+        if values:
+            yield f"{column} = ANY(?)", [list(values)]
 
     def reconnect_if_broken(self) -> None:
         """After a server restart or a network fault the connection is broken; make a new one

@@ -5,7 +5,6 @@ against guessed SSNs, so a copy of the ledger is useless to a thief."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import unicodedata
@@ -31,7 +30,7 @@ class Identities:
         return "Identities(<key>)"
 
     def hash(self, identity_key: str) -> str:
-        return hmac.new(self._key, identity_key.encode("utf-8"), hashlib.sha256).hexdigest()
+        return hmac.digest(self._key, identity_key.encode("utf-8"), "sha256").hex()
 
     def hash_all(self, identity_keys: Iterable[str]) -> tuple[str, ...]:
         """The distinct hashes, sorted (the order a record stores and chains them in)."""

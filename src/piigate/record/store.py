@@ -22,6 +22,7 @@ _COLUMNS = (
     " uninspected, prev_hash, hash"
 )
 BATCH = 500
+"""Records per step of ``verify``."""
 
 
 @contextmanager
@@ -161,14 +162,9 @@ def select(
 def _children(db: Database, ids: list[int], columns: str, table: str) -> dict[int, list[Row]]:
     found: dict[int, list[Row]] = {}
     order = ", position" if table == "disclosure_recipients" else ""
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start : start + BATCH]
-        marks = ", ".join("?" * len(chunk))
-        for row in db.execute(
-            f"SELECT {columns} FROM {table} WHERE disclosure_id IN ({marks})"  # noqa: S608
-            f" ORDER BY disclosure_id{order}",
-            chunk,
-        ):
+    for condition, params in db.any_of("disclosure_id", ids):
+        sql = f"SELECT {columns} FROM {table} WHERE {condition} ORDER BY disclosure_id{order}"  # noqa: S608
+        for row in db.execute(sql, params):
             found.setdefault(int(row[0]), []).append(row)
     return found
 
