@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from piigate.config import Settings
@@ -188,3 +190,58 @@ def test_history_for_scan_needs_no_key(
         assert history.organizations_for(frozenset({person})) == {}
     finally:
         opened.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_connection_killed_is_remade(
+    shipped_settings: Settings,
+    tmp_path: Path,
+    sink: Sink,
+    delivering_rules: Path,
+    postgres_url: str,
+    rng: random.Random,
+) -> None:
+    """When the server ends the gate's connection (a restart, a failover), the next message
+    finds a new connection: delivered and recorded, no 451."""
+    settings = settings_for(shipped_settings, tmp_path, sink.address, rules_dir=delivering_rules)
+    running = await start_gate(ledger_settings(settings, url=postgres_url))
+    try:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        code, reply = await send(running.address, message(body=f"SSN {ssn(rng)}\n"))
+        assert code == 250, reply
+        assert len(running.records()) == 1
+    finally:
+        await stop(running)
+
+
+@pytest.mark.postgres
+async def test_postgres_gone_gives_451_and_relays_nothing(
+    shipped_settings: Settings,
+    tmp_path: Path,
+    sink: Sink,
+    delivering_rules: Path,
+    postgres_database: str,
+    rng: random.Random,
+) -> None:
+    """The ledger's database disappears under a running gate (dropped, connections ended):
+    the client gets 451 naming the ledger, and nothing with PII leaves."""
+    admin_url = postgres_database.rsplit("/", 1)[0] + "/postgres"
+    name = f"piigate_gone_{secrets.token_hex(4)}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    settings = settings_for(shipped_settings, tmp_path, sink.address, rules_dir=delivering_rules)
+    running = await start_gate(ledger_settings(settings, url=url))
+    try:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        code, reply = await send(running.address, message(body=f"SSN {ssn(rng)}\n"))
+    finally:
+        await running.server.stop(grace=5)
+        running.gate.ledger.close()
+    assert code == 451 and "ledger" in reply
+    assert sink.messages == []

@@ -43,7 +43,7 @@ class Database(Protocol):
         """``column`` is one of ``values``: (SQL condition, parameters), chunked as the
         database likes (PostgreSQL takes one array; SQLite a bounded list of markers)."""
 
-    def reconnect_if_broken(self) -> None: ...
+    def reconnect_if_broken(self) -> bool: ...
     def close(self) -> None: ...
 
 
@@ -81,8 +81,9 @@ class SqliteDatabase:
             chunk = list(values[start : start + SQLITE_CHUNK])
             yield f"{column} IN ({', '.join('?' * len(chunk))})", chunk
 
-    def reconnect_if_broken(self) -> None:
+    def reconnect_if_broken(self) -> bool:
         """A closed SQLite connection stays closed: the file is local, nothing to retry."""
+        return False
 
     def close(self) -> None:
         self._db.close()
@@ -124,11 +125,13 @@ class PostgresDatabase:
         if values:
             yield f"{column} = ANY(?)", [list(values)]
 
-    def reconnect_if_broken(self) -> None:
-        """After a server restart or a network fault the connection is broken; make a new one
-        (a connection the application closed stays closed)."""
-        if self._db.broken:
-            self._db = self._connect()
+    def reconnect_if_broken(self) -> bool:
+        """After a server restart or a network fault the connection is broken: make a new one
+        (a connection the application closed stays closed). True when it did."""
+        if not self._db.broken:
+            return False
+        self._db = self._connect()
+        return True
 
     def close(self) -> None:
         self._db.close()

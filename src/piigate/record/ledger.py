@@ -84,8 +84,12 @@ class Ledger:
     def check(self) -> None:
         """Raise ``LedgerError`` unless the ledger can take a record now."""
         with self._using("be reached") as db:
-            db.reconnect_if_broken()
-            db.execute("SELECT 1 FROM disclosures LIMIT 1")
+            try:
+                db.execute("SELECT 1 FROM disclosures LIMIT 1")
+            except DB_ERRORS:
+                if not db.reconnect_if_broken():
+                    raise
+                db.execute("SELECT 1 FROM disclosures LIMIT 1")
 
     def append(self, record: DisclosureRecord) -> int:
         with self._using("write") as db:
