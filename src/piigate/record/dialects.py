@@ -122,8 +122,11 @@ class PostgresDatabase:
         )
 
     def any_of(self, column: str, values: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
+        # A join against the unnested array lets the planner probe the index once per value;
+        # "= ANY(array)" made it scan the whole table, testing each row against the array.
         if values:
-            yield f"{column} = ANY(?)", [list(values)]
+            array = "text[]" if isinstance(values[0], str) else "bigint[]"
+            yield f"{column} IN (SELECT unnest(?::{array}))", [list(values)]
 
     def reconnect_if_broken(self) -> bool:
         """After a server restart or a network fault the connection is broken: make a new one
