@@ -8,6 +8,7 @@ import random
 import secrets
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import fields
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,13 @@ def disclosure(
     )
 
 
+def append_many(ledger: Ledger, rng: random.Random, records: int, people: int) -> None:
+    """``records`` disclosures of ``people`` new individuals each."""
+    assert ledger.identities is not None
+    for _ in range(records):
+        ledger.append(disclosure(ledger.identities, ssn_keys(rng, people)))
+
+
 def raw_sql(ledger_url: str, sql: str, params: tuple[Any, ...] = ()) -> None:
     """Tamper with the database directly, as someone with access to it might."""
     if ledger_url.startswith("sqlite"):
@@ -109,7 +117,7 @@ def test_record_round_trips_with_every_field(ledger: Ledger, rng: random.Random)
 
 
 def _fields(record: DisclosureRecord) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in DisclosureRecord.__slots__}  # type: ignore[attr-defined]
+    return {f.name: getattr(record, f.name) for f in fields(record)}
 
 
 def test_database_holds_no_identity_key(
@@ -145,9 +153,7 @@ def test_record_edited_behind_the_application_is_caught(
     ledger: Ledger, ledger_url: str, rng: random.Random
 ) -> None:
     """Changing a stored field of record 4 of 6 makes verify fail at exactly record 4."""
-    assert ledger.identities is not None
-    for _ in range(6):
-        ledger.append(disclosure(ledger.identities, ssn_keys(rng, 2)))
+    append_many(ledger, rng, 6, 2)
     assert ledger.verify().intact and ledger.verify().checked == 6
     raw_sql(ledger_url, "UPDATE disclosures SET case_id = ? WHERE id = ?", ("other", 4))
     result = ledger.verify()
@@ -159,9 +165,7 @@ def test_recipient_or_individual_edits_are_caught(
 ) -> None:
     """The chain covers the child rows too: a removed individual or a changed recipient
     address is reported at its record."""
-    assert ledger.identities is not None
-    for _ in range(3):
-        ledger.append(disclosure(ledger.identities, ssn_keys(rng, 3)))
+    append_many(ledger, rng, 3, 3)
     raw_sql(
         ledger_url,
         "UPDATE disclosure_recipients SET address = ? WHERE disclosure_id = 3",
@@ -176,9 +180,7 @@ def test_deleted_record_is_reported_missing(
     ledger: Ledger, ledger_url: str, rng: random.Random
 ) -> None:
     """Deleting record 2 of 3 is caught: verify names the missing id."""
-    assert ledger.identities is not None
-    for _ in range(3):
-        ledger.append(disclosure(ledger.identities, ssn_keys(rng, 1)))
+    append_many(ledger, rng, 3, 1)
     raw_sql(ledger_url, "DELETE FROM disclosure_individuals WHERE disclosure_id = 2")
     raw_sql(ledger_url, "DELETE FROM disclosure_recipients WHERE disclosure_id = 2")
     raw_sql(ledger_url, "DELETE FROM disclosures WHERE id = 2")

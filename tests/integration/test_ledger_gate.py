@@ -35,23 +35,26 @@ def ledger_settings(settings: Settings, **update: object) -> Settings:
     return settings.model_copy(update={"ledger": settings.ledger.model_copy(update=update)})
 
 
+@pytest.fixture
+def delivering(
+    shipped_settings: Settings, tmp_path: Path, sink: Sink, delivering_rules: Path
+) -> Settings:
+    """Settings for a gate relaying to the sink whose rules deliver PII (so it is recorded)."""
+    return settings_for(shipped_settings, tmp_path, sink.address, rules_dir=delivering_rules)
+
+
 async def stop(running: RunningGate) -> None:
     await running.server.stop(grace=5)
     running.gate.ledger.close()
 
 
 async def test_gate_record_holds_the_accounting_and_finds_the_person(
-    shipped_settings: Settings,
-    tmp_path: Path,
-    sink: Sink,
-    delivering_rules: Path,
-    rng: random.Random,
+    delivering: Settings, rng: random.Random
 ) -> None:
     """A delivered disclosure's record names the agency from the config, lists the
     attachment and the part that could not be inspected, and is found by accounting for one
     of the SSNs it carried (hashed with the ledger key)."""
-    settings = settings_for(shipped_settings, tmp_path, sink.address, rules_dir=delivering_rules)
-    settings = ledger_settings(settings, agencies={"fbi.gov": "Federal Bureau of Investigation"})
+    settings = ledger_settings(delivering, agencies={"fbi.gov": "Federal Bureau of Investigation"})
     values = [ssn(rng) for _ in range(2)]
     raw = message(
         body=f"SSN {values[0]}\n",
@@ -74,16 +77,11 @@ async def test_gate_record_holds_the_accounting_and_finds_the_person(
 
 @pytest.mark.postgres
 async def test_two_gates_on_one_postgres_ledger_lose_and_duplicate_nothing(
-    shipped_settings: Settings,
-    tmp_path: Path,
-    sink: Sink,
-    delivering_rules: Path,
-    postgres_url: str,
-    rng: random.Random,
+    delivering: Settings, sink: Sink, tmp_path: Path, postgres_url: str, rng: random.Random
 ) -> None:
     """Two gate instances, 200 messages each through real SMTP, appending concurrently to one
     PostgreSQL ledger: 400 records, one per message, ids 1..400, and the chain verifies."""
-    base = settings_for(shipped_settings, tmp_path, sink.address, rules_dir=delivering_rules)
+    base = delivering
     screener = build_screener(base)
     gates = []
     for n in (1, 2):
@@ -102,8 +100,10 @@ async def test_two_gates_on_one_postgres_ledger_lose_and_duplicate_nothing(
     async def sender() -> None:
         while not queue.empty():
             running, raw = queue.get_nowait()
-            args = (running.address, "alice@dhs.gov", ["bob@fbi.gov"], raw, [])
-            codes.append((await loop.run_in_executor(clients, _send, *args))[0])
+            reply = await loop.run_in_executor(
+                clients, _send, running.address, "alice@dhs.gov", ["bob@fbi.gov"], raw, []
+            )
+            codes.append(reply[0])
 
     try:
         await asyncio.gather(*(sender() for _ in range(2 * SENDERS_PER_GATE)))
@@ -194,17 +194,11 @@ def test_history_for_scan_needs_no_key(
 
 @pytest.mark.postgres
 async def test_postgres_connection_killed_is_remade(
-    shipped_settings: Settings,
-    tmp_path: Path,
-    sink: Sink,
-    delivering_rules: Path,
-    postgres_url: str,
-    rng: random.Random,
+    delivering: Settings, postgres_url: str, rng: random.Random
 ) -> None:
     """When the server ends the gate's connection (a restart, a failover), the next message
     finds a new connection: delivered and recorded, no 451."""
-    settings = settings_for(shipped_settings, tmp_path, sink.address, rules_dir=delivering_rules)
-    running = await start_gate(ledger_settings(settings, url=postgres_url))
+    running = await start_gate(ledger_settings(delivering, url=postgres_url))
     try:
         with psycopg.connect(postgres_url, autocommit=True) as admin:
             admin.execute(
@@ -220,12 +214,7 @@ async def test_postgres_connection_killed_is_remade(
 
 @pytest.mark.postgres
 async def test_postgres_gone_gives_451_and_relays_nothing(
-    shipped_settings: Settings,
-    tmp_path: Path,
-    sink: Sink,
-    delivering_rules: Path,
-    postgres_database: str,
-    rng: random.Random,
+    delivering: Settings, sink: Sink, postgres_database: str, rng: random.Random
 ) -> None:
     """The ledger's database disappears under a running gate (dropped, connections ended):
     the client gets 451 naming the ledger, and nothing with PII leaves."""
@@ -234,8 +223,7 @@ async def test_postgres_gone_gives_451_and_relays_nothing(
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    settings = settings_for(shipped_settings, tmp_path, sink.address, rules_dir=delivering_rules)
-    running = await start_gate(ledger_settings(settings, url=url))
+    running = await start_gate(ledger_settings(delivering, url=url))
     try:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
