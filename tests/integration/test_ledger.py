@@ -8,6 +8,7 @@ import random
 import secrets
 import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from datetime import date
 from pathlib import Path
@@ -303,3 +304,29 @@ def test_unreachable_database_is_a_one_line_ledger_error(tmp_path: Path) -> None
     assert "s3cret" not in str(caught.value) and "\n" not in str(caught.value)
     with pytest.raises(LedgerError, match="unsupported scheme"):
         open_ledger("mysql://x/y", journal=tmp_path / "j")
+
+
+def test_concurrent_writers_share_one_chain(
+    ledger_url: str, tmp_path: Path, rng: random.Random
+) -> None:
+    """Two ledger connections (as two gate processes have), each written by two threads at
+    once: every record lands exactly once and the chain is one unbroken line."""
+    ledgers = [open_ledger(ledger_url, KEY, journal=tmp_path / f"j{n}") for n in (1, 2)]
+    identities = Identities(KEY)
+    batches = [[disclosure(identities, ssn_keys(rng, 2)) for _ in range(40)] for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            ids = pool.map(
+                lambda n: [ledgers[n % 2].append(r) for r in batches[n]], range(len(batches))
+            )
+            written = sorted(i for chunk in ids for i in chunk)
+        stored = ledgers[0].records()
+        verification = ledgers[1].verify()
+    finally:
+        for opened in ledgers:
+            opened.close()
+    assert written == list(range(1, 161))
+    assert sorted(r.message_id for r in stored) == sorted(
+        r.message_id for batch in batches for r in batch
+    )
+    assert verification.intact and verification.checked == 160
