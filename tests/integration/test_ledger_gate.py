@@ -14,9 +14,11 @@ import psycopg
 import pytest
 
 from piigate.config import Settings
-from piigate.errors import ConfigError
-from piigate.pipeline import build_gate, build_screener
-from piigate.record import EmptyHistory, history_for_scan, ledger_for
+from piigate.errors import ConfigError, LedgerError
+from piigate.model import Envelope
+from piigate.pipeline import Screener, build_gate, build_screener
+from piigate.record import EmptyHistory, build_record, history_for_scan, ledger_for, open_ledger
+from piigate.record.form import form_text
 from piigate.record.identity import ssn_key
 from tests.conftest import RunningGate, Sink, _send, send, settings_for, start_gate
 from tests.integration.test_cli import run_cli
@@ -58,7 +60,10 @@ async def test_gate_record_holds_the_accounting_and_finds_the_person(
     values = [ssn(rng) for _ in range(2)]
     raw = message(
         body=f"SSN {values[0]}\n",
-        attachments=(("list.csv", f"name,ssn\nA,{values[1]}\n".encode(), "text/csv"),),
+        attachments=(
+            ("list.csv", f"name,ssn\nA,{values[1]}\n".encode(), "text/csv"),
+            ("blob.bin", bytes(rng.randrange(256) for _ in range(512)), "application/octet-stream"),
+        ),
     )
     running = await start_gate(settings)
     try:
@@ -69,7 +74,11 @@ async def test_gate_record_holds_the_accounting_and_finds_the_person(
     finally:
         await stop(running)
     assert record.recipients[0].agency == "Federal Bureau of Investigation"
-    assert [(a.name, a.inspected) for a in record.attachments] == [("list.csv", True)]
+    assert [(a.name, a.inspected) for a in record.attachments] == [
+        ("list.csv", True),
+        ("blob.bin", False),
+    ]
+    assert record.uninspected == ("attachment blob.bin",)
     assert record.individuals == 2
     assert record.outcome == "delivered" and record.case_id is None
     assert [r.id for r in found] == [record.id]
@@ -233,3 +242,31 @@ async def test_postgres_gone_gives_451_and_relays_nothing(
         running.gate.ledger.close()
     assert code == 451 and "ledger" in reply
     assert sink.messages == []
+
+
+def test_release_from_quarantine_is_recorded_with_who_and_why(
+    screener: Screener, tmp_path: Path, rng: random.Random
+) -> None:
+    """A release builds a record naming the analyst and the reason (a release without a
+    name is refused), and the form shows them; the hash of the relayed bytes is kept."""
+    raw = message(body=f"SSN {ssn(rng)}\n")
+    screening = screener.screen(Envelope("alice@dhs.gov", ("bob@fbi.gov",)), raw)
+    ledger = open_ledger(f"sqlite:///{tmp_path}/l.db", bytes(32), journal=tmp_path / "j")
+    domains = screener.policy.domains
+    try:
+        with pytest.raises(LedgerError, match="who released it"):
+            build_record(screening, raw, outcome="released", domains=domains, ledger=ledger)
+        record = build_record(
+            screening,
+            raw,
+            outcome="released",
+            domains=domains,
+            ledger=ledger,
+            released_by="analyst@dhs.gov",
+            release_reason="sharing agreement verified",
+        )
+        shown = form_text(ledger.record(ledger.append(record)))
+    finally:
+        ledger.close()
+    assert "released from quarantine by analyst@dhs.gov: sharing agreement verified" in shown
+    assert hashlib.sha256(raw).hexdigest() in shown
