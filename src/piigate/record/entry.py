@@ -41,10 +41,7 @@ def build_record(
     return DisclosureRecord(
         recorded_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
         sender=screening.envelope.mail_from,
-        recipients=tuple(
-            Recipient(address, org, ledger.agencies.get(org))
-            for address, org in ((a, domains.organization(a)) for a in verdict.external_recipients)
-        ),
+        recipients=_recipients(verdict.external_recipients, domains, ledger),
         pii_counts=screening.detection.counts_by_type(),
         individuals=screening.detection.individual_count,
         message_id=screening.message.message_id,
@@ -59,3 +56,14 @@ def build_record(
         uninspected=tuple(dict.fromkeys(d.where for d in screening.extraction.unscannable)),
         individual_hashes=individual_hashes,
     )
+
+
+def _recipients(
+    addresses: tuple[str, ...], domains: Domains, ledger: Ledger
+) -> tuple[Recipient, ...]:
+    """Each external recipient with its organisation and, where configured, agency name."""
+    out = []
+    for address in addresses:
+        organization = domains.organization(address)
+        out.append(Recipient(address, organization, ledger.agencies.get(organization)))
+    return tuple(out)
