@@ -52,7 +52,7 @@ def filled(env: dict[str, str]) -> dict[str, str]:
                 recipients=(Recipient(f"agent@{org}", org, "Agency <b>&</b> Co"),),
                 pii_counts={"US_SSN": len(people)},
                 individuals=len(people),
-                message_id=f"<{day}@dhs.gov>",
+                message_id=f"<{day}@dhs.gov>" if case == "C1" else '=HYPERLINK("x")',
                 sha256="0" * 64,
                 outcome="delivered",
                 purpose="routine use G",
@@ -72,8 +72,8 @@ def run(env: dict[str, str], *args: str, stdin: str | None = None) -> tuple[int,
 
 
 def test_list_formats_and_filters(filled: dict[str, str]) -> None:
-    """Text lines, one JSON object per line, CSV with a header; --case, --since and
-    --recipient-org select the matching records."""
+    """Text lines, one JSON object per line, CSV with a header (formula-like cells made
+    inert); --case, --since and --recipient-org select the matching records."""
     code, out, _ = run(filled, "list")
     assert code == 0 and len(out.splitlines()) == 3 and "fbi.gov" in out.splitlines()[0]
     _, out, _ = run(filled, "list", "--json", "--case", "C1")
@@ -82,6 +82,7 @@ def test_list_formats_and_filters(filled: dict[str, str]) -> None:
     _, out, _ = run(filled, "list", "--csv", "--since", "2026-02-01")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["id"] for r in rows] == ["2", "3"] and rows[1]["organizations"] == "usdoj.gov"
+    assert rows[1]["message_id"] == '\'=HYPERLINK("x")'  # a spreadsheet shows it, never runs it
     _, out, _ = run(filled, "list", "--json", "--recipient-org", "usdoj.gov")
     assert [json.loads(line)["id"] for line in out.splitlines()] == [3]
 

@@ -114,12 +114,15 @@ def list_line(record: DisclosureRecord) -> str:
 
 
 def records_csv(records: Iterable[DisclosureRecord]) -> str:
+    """CSV for a spreadsheet. Cells that a spreadsheet would run as a formula (a Message-ID
+    or an address can start with "=" — they come from mail) are prefixed with a quote."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in records:
         writer.writerow(
-            [
+            _inert(cell)
+            for cell in [
                 r.id,
                 r.recorded_at,
                 r.sender,
@@ -136,6 +139,12 @@ def records_csv(records: Iterable[DisclosureRecord]) -> str:
             ]
         )
     return out.getvalue()
+
+
+def _inert(cell: object) -> object:
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
 
 
 def recipients_text(case_id: str, rows: list[CaseRecipient]) -> str:
