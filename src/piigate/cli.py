@@ -184,6 +184,8 @@ def records_list(
     as_csv: bool,
 ) -> None:
     """List disclosure records, oldest first."""
+    if as_json and as_csv:
+        raise ConfigError("--json and --csv: choose one")
     with _ledger(config_path) as ledger:
         found = ledger.records(
             since=since.date() if since else None, case_id=case_id, recipient_org=recipient_org

@@ -85,6 +85,8 @@ def test_list_formats_and_filters(filled: dict[str, str]) -> None:
     assert rows[1]["message_id"] == '\'=HYPERLINK("x")'  # a spreadsheet shows it, never runs it
     _, out, _ = run(filled, "list", "--json", "--recipient-org", "usdoj.gov")
     assert [json.loads(line)["id"] for line in out.splitlines()] == [3]
+    code, _, err = run(filled, "list", "--json", "--csv")
+    assert code == 2 and err.strip() == "piigate: error: --json and --csv: choose one"
 
 
 def test_recipients_of_a_case(filled: dict[str, str]) -> None:
