@@ -20,6 +20,8 @@ from piigate.receive.server import GateServer
 
 REPO = Path(__file__).resolve().parents[1]
 
+pytest_plugins = ["tests.ledger_fixtures"]
+
 
 @dataclass
 class Received:
@@ -106,11 +108,15 @@ def screener(shipped_settings: Settings) -> Screener:
 def settings_for(base: Settings, tmp_path: Path, upstream: HostPort, **update: Any) -> Settings:
     key_file = tmp_path / "keys" / "quarantine.key"
     create_key_file(key_file)
+    ledger_key_file = tmp_path / "keys" / "ledger.key"
+    create_key_file(ledger_key_file)
     return base.model_copy(
         update={
             "listen": HostPort("127.0.0.1", 0),
             "upstream": upstream,
-            "ledger": base.ledger.model_copy(update={"url": f"sqlite:///{tmp_path}/ledger.db"}),
+            "ledger": base.ledger.model_copy(
+                update={"url": f"sqlite:///{tmp_path}/ledger.db", "key_file": ledger_key_file}
+            ),
             "quarantine": base.quarantine.model_copy(
                 update={
                     "dir": tmp_path / "quarantine",

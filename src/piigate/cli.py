@@ -2,7 +2,12 @@
 
     piigate serve [--config FILE] [--listen HOST:PORT] [--upstream HOST:PORT]
     piigate scan FILE... [--config FILE] [--from ADDR] [--to ADDR]... [--json]
-    piigate records list [--json]
+    piigate records list [--since DATE] [--case ID] [--recipient-org DOMAIN] [--json|--csv]
+    piigate records recipients --case ID [--json]
+    piigate records accounting (--ssn NNN-NN-NNNN | --ssn - | --name NAME --dob YYYY-MM-DD) [--json]
+    piigate records show ID [--html]
+    piigate records verify
+    piigate records prune --before YYYY-MM-DD
     piigate keys init
 
 Errors a user can fix are one line on stderr and exit status 2; never a traceback.
@@ -12,12 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime
 import functools
 import json
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,7 +34,7 @@ import uvicorn
 from piigate import __version__
 from piigate.config import HostPort, Settings, load_settings
 from piigate.decide import examples, load_rules
-from piigate.errors import PiigateError, QuarantineError
+from piigate.errors import ConfigError, PiigateError, QuarantineError
 from piigate.keys import create_key_file
 from piigate.logs import configure_logging
 from piigate.model import Action, Envelope, Screening
@@ -38,11 +44,13 @@ from piigate.quarantine import State
 from piigate.quarantine.analysts import Analysts
 from piigate.quarantine.review import Review
 from piigate.receive.server import GateServer
-from piigate.record import open_ledger
-from piigate.record.ledger import record_to_json
+from piigate.record import Ledger, form, ledger_for
+from piigate.record.chain import record_to_json
+from piigate.record.identity import name_dob_key, ssn_key
 from piigate.review.app import build_pages, render_report
 
 EXIT_OK, EXIT_USAGE, EXIT_HELD = 0, 2, 3
+EXIT_BROKEN = 1  # records verify: the chain is broken
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -174,23 +182,125 @@ def records() -> None:
 
 @records.command("list")
 @config_option
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only from this date (UTC).")
+@click.option("--case", "case_id", help="Only this case id.")
+@click.option("--recipient-org", help="Only disclosures to this organisation (e.g. fbi.gov).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per record.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
 @_one_line_errors
-def records_list(config_path: Path | None, as_json: bool) -> None:
+def records_list(
+    *,
+    config_path: Path | None,
+    since: datetime | None,
+    case_id: str | None,
+    recipient_org: str | None,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
     """List disclosure records, oldest first."""
+    if as_json and as_csv:
+        raise ConfigError("--json and --csv: choose one")
+    with _ledger(config_path) as ledger:
+        found = ledger.records(
+            since=since.date() if since else None, case_id=case_id, recipient_org=recipient_org
+        )
+    if as_csv:
+        click.echo(form.records_csv(found), nl=False)
+        return
+    for record in found:
+        click.echo(
+            json.dumps(record_to_json(record), sort_keys=True)
+            if as_json
+            else form.list_line(record)
+        )
+
+
+@records.command("recipients")
+@config_option
+@click.option("--case", "case_id", required=True, help="The case id.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per address.")
+@_one_line_errors
+def records_recipients(config_path: Path | None, case_id: str, as_json: bool) -> None:
+    """Every organisation and address that received a case's PII."""
+    with _ledger(config_path) as ledger:
+        rows = ledger.recipients(case_id)
+    if not as_json:
+        click.echo(form.recipients_text(case_id, rows))
+    for row in rows if as_json else ():
+        click.echo(json.dumps(dataclasses.asdict(row), sort_keys=True))
+
+
+@records.command("accounting")
+@config_option
+@click.option("--ssn", help="NNN-NN-NNNN, or - to read it from stdin (keeps it out of history).")
+@click.option("--name", help="The person's name (with --dob).")
+@click.option("--dob", help="Date of birth, YYYY-MM-DD (with --name).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per disclosure.")
+@_one_line_errors
+def records_accounting(
+    *, config_path: Path | None, ssn: str | None, name: str | None, dob: str | None, as_json: bool
+) -> None:
+    """Every disclosure that included one person (the 552a(c)(3) accounting)."""
+    if (ssn is not None and (name or dob)) or (ssn is None and not (name and dob)):
+        raise ConfigError("give --ssn, or --name with --dob")
+    if ssn == "-":
+        ssn = sys.stdin.readline()
+    identity = ssn_key(ssn) if ssn is not None else name_dob_key(name or "", dob or "")
+    with _ledger(config_path, key=True) as ledger:
+        found = ledger.accounting(identity)
+    if not as_json:
+        click.echo(form.accounting_text(found))
+    for record in found if as_json else ():
+        click.echo(json.dumps(record_to_json(record), sort_keys=True))
+
+
+@records.command("show")
+@config_option
+@click.argument("record_id", type=int)
+@click.option("--html", "as_html", is_flag=True, help="A printable HTML form instead of text.")
+@_one_line_errors
+def records_show(config_path: Path | None, record_id: int, as_html: bool) -> None:
+    """One record, laid out like the Privacy Act Disclosure Record (DHS Form 191)."""
+    with _ledger(config_path) as ledger:
+        record = ledger.record(record_id)
+    click.echo(form.form_html(record) if as_html else form.form_text(record))
+
+
+@records.command("verify")
+@config_option
+@_one_line_errors
+def records_verify(config_path: Path | None) -> None:
+    """Recompute the hash chain: exit 0 when intact, 1 with the first bad record's id."""
+    with _ledger(config_path) as ledger:
+        result = ledger.verify()
+    if result.intact:
+        click.echo(f"ledger intact: {result.checked} records verified")
+        return
+    click.echo(f"ledger broken at record {result.bad_id}: {result.reason}", err=True)
+    sys.exit(EXIT_BROKEN)
+
+
+@records.command("prune")
+@config_option
+@click.option("--before", type=click.DateTime(["%Y-%m-%d"]), required=True, help="YYYY-MM-DD")
+@_one_line_errors
+def records_prune(config_path: Path | None, before: datetime) -> None:
+    """Delete records older than --before; refuses anything within the retention period."""
     settings = load_settings(config_path)
-    ledger = open_ledger(settings.ledger.url)
+    with _ledger(config_path) as ledger:
+        deleted = ledger.prune(
+            before.date(),
+            retention_years=settings.ledger.retention_years,
+            today=datetime.now(UTC).date(),
+        )
+    click.echo(f"pruned {deleted} records recorded before {before.date().isoformat()}")
+
+
+@contextmanager
+def _ledger(config_path: Path | None, *, key: bool = False) -> Iterator[Ledger]:
+    ledger = ledger_for(load_settings(config_path), key_required=key)
     try:
-        for record in ledger.records():
-            if as_json:
-                click.echo(json.dumps(record_to_json(record), sort_keys=True))
-                continue
-            orgs = ", ".join(dict.fromkeys(r.organization for r in record.recipients))
-            pii = ", ".join(f"{n} {kind}" for kind, n in record.pii_counts.items())
-            click.echo(
-                f"{record.id}\t{record.recorded_at}\t{record.sender}\t{orgs}\t"
-                f"{record.individuals} individuals\t{pii}\t{record.outcome}"
-            )
+        yield ledger
     finally:
         ledger.close()
 
@@ -284,7 +394,7 @@ def quarantine_expire(config_path: Path | None) -> None:
         gate.quarantine,
         gate.actor,
         gate.screener,
-        datetime.timedelta(days=settings.quarantine.max_age_days),
+        timedelta(days=settings.quarantine.max_age_days),
     )
     expired = asyncio.run(review.expire_due())
     click.echo(f"expired {len(expired)} held message(s)")
@@ -323,9 +433,11 @@ def review(config_path: Path | None, listen: str | None) -> None:
 @_one_line_errors
 def report(out: Path, config_path: Path | None) -> None:
     """Write the quarantine report as one self-contained HTML file (for a privacy office)."""
-    settings = load_settings(config_path)
-    pages = build_pages(settings, build_gate(settings))
-    out.write_text(render_report(pages.review), encoding="utf-8")
+    store = open_quarantine(load_settings(config_path))
+    try:
+        out.write_text(render_report(store), encoding="utf-8")
+    finally:
+        store.close()
     click.echo(f"report written to {out}")
 
 
@@ -380,6 +492,9 @@ def keys() -> None:
 def keys_init(config_path: Path | None) -> None:
     """Create the key files the config names (owner-only); existing keys are kept."""
     settings: Settings = load_settings(config_path)
-    path = settings.quarantine.key_file
-    created = create_key_file(path)
-    click.echo(f"quarantine key: {path} ({'created' if created else 'exists, kept'})")
+    for name, path in (
+        ("quarantine", settings.quarantine.key_file),
+        ("ledger", settings.ledger.key_file),
+    ):
+        created = create_key_file(path)
+        click.echo(f"{name} key: {path} ({'created' if created else 'exists, kept'})")

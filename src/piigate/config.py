@@ -125,6 +125,18 @@ class DetectionSettings(_Section):
 
 class LedgerSettings(_Section):
     url: str = "sqlite:///var/piigate/ledger.db"
+    """``sqlite:///PATH`` (embedded, WAL) or ``postgresql://USER@HOST:PORT/DB``."""
+    key_file: Path = Path("var/piigate/keys/ledger.key")
+    """The HMAC key for individuals' identifiers; created by ``piigate keys init``."""
+    key: SecretStr | None = None
+    """Only from the environment (PIIGATE_LEDGER__KEY, 64 hex digits)."""
+    retention_years: int = Field(default=5, ge=5)
+    """Records younger than this are never pruned (the Privacy Act keeps them 5 years)."""
+    journal: Path | None = None
+    """Write-ahead file for records the database refused after delivery; default: beside the
+    SQLite file, or ``var/piigate/ledger.journal`` for PostgreSQL."""
+    agencies: dict[str, str] = {}
+    """Registered domain → agency name, shown beside recipients in the records."""
 
 
 class QuarantineSettings(_Section):

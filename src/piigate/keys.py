@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from pydantic import SecretStr
 
 from piigate.config import Settings
 from piigate.errors import ConfigError
@@ -31,18 +32,28 @@ def create_key_file(path: Path) -> bool:
 
 def quarantine_key(settings: Settings) -> bytes:
     q = settings.quarantine
-    if q.key is not None:
-        return _decode(q.key.get_secret_value(), "environment variable PIIGATE_QUARANTINE__KEY")
+    return _load_key("quarantine", q.key, q.key_file)
+
+
+def ledger_key(settings: Settings) -> bytes:
+    """The ledger's HMAC key; a missing or malformed key is a ``ConfigError``, never a default."""
+    ledger = settings.ledger
+    return _load_key("ledger", ledger.key, ledger.key_file)
+
+
+def _load_key(section: str, secret: SecretStr | None, key_file: Path) -> bytes:
+    env = f"PIIGATE_{section.upper()}__KEY"
+    if secret is not None:
+        return _decode(secret.get_secret_value(), f"environment variable {env}")
     try:
-        text = q.key_file.read_text(encoding="ascii")
+        text = key_file.read_text(encoding="ascii")
     except FileNotFoundError:
         raise ConfigError(
-            f"quarantine.key_file: {q.key_file} does not exist; run `piigate keys init` "
-            "or set PIIGATE_QUARANTINE__KEY"
+            f"{section}.key_file: {key_file} does not exist; run `piigate keys init` or set {env}"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"quarantine.key_file: {q.key_file}: cannot read: {exc}") from None
-    return _decode(text, f"quarantine.key_file {q.key_file}")
+        raise ConfigError(f"{section}.key_file: {key_file}: cannot read: {exc}") from None
+    return _decode(text, f"{section}.key_file {key_file}")
 
 
 def _decode(text: str, source: str) -> bytes:

@@ -235,8 +235,8 @@ class Verdict:
     internal_recipients: tuple[str, ...] = ()
     audit_violations: tuple[Violation, ...] = ()
     """Violations of rules in audit mode: logged and counted, not enforced."""
-    authority: str | None = None
-    """The sharing agreement(s) covering the recipient organisations."""
+    sharing_agreement: str | None = None
+    """The id(s) of the sharing agreement(s) covering the recipient organisations."""
     encrypt_requested: bool = False
 
 
@@ -274,6 +274,8 @@ class Outcome:
 class Recipient:
     address: str
     organization: str
+    agency: str | None = None
+    """The organisation's name from the config (``ledger.agencies``), where known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +292,20 @@ class DisclosureRecord:
     outcome: str
     attachments: tuple[Attachment, ...] = ()
     id: int | None = None
+    purpose: str | None = None
+    """Purpose / routine use as declared (``Verdict.purpose``)."""
+    sharing_agreement: str | None = None
+    case_id: str | None = None
+    released_by: str | None = None
+    """For ``outcome == "released"``: the analyst who released it from quarantine, and why."""
+    release_reason: str | None = None
+    uninspected: tuple[str, ...] = ()
+    """Parts whose contents the gate could not inspect (their individuals are not counted)."""
+    individual_hashes: tuple[str, ...] = field(default=(), repr=False)
+    """HMAC-SHA-256 (hex, sorted) of each individual's identity key; never the key itself."""
+    prev_hash: str = ""
+    """The hash of the record before it in the ledger's chain (set by the ledger)."""
+    hash: str = ""
 
 
 class ExposureHistory(Protocol):

@@ -39,7 +39,7 @@ from piigate.parse import parse_message
 from piigate.quarantine import QuarantineStore
 from piigate.quarantine.sealed import SealedFiles
 from piigate.receive import replies
-from piigate.record import Ledger, open_ledger
+from piigate.record import Ledger, ledger_for
 
 log = structlog.get_logger("piigate")
 
@@ -146,7 +146,7 @@ def build_gate(settings: Settings, screener: Screener | None = None) -> Gate:
     actor = Actor(
         relay=Relay(settings.upstream, settings.upstream_smtp.timeout, settings.smtp.hostname),
         quarantine=open_quarantine(settings),
-        ledger=open_ledger(settings.ledger.url),
+        ledger=ledger_for(settings),
         domains=screener.policy.domains,
         policy=settings.policy,
         rescreen=screener.screen,

@@ -63,7 +63,8 @@ async def test_sign_in_filter_open_release_and_report(
     await expect(page.locator("tbody")).to_contain_text(second)
     assert any(m.rcpt_tos == ["clerk@example.com"] for m in sink.messages)
     [record] = gate.records()
-    assert ANALYST in record.outcome and "Formal request 2026-17" in record.outcome
+    assert record.released_by == ANALYST
+    assert record.release_reason == "Formal request 2026-17 received"
     await page.get_by_role("link", name="Report").click()
     await expect(page.locator("body")).to_contain_text("no-sharing-agreement")
     await expect(page.locator("svg[role=img] rect")).to_have_count(1)

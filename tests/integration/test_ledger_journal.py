@@ -7,8 +7,6 @@ import random
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from piigate.config import Settings
 from piigate.record import open_ledger
 from tests.conftest import Sink, send, settings_for, start_gate
@@ -20,16 +18,17 @@ async def test_record_refused_after_delivery_is_journaled_then_replayed(
     tmp_path: Path,
     sink: Sink,
     delivering_rules: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = settings_for(shipped_settings, tmp_path, sink.address, rules_dir=delivering_rules)
     running = await start_gate(settings)
     ledger = running.gate.ledger
-
-    def disk_error(*_: object) -> int:
-        raise sqlite3.OperationalError("disk I/O error")  # injected: cannot be made on demand
-
-    monkeypatch.setattr(ledger, "_insert", disk_error)
+    # A real refusal by the database at commit time (the ledger is reachable, so the gate
+    # relays; then the insert fails): a trigger, not a mock.
+    refuse = sqlite3.connect(tmp_path / "ledger.db")
+    refuse.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON disclosures BEGIN SELECT RAISE(ABORT, 'no'); END"
+    )
+    refuse.commit()
     value = ssn(random.Random(3))
     try:
         code, reply = await send(running.address, message(body=f"SSN {value}\n"))
@@ -40,6 +39,9 @@ async def test_record_refused_after_delivery_is_journaled_then_replayed(
     assert len(sink.messages) == 1
     journal = ledger.journal.read_text()
     assert value not in journal and value.replace("-", "") not in journal
+    refuse.execute("DROP TRIGGER refuse")
+    refuse.commit()
+    refuse.close()
     reopened = open_ledger(settings.ledger.url)
     try:
         records = reopened.records()

@@ -83,7 +83,7 @@ async def test_encrypt_on_request_seals_pii_and_mails_the_password_separately(
             assert form.encode() not in delivered.content
     records = gate.records()
     assert len(records) == 1
-    assert records[0].outcome == "encrypted by the gate"
+    assert records[0].outcome == "encrypted"
     assert records[0].pii_counts == {"US_SSN": 3}
     assert records[0].individuals == 3
 

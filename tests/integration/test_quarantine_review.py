@@ -87,7 +87,8 @@ async def test_release_relays_encrypts_and_records_the_analyst(
         archive.setpassword(password.encode())
         assert value in archive.read("message.txt").decode()
     [record] = gate.records()
-    assert "pat" in record.outcome and "ISA request 2026-17" in record.outcome
+    assert record.outcome == "released" and record.released_by == "pat"
+    assert record.release_reason == "ISA request 2026-17 on file"
     assert gate.gate.quarantine.get(held_id).state is State.RELEASED
     [event] = gate.gate.quarantine.events(held_id)
     assert (event.actor, event.from_state, event.to_state) == ("pat", State.HELD, State.RELEASED)

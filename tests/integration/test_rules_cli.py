@@ -73,6 +73,7 @@ async def test_sighup_reloads_rules_and_keeps_last_good_on_error(tmp_path: Path)
         **os.environ,
         "PIIGATE_LEDGER__URL": f"sqlite:///{tmp_path}/l.db",
         "PIIGATE_QUARANTINE__KEY": "ab" * 32,
+        "PIIGATE_LEDGER__KEY": "cd" * 32,
         "PIIGATE_RULES_DIR": str(folder),
     }
     proc = subprocess.Popen(

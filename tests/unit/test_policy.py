@@ -142,7 +142,7 @@ def test_purpose_case_and_authority_reach_the_verdict(screener: Screener, policy
     result = verdict(screener, policy, raw, "x@fbi.gov", "y@usdoj.gov", "carol@dhs.gov")
     assert result.purpose == "routine use 12"
     assert result.case_id == "OPR-2012-0042"
-    assert result.authority == "MOU-2003-03-04"
+    assert result.sharing_agreement == "MOU-2003-03-04"
     assert result.internal_recipients == ("carol@dhs.gov",)
 
 

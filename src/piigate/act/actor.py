@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 
 import structlog
@@ -36,12 +36,19 @@ from piigate.errors import (
 from piigate.model import Action, Disposition, Envelope, Grade, Outcome, Screening
 from piigate.quarantine import QuarantineStore
 from piigate.receive import replies
-from piigate.record import Ledger
-from piigate.record.disclosure import build_record
+from piigate.record import Ledger, build_record
 
 log = structlog.get_logger("piigate.act")
 
 Rescreen = Callable[[Envelope, bytes], Screening]
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """Who released a held message, and why (the disclosure's recorded authority)."""
+
+    analyst: str
+    justification: str
 
 
 class Actor:
@@ -126,7 +133,7 @@ class Actor:
         return Outcome(Disposition.QUARANTINED, replies.held(held_id), quarantine_id=held_id)
 
     async def encrypt(
-        self, screening: Screening, raw: bytes, outcome: str = "encrypted by the gate"
+        self, screening: Screening, raw: bytes, release: Release | None = None
     ) -> Outcome:
         """Seal, mail the password to the sender, relay, record (see ``act.encrypt``)."""
         if not screening.envelope.mail_from:
@@ -151,8 +158,9 @@ class Actor:
             screening,
             sealed.content,
             screening.envelope.rcpt_tos,
-            outcome,
+            "released" if release else "encrypted",
             record=screening.verdict.disclosure,
+            release=release,
         )
 
     async def deliver(
@@ -163,6 +171,7 @@ class Actor:
         outcome: str,
         *,
         record: bool | None = None,
+        release: Release | None = None,
     ) -> Outcome:
         """Relay ``content`` to ``recipients``; record the disclosure when it takes sensitive
         PII outside (``record`` overrides the verdict's say, e.g. for a release)."""
@@ -187,7 +196,15 @@ class Actor:
             return Outcome(Disposition.REFUSED, replies.upstream_refused(exc.code or 554))
         record_id = None
         if records:
-            entry = build_record(screening, content, outcome, self.domains)
+            entry = build_record(
+                screening,
+                content,
+                outcome=outcome,
+                domains=self.domains,
+                ledger=self.ledger,
+                released_by=release.analyst if release else None,
+                release_reason=release.justification if release else None,
+            )
             record_id = await asyncio.to_thread(self.ledger.append_or_journal, entry)
             if record_id is None:
                 log.error("ledger write failed after delivery; record kept in the journal")

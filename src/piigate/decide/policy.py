@@ -89,7 +89,7 @@ class Policy:
                 r for r in envelope.rcpt_tos if r not in facts.external_recipients
             ),
             audit_violations=tuple(audited),
-            authority=self._authority(facts.organizations),
+            sharing_agreement=self._agreements_for(facts.organizations),
             encrypt_requested=encrypt_requested,
         )
 
@@ -141,7 +141,7 @@ class Policy:
             return CaseFacts(case_id, known=False)
         return CaseFacts(case_id, True, case.approved, case.max_individuals)
 
-    def _authority(self, organizations: tuple[str, ...]) -> str | None:
+    def _agreements_for(self, organizations: tuple[str, ...]) -> str | None:
         ids = [self.agreements[o].agreement for o in organizations if o in self.agreements]
         return ", ".join(dict.fromkeys(i for i in ids if i)) or None
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from piigate.act import notices
-from piigate.act.actor import Actor
+from piigate.act.actor import Actor, Release
 from piigate.errors import QuarantineError, RelayError
 from piigate.model import Action, Disposition, Envelope, Outcome
 from piigate.pipeline import Screener
@@ -72,11 +72,16 @@ class Review:
         raw = await asyncio.to_thread(self.store.open, held.id)
         envelope = Envelope(held.mail_from, held.rcpt_tos)
         screening = await asyncio.to_thread(self.screener.screen, envelope, raw)
-        outcome = f"released from quarantine by {analyst}: {justification}"
+        release = Release(analyst, justification)
         if any(v.action is Action.ENCRYPT for v in screening.verdict.violations):
-            return await self.actor.encrypt(screening, raw, outcome)
+            return await self.actor.encrypt(screening, raw, release)
         return await self.actor.deliver(
-            screening, raw, held.rcpt_tos, outcome, record=screening.verdict.disclosure
+            screening,
+            raw,
+            held.rcpt_tos,
+            "released",
+            record=screening.verdict.disclosure,
+            release=release,
         )
 
     def _undo(self, held_id: str, analyst: str) -> None:

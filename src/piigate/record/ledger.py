@@ -1,134 +1,123 @@
-"""The ledger's one data-access layer.
+"""The disclosure ledger: one data-access layer over SQLite (embedded default, WAL) or
+PostgreSQL (several gate instances), chosen by ``ledger.url``. Versioned migrations are
+applied when it opens. Records are only ever appended (under the chain's append lock, see
+``dialects``) and sealed into a hash chain; ``prune`` removes only a prefix of the chain
+older than the retention and leaves a checkpoint, so ``verify`` still holds.
 
-The embedded default is SQLite in WAL mode (``sqlite:///var/piigate/ledger.db``, created on
-first use). Writes go through one connection guarded by a lock; callers on the event loop use
-``asyncio.to_thread``.
-
-A record that cannot be committed after the upstream already accepted the message (the
-disclosure happened) is appended to a journal file beside the database, fsync'ed, and
-replayed into the database the next time the ledger opens: it is never dropped.
+Durability: the gate checks the ledger before relaying (unavailable → 451, nothing sent) and
+commits the record before it answers 250. If the commit fails after the upstream accepted
+the message — the disclosure happened — the record (which holds only hashes, never PII) is
+appended to a journal file, fsync'ed, and moved into the database the next time the ledger
+opens; the client still gets its 250, since a 451 would make its MTA send the mail twice.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
-import sqlite3
 import threading
-from dataclasses import asdict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from datetime import date
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
+from piigate.config import Settings
 from piigate.errors import LedgerError
-from piigate.model import Attachment, DisclosureRecord, Grade, Recipient
+from piigate.keys import ledger_key
+from piigate.model import DisclosureRecord
+from piigate.record import accounting, store
+from piigate.record.accounting import CaseRecipient
+from piigate.record.chain import ChainCheck, Verification, record_from_json, record_to_json
+from piigate.record.dialects import DB_ERRORS, Database, connect, redact, sqlite_path
+from piigate.record.identity import Identities
 from piigate.record.migrations import MIGRATIONS
 
-
-def sqlite_path(url: str) -> Path:
-    parts = urlsplit(url)
-    if parts.scheme != "sqlite":
-        raise LedgerError(f"ledger.url: unsupported scheme {parts.scheme!r} (use sqlite:///PATH)")
-    path = parts.path[1:] if parts.path.startswith("/") else parts.path
-    if not path:
-        raise LedgerError("ledger.url: no database file in the URL (sqlite:///var/x.db)")
-    return Path(path)
+POSTGRES_JOURNAL = Path("var/piigate/ledger.journal")
+OPEN_ERRORS: tuple[type[Exception], ...] = (*DB_ERRORS, OSError)
 
 
 class Ledger:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.journal = path.with_name(path.name + ".journal")
+    """Thread-safe (one connection, one lock); callers on the event loop use ``to_thread``.
+    ``identities`` is needed only to write records with individuals and to look people up."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        journal: Path,
+        identities: Identities | None = None,
+        agencies: Mapping[str, str] | None = None,
+        migrate: bool = True,
+    ) -> None:
+        self._db = db
         self._lock = threading.Lock()
+        self.journal = journal
+        self.identities = identities
+        self.agencies = dict(agencies or {})
+        with self._using("open"):
+            if migrate:
+                store.migrate(db)
+            elif store.schema_version(db) < len(MIGRATIONS):
+                raise LedgerError(f"ledger {db.name}: not yet created by `piigate serve`")
+        if migrate:
+            self.replay_journal()
+
+    @property
+    def name(self) -> str:
+        return self._db.name
+
+    @contextmanager
+    def _using(self, doing: str) -> Iterator[Database]:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
-        except (OSError, sqlite3.Error) as exc:
-            raise LedgerError(f"ledger {path}: cannot open: {exc}") from exc
-        self.replay_journal()
+            with self._lock:
+                yield self._db
+        except DB_ERRORS as exc:
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise LedgerError(f"ledger {self._db.name}: cannot {doing}: {reason}") from exc
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    def _migrate(self) -> None:
-        self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()
-        current = row[0] or 0
-        for version, steps in enumerate(MIGRATIONS, start=1):
-            if version <= current:
-                continue
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in steps:
-                    self._db.execute(statement)
-                self._db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
-                self._db.execute("COMMIT")
-            except sqlite3.Error:
-                self._db.execute("ROLLBACK")
-                raise
-
     def check(self) -> None:
         """Raise ``LedgerError`` unless the ledger can take a record now."""
-        try:
-            with self._lock:
-                self._db.execute("SELECT 1 FROM disclosures LIMIT 1").fetchall()
-        except sqlite3.Error as exc:
-            raise LedgerError(f"ledger {self.path}: unavailable: {exc}") from exc
+        with self._using("be reached") as db:
+            try:
+                db.execute("SELECT 1 FROM disclosures LIMIT 1")
+            except DB_ERRORS:
+                if not db.reconnect_if_broken():
+                    raise
+                db.execute("SELECT 1 FROM disclosures LIMIT 1")
 
     def append(self, record: DisclosureRecord) -> int:
-        try:
-            with self._lock:
-                return self._insert(record)
-        except sqlite3.Error as exc:
-            raise LedgerError(f"ledger {self.path}: cannot write: {exc}") from exc
+        with self._using("write") as db:
+            sealed = store.append(db, record)
+        assert sealed.id is not None
+        return sealed.id
 
     def append_or_journal(self, record: DisclosureRecord) -> int | None:
-        """Append; if the database refuses, keep the record in the journal (returns None)."""
+        """Append; if the database refuses, keep the record in the journal (returns None).
+        Once the database takes records again, journaled ones are moved in straight away."""
         try:
-            return self.append(record)
+            record_id = self.append(record)
         except LedgerError:
             self._journal(record)
             return None
-
-    def _insert(self, record: DisclosureRecord) -> int:
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            cursor = db.execute(
-                "INSERT INTO disclosures (recorded_at, sender, message_id, sha256, outcome,"
-                " individuals, pii_counts, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.recorded_at,
-                    record.sender,
-                    record.message_id,
-                    record.sha256,
-                    record.outcome,
-                    record.individuals,
-                    json.dumps(record.pii_counts, sort_keys=True),
-                    json.dumps([asdict(a) for a in record.attachments]),
-                ),
-            )
-            record_id = int(cursor.lastrowid or 0)
-            db.executemany(
-                "INSERT INTO disclosure_recipients (disclosure_id, address, organization)"
-                " VALUES (?, ?, ?)",
-                [(record_id, r.address, r.organization) for r in record.recipients],
-            )
-            db.execute("COMMIT")
-        except sqlite3.Error:
-            db.execute("ROLLBACK")
-            raise
+        if self.journal.exists():
+            # Still kept in the journal if this fails; replayed at the next start at the latest.
+            with suppress(LedgerError):
+                self.replay_journal()
         return record_id
 
     def _journal(self, record: DisclosureRecord) -> None:
-        line = json.dumps(_to_json(record), sort_keys=True) + "\n"
+        line = json.dumps(record_to_json(record, individuals=True), sort_keys=True) + "\n"
         try:
-            with self._lock, open(self.journal, "a", encoding="utf-8") as handle:
+            self.journal.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
                 handle.write(line)
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -136,86 +125,129 @@ class Ledger:
             raise LedgerError(f"ledger journal {self.journal}: cannot write: {exc}") from exc
 
     def replay_journal(self) -> int:
-        """Move journaled records into the database; return how many were moved."""
-        if not self.journal.exists():
+        """Move journaled records into the database (once each); return how many were moved."""
+        try:
+            handle = open(self.journal, "r+", encoding="utf-8")  # noqa: SIM115
+        except FileNotFoundError:
             return 0
-        lines = self.journal.read_text(encoding="utf-8").splitlines()
-        records = [_from_json(json.loads(line)) for line in lines if line.strip()]
-        try:
-            with self._lock:
-                for record in records:
-                    self._insert(record)
-        except sqlite3.Error as exc:
-            raise LedgerError(f"ledger {self.path}: cannot replay journal: {exc}") from exc
-        self.journal.unlink()
-        return len(records)
+        except OSError as exc:
+            raise LedgerError(f"ledger journal {self.journal}: cannot read: {exc}") from exc
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            lines = [line for line in handle.read().splitlines() if line.strip()]
+            moved = 0
+            with self._using("replay the journal") as db:
+                for record in (record_from_json(json.loads(line)) for line in lines):
+                    if not store.exists(db, record):
+                        store.append(db, record)
+                        moved += 1
+            self.journal.unlink()
+        return moved
 
-    def records(self) -> list[DisclosureRecord]:
-        try:
-            with self._lock:
-                rows = self._db.execute(
-                    "SELECT id, recorded_at, sender, message_id, sha256, outcome, individuals,"
-                    " pii_counts, attachments FROM disclosures ORDER BY id"
-                ).fetchall()
-                recipients: dict[int, list[Recipient]] = {}
-                for disclosure_id, address, org in self._db.execute(
-                    "SELECT disclosure_id, address, organization FROM disclosure_recipients"
-                    " ORDER BY rowid"
-                ):
-                    recipients.setdefault(disclosure_id, []).append(Recipient(address, org))
-        except sqlite3.Error as exc:
-            raise LedgerError(f"ledger {self.path}: cannot read: {exc}") from exc
-        return [
-            DisclosureRecord(
-                id=row[0],
-                recorded_at=row[1],
-                sender=row[2],
-                message_id=row[3],
-                sha256=row[4],
-                outcome=row[5],
-                individuals=row[6],
-                pii_counts=json.loads(row[7]),
-                attachments=tuple(_attachment(a) for a in json.loads(row[8])),
-                recipients=tuple(recipients.get(row[0], ())),
+    def records(
+        self,
+        *,
+        since: date | None = None,
+        case_id: str | None = None,
+        recipient_org: str | None = None,
+    ) -> list[DisclosureRecord]:
+        """Records oldest first, filtered by date, case and recipient organisation."""
+        where, params = accounting.filters(since, case_id, recipient_org)
+        with self._using("read") as db:
+            return store.select(db, where, params)
+
+    def record(self, record_id: int) -> DisclosureRecord:
+        with self._using("read") as db:
+            found = store.select(db, "id = ?", (record_id,))
+        if not found:
+            raise LedgerError(f"ledger {self.name}: no record {record_id}")
+        return found[0]
+
+    def accounting(self, identity_key: str) -> list[DisclosureRecord]:
+        """Every disclosure that included this person (552a(c)(3)), oldest first."""
+        digest = self._identities().hash(identity_key)
+        with self._using("read") as db:
+            return accounting.for_individual(db, digest)
+
+    def recipients(self, case_id: str) -> list[CaseRecipient]:
+        with self._using("read") as db:
+            return accounting.recipients_for_case(db, case_id)
+
+    def organizations_for(self, individuals: frozenset[str]) -> dict[str, frozenset[str]]:
+        """``ExposureHistory``: the organisations that already received each person's PII."""
+        identities = self._identities()
+        by_hash = {identities.hash(key): key for key in individuals}
+        with self._using("read") as db:
+            found = accounting.organizations_by_hash(db, list(by_hash))
+        return {by_hash[digest]: orgs for digest, orgs in found.items()}
+
+    def verify(self) -> Verification:
+        """Recompute the chain from its anchor; report the first altered or missing record."""
+        with self._using("verify") as db:
+            check = ChainCheck(*store.chain_anchor(db))
+            for batch in store.batches(db, check.last_id):
+                for record in batch:
+                    failure = check.check(record)
+                    if failure is not None:
+                        return failure
+        return Verification(check.checked)
+
+    def prune(self, before: date, *, retention_years: int, today: date) -> int:
+        """Delete the records older than ``before``; refuse when ``before`` is within the
+        retention. Returns how many were deleted."""
+        oldest_allowed = accounting.retention_cutoff(today, retention_years)
+        if before > oldest_allowed:
+            raise LedgerError(
+                f"refusing to prune: records are kept {retention_years} years; "
+                f"--before must be {oldest_allowed.isoformat()} or earlier"
             )
-            for row in rows
-        ]
+        with self._using("prune") as db:
+            return accounting.prune(db, before)
+
+    def _identities(self) -> Identities:
+        if self.identities is None:
+            raise LedgerError("the ledger key is needed to look up individuals")
+        return self.identities
 
 
-def open_ledger(url: str) -> Ledger:
-    return Ledger(sqlite_path(url))
+def open_ledger(
+    url: str,
+    key: bytes | None = None,
+    *,
+    journal: Path | None = None,
+    agencies: Mapping[str, str] | None = None,
+    migrate: bool = True,
+) -> Ledger:
+    """Open (and, unless ``migrate`` is False, create or upgrade) the ledger at ``url``."""
+    try:
+        db = connect(url, create=migrate)
+    except OPEN_ERRORS as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise LedgerError(f"ledger {redact(url)}: cannot open: {reason}") from exc
+    if journal is None:
+        journal = _default_journal(url)
+    identities = Identities(key) if key is not None else None
+    try:
+        return Ledger(
+            db, journal=journal, identities=identities, agencies=agencies, migrate=migrate
+        )
+    except LedgerError:
+        db.close()
+        raise
 
 
-def record_to_json(record: DisclosureRecord) -> dict[str, Any]:
-    return _to_json(record)
-
-
-def _to_json(record: DisclosureRecord) -> dict[str, Any]:
-    data = asdict(record)
-    data["recipients"] = [asdict(r) for r in record.recipients]
-    data["attachments"] = [asdict(a) for a in record.attachments]
-    return data
-
-
-def _from_json(data: dict[str, Any]) -> DisclosureRecord:
-    return DisclosureRecord(
-        recorded_at=data["recorded_at"],
-        sender=data["sender"],
-        recipients=tuple(Recipient(**r) for r in data["recipients"]),
-        pii_counts=dict(data["pii_counts"]),
-        individuals=int(data["individuals"]),
-        message_id=data["message_id"],
-        sha256=data["sha256"],
-        outcome=data["outcome"],
-        attachments=tuple(_attachment(a) for a in data.get("attachments", [])),
+def ledger_for(settings: Settings, *, key_required: bool = True, migrate: bool = True) -> Ledger:
+    """The ledger the settings name; with ``key_required`` a missing key is a ``ConfigError``
+    (the gate never starts without it)."""
+    ledger = settings.ledger
+    key = ledger_key(settings) if key_required else None
+    return open_ledger(
+        ledger.url, key, journal=ledger.journal, agencies=ledger.agencies, migrate=migrate
     )
 
 
-def _attachment(data: dict[str, Any]) -> Attachment:
-    return Attachment(
-        name=data["name"],
-        content_type=data["content_type"],
-        size=int(data["size"]),
-        grade=Grade(data["grade"]),
-        inspected=bool(data["inspected"]),
-    )
+def _default_journal(url: str) -> Path:
+    if urlsplit(url).scheme == "sqlite":
+        path = sqlite_path(url)
+        return path.with_name(path.name + ".journal")
+    return POSTGRES_JOURNAL

@@ -1,5 +1,9 @@
 """Versioned schema migrations, applied in order at start-up. Never edit a released step:
-add a new one."""
+add a new one.
+
+The statements are written once, for both databases; the PostgreSQL dialect widens
+``INTEGER`` to ``BIGINT`` (ids are given by the ledger under its append lock, not generated).
+"""
 
 from __future__ import annotations
 
@@ -24,5 +28,34 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX disclosure_recipients_org ON disclosure_recipients (organization)",
         "CREATE INDEX disclosures_recorded_at ON disclosures (recorded_at)",
+    ),
+    # 2: the full accounting (purpose, authority, release, uninspected parts), the
+    #    individuals' keyed hashes, the hash chain, and the checkpoints prune leaves behind
+    (
+        "ALTER TABLE disclosures ADD COLUMN purpose TEXT",
+        "ALTER TABLE disclosures ADD COLUMN sharing_agreement TEXT",
+        "ALTER TABLE disclosures ADD COLUMN case_id TEXT",
+        "ALTER TABLE disclosures ADD COLUMN released_by TEXT",
+        "ALTER TABLE disclosures ADD COLUMN release_reason TEXT",
+        "ALTER TABLE disclosures ADD COLUMN uninspected TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE disclosures ADD COLUMN prev_hash TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE disclosures ADD COLUMN hash TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE disclosure_recipients ADD COLUMN agency TEXT",
+        "ALTER TABLE disclosure_recipients ADD COLUMN position INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX disclosure_recipients_disclosure ON disclosure_recipients (disclosure_id)",
+        "CREATE INDEX disclosures_case ON disclosures (case_id)",
+        """CREATE TABLE disclosure_individuals (
+            disclosure_id INTEGER NOT NULL REFERENCES disclosures(id),
+            individual TEXT NOT NULL
+        )""",
+        """CREATE INDEX disclosure_individuals_individual
+            ON disclosure_individuals (individual, disclosure_id)""",
+        "CREATE INDEX disclosure_individuals_disclosure ON disclosure_individuals (disclosure_id)",
+        """CREATE TABLE ledger_checkpoints (
+            pruned_through INTEGER NOT NULL,
+            hash TEXT NOT NULL,
+            pruned_before TEXT NOT NULL,
+            pruned_at TEXT NOT NULL
+        )""",
     ),
 )

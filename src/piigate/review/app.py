@@ -37,7 +37,7 @@ from piigate.config import ReviewSettings, Settings
 from piigate.errors import QuarantineError
 from piigate.keys import review_session_secret
 from piigate.pipeline import Gate
-from piigate.quarantine import HeldMessage, State
+from piigate.quarantine import HeldMessage, QuarantineStore, State
 from piigate.quarantine.analysts import Analysts
 from piigate.quarantine.review import Review
 from piigate.review.report import build_report
@@ -56,9 +56,8 @@ def templates() -> Environment:
     )
 
 
-def render_report(review: Review, env: Environment | None = None) -> str:
+def render_report(store: QuarantineStore, env: Environment | None = None) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, no scripts)."""
-    store = review.store
     report = build_report(store.messages(None), store.events(), datetime.now(UTC))
     return (
         (env or templates())

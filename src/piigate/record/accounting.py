@@ -1,0 +1,123 @@
+"""The questions the ledger answers: which disclosures included a person (the accounting an
+individual may ask for under 5 U.S.C. 552a(c)(3)), who received a case's PII, which
+organisations already hold a person's PII (for the cumulative-exposure rule) — and the
+retention rule that governs pruning."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from piigate.model import DisclosureRecord
+from piigate.record import store
+from piigate.record.dialects import Database
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRecipient:
+    """One address that received a case's PII, with its organisation."""
+
+    organization: str
+    agency: str | None
+    address: str
+    first: str
+    last: str
+    messages: int
+    individuals: int
+
+
+def filters(
+    since: date | None, case_id: str | None, recipient_org: str | None
+) -> tuple[str, list[Any]]:
+    """SQL conditions on disclosures ``d`` for ``records list``."""
+    where: list[str] = []
+    params: list[Any] = []
+    if since is not None:
+        where.append("d.recorded_at >= ?")
+        params.append(since.isoformat())
+    if case_id is not None:
+        where.append("d.case_id = ?")
+        params.append(case_id)
+    if recipient_org is not None:
+        where.append(
+            "EXISTS (SELECT 1 FROM disclosure_recipients r"
+            " WHERE r.disclosure_id = d.id AND r.organization = ?)"
+        )
+        params.append(recipient_org.strip().strip(".").lower())
+    return " AND ".join(where), params
+
+
+def for_individual(db: Database, digest: str) -> list[DisclosureRecord]:
+    return store.select(
+        db,
+        "d.id IN (SELECT disclosure_id FROM disclosure_individuals WHERE individual = ?)",
+        (digest,),
+    )
+
+
+def recipients_for_case(db: Database, case_id: str) -> list[CaseRecipient]:
+    rows = db.execute(
+        "SELECT r.organization, MAX(r.agency), r.address, MIN(d.recorded_at),"
+        " MAX(d.recorded_at), COUNT(DISTINCT d.id), COUNT(DISTINCT i.individual)"
+        " FROM disclosures d"
+        " JOIN disclosure_recipients r ON r.disclosure_id = d.id"
+        " LEFT JOIN disclosure_individuals i ON i.disclosure_id = d.id"
+        " WHERE d.case_id = ?"
+        " GROUP BY r.organization, r.address ORDER BY r.organization, r.address",
+        (case_id,),
+    )
+    return [
+        CaseRecipient(row[0], row[1], row[2], row[3], row[4], int(row[5]), int(row[6]))
+        for row in rows
+    ]
+
+
+def organizations_by_hash(db: Database, digests: Sequence[str]) -> dict[str, frozenset[str]]:
+    found: dict[str, set[str]] = {}
+    for condition, params in db.any_of("i.individual", digests):
+        sql = (
+            "SELECT DISTINCT i.individual, r.organization FROM disclosure_individuals i"  # noqa: S608
+            " JOIN disclosure_recipients r ON r.disclosure_id = i.disclosure_id"
+            f" WHERE {condition}"
+        )
+        for digest, organization in db.execute(sql, params):
+            found.setdefault(digest, set()).add(organization)
+    return {digest: frozenset(orgs) for digest, orgs in found.items()}
+
+
+def retention_cutoff(today: date, years: int) -> date:
+    """The latest ``--before`` prune accepts: ``years`` before today (28 Feb for 29 Feb)."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, day=28)
+
+
+def prune(db: Database, before: date) -> int:
+    """Delete the longest prefix of the chain recorded before ``before``, and leave a
+    checkpoint (the last deleted record's id and hash) for ``verify`` to start from."""
+    with store.locked(db):
+        first_kept = db.execute(
+            "SELECT MIN(id) FROM disclosures WHERE recorded_at >= ?", (before.isoformat(),)
+        )[0][0]
+        if first_kept is None:
+            through = db.execute("SELECT MAX(id) FROM disclosures")[0][0]
+        else:
+            through = int(first_kept) - 1
+        anchor_id, _ = store.chain_anchor(db)
+        if through is None or int(through) <= anchor_id:
+            return 0
+        through = int(through)
+        last_hash = db.execute("SELECT hash FROM disclosures WHERE id = ?", (through,))[0][0]
+        count = int(db.execute("SELECT COUNT(*) FROM disclosures WHERE id <= ?", (through,))[0][0])
+        for table in ("disclosure_individuals", "disclosure_recipients"):
+            db.execute(f"DELETE FROM {table} WHERE disclosure_id <= ?", (through,))  # noqa: S608
+        db.execute("DELETE FROM disclosures WHERE id <= ?", (through,))
+        db.execute(
+            "INSERT INTO ledger_checkpoints (pruned_through, hash, pruned_before, pruned_at)"
+            " VALUES (?, ?, ?, ?)",
+            (through, last_hash, before.isoformat(), datetime.now(UTC).isoformat()),
+        )
+    return count

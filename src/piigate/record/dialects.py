@@ -1,0 +1,176 @@
+"""The two places the ledger can live, behind one small interface: the SQL is the same
+(written with ``?`` placeholders); what differs is how to connect, how to take the lock that
+serialises appends to the chain, and how to bulk-insert individuals.
+
+SQLite: one file in WAL mode; ``BEGIN IMMEDIATE`` takes the database's write lock, so two
+processes on one file append one at a time. PostgreSQL: a transaction-level advisory lock
+(``pg_advisory_xact_lock``) serialises appends from any number of gate instances; it is
+released by COMMIT or ROLLBACK, and by the server if the connection dies.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+from piigate.errors import LedgerError
+
+Row = tuple[Any, ...]
+
+SQLITE_CHUNK = 500  # markers per IN (...) list
+APPEND_LOCK = 0x70696967  # "piig": the advisory lock id of the chain
+DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
+"""What a database may raise; the ledger translates each into ``LedgerError``."""
+
+
+class Database(Protocol):
+    name: str
+    """Where the ledger is, for messages (a path, or a URL without its password)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+    def insert_individuals(self, rows: Sequence[tuple[int, str]]) -> None: ...
+    def begin_locked(self) -> None:
+        """Start a transaction holding the chain's append lock."""
+
+    def ddl(self, statement: str) -> str: ...
+    def any_of(self, column: str, values: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
+        """``column`` is one of ``values``: (SQL condition, parameters), chunked as the
+        database likes (PostgreSQL takes one array; SQLite a bounded list of markers)."""
+
+    def reconnect_if_broken(self) -> bool: ...
+    def close(self) -> None: ...
+
+
+class SqliteDatabase:
+    def __init__(self, path: Path, *, create: bool) -> None:
+        self.name = str(path)
+        if not create and not path.exists():
+            raise LedgerError(f"ledger {path}: does not exist")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._db.execute(sql, params).fetchall()
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._db.executemany(sql, rows)
+
+    def insert_individuals(self, rows: Sequence[tuple[int, str]]) -> None:
+        self.executemany(
+            "INSERT INTO disclosure_individuals (disclosure_id, individual) VALUES (?, ?)", rows
+        )
+
+    def begin_locked(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def ddl(self, statement: str) -> str:
+        return statement
+
+    def any_of(self, column: str, values: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
+        for start in range(0, len(values), SQLITE_CHUNK):
+            chunk = list(values[start : start + SQLITE_CHUNK])
+            yield f"{column} IN ({', '.join('?' * len(chunk))})", chunk
+
+    def reconnect_if_broken(self) -> bool:
+        """A closed SQLite connection stays closed: the file is local, nothing to retry."""
+        return False
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class PostgresDatabase:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.name = redact(url)
+        self._db = self._connect()
+
+    def _connect(self) -> psycopg.Connection[Row]:
+        return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        cursor = self._db.execute(_pg(sql), params)
+        return cursor.fetchall() if cursor.description is not None else []
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self._db.cursor() as cursor:
+            cursor.executemany(_pg(sql), rows)
+
+    def insert_individuals(self, rows: Sequence[tuple[int, str]]) -> None:
+        copy_sql = "COPY disclosure_individuals (disclosure_id, individual) FROM STDIN"
+        with self._db.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def begin_locked(self) -> None:
+        self._db.execute("BEGIN")
+        self._db.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+
+    def ddl(self, statement: str) -> str:
+        return statement.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGINT PRIMARY KEY").replace(
+            " INTEGER", " BIGINT"
+        )
+
+    def any_of(self, column: str, values: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
+        # A join against the unnested array lets the planner probe the index once per value;
+        # "= ANY(array)" made it scan the whole table, testing each row against the array.
+        if values:
+            array = "text[]" if isinstance(values[0], str) else "bigint[]"
+            yield f"{column} IN (SELECT unnest(?::{array}))", [list(values)]
+
+    def reconnect_if_broken(self) -> bool:
+        """After a server restart or a network fault the connection is broken: make a new one
+        (a connection the application closed stays closed). True when it did."""
+        if not self._db.broken:
+            return False
+        self._db = self._connect()
+        return True
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _pg(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
+def redact(url: str) -> str:
+    """The URL without its password, fit for a message."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def connect(url: str, *, create: bool = True) -> Database:
+    """``sqlite:///PATH`` or ``postgresql://…`` → an open database; ``LedgerError`` otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme in ("postgresql", "postgres"):
+        return PostgresDatabase(url)
+    if parts.scheme == "sqlite":
+        return SqliteDatabase(sqlite_path(url), create=create)
+    raise LedgerError(
+        f"ledger.url: unsupported scheme {parts.scheme!r} "
+        "(use sqlite:///PATH or postgresql://USER@HOST:PORT/DB)"
+    )
+
+
+def sqlite_path(url: str) -> Path:
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite":
+        raise LedgerError(f"ledger.url: unsupported scheme {parts.scheme!r} (use sqlite:///PATH)")
+    path = parts.path[1:] if parts.path.startswith("/") else parts.path
+    if not path:
+        raise LedgerError("ledger.url: no database file in the URL (sqlite:///var/x.db)")
+    return Path(path)

@@ -1,0 +1,181 @@
+"""Records for people: a tab-separated line, CSV, the Privacy Act Disclosure Record laid out
+as DHS Form 191 (text, and printable HTML through a Jinja2 template with autoescaping), the
+per-case recipients table. One list of form fields feeds both the text and the HTML."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from piigate.model import Attachment, DisclosureRecord, Recipient
+from piigate.record.accounting import CaseRecipient
+
+NONE = "(none declared)"
+TITLE = "Privacy Act Disclosure Record"
+SUBTITLE = "Accounting of disclosure, 5 U.S.C. 552a(c) (DHS Form 191)"
+CSV_COLUMNS = (
+    "id",
+    "recorded_at",
+    "sender",
+    "recipients",
+    "organizations",
+    "pii",
+    "individuals",
+    "purpose",
+    "sharing_agreement",
+    "case_id",
+    "outcome",
+    "message_id",
+    "sha256",
+)
+
+
+def recipient_text(recipient: Recipient) -> str:
+    agency = f", {recipient.agency}" if recipient.agency else ""
+    return f"{recipient.address} ({recipient.organization}{agency})"
+
+
+def nature_text(record: DisclosureRecord) -> str:
+    pii = ", ".join(f"{n} {kind}" for kind, n in record.pii_counts.items()) or "no PII found"
+    return f"{pii}; {record.individuals} individuals"
+
+
+def attachment_text(attachment: Attachment) -> str:
+    inspected = "inspected" if attachment.inspected else "NOT inspected"
+    return (
+        f"{attachment.name} ({attachment.content_type}, {attachment.size} bytes, "
+        f"{attachment.grade}, {inspected})"
+    )
+
+
+def outcome_text(record: DisclosureRecord) -> str:
+    if record.outcome == "released":
+        return f"released from quarantine by {record.released_by}: {record.release_reason or ''}"
+    if record.outcome == "encrypted":
+        return "encrypted by the gate, then delivered"
+    return record.outcome
+
+
+def form_fields(record: DisclosureRecord) -> list[tuple[str, list[str]]]:
+    """(label, lines) in the order of the form."""
+    return [
+        ("Record number", [str(record.id)]),
+        ("Date and time of disclosure", [record.recorded_at]),
+        ("Disclosing official", [record.sender]),
+        ("Recipients (name and address)", [recipient_text(r) for r in record.recipients]),
+        ("Nature of the records disclosed", [nature_text(record)]),
+        ("Attachments", [attachment_text(a) for a in record.attachments] or ["none"]),
+        ("Contents not inspected", list(record.uninspected) or ["none: all content was read"]),
+        ("Purpose / routine use", [record.purpose or NONE]),
+        (
+            "Authority",
+            [
+                f"sharing agreement: {record.sharing_agreement or NONE}",
+                f"case: {record.case_id or NONE}",
+            ],
+        ),
+        ("Rule outcome", [outcome_text(record)]),
+        ("Message-ID", [record.message_id]),
+        ("SHA-256 of the message as relayed", [record.sha256]),
+        ("Ledger chain hash", [record.hash]),
+    ]
+
+
+def form_text(record: DisclosureRecord) -> str:
+    width = max(len(label) for label, _ in form_fields(record))
+    lines = [TITLE.upper(), SUBTITLE, ""]
+    for label, values in form_fields(record):
+        for n, value in enumerate(values):
+            lines.append(f"{label if n == 0 else '':<{width}}  {value}")
+    return "\n".join(lines)
+
+
+def form_html(record: DisclosureRecord) -> str:
+    env = Environment(
+        loader=PackageLoader("piigate.record", "templates"),
+        autoescape=select_autoescape(["html", "j2"], default=True),
+    )
+    template = env.get_template("disclosure_record.html.j2")
+    return template.render(
+        title=TITLE, subtitle=SUBTITLE, record=record, fields=form_fields(record)
+    )
+
+
+def list_line(record: DisclosureRecord) -> str:
+    orgs = ", ".join(dict.fromkeys(r.organization for r in record.recipients))
+    pii = ", ".join(f"{n} {kind}" for kind, n in record.pii_counts.items())
+    return (
+        f"{record.id}\t{record.recorded_at}\t{record.sender}\t{orgs}\t"
+        f"{record.individuals} individuals\t{pii}\t{record.outcome}"
+    )
+
+
+def records_csv(records: Iterable[DisclosureRecord]) -> str:
+    """CSV for a spreadsheet. Cells that a spreadsheet would run as a formula (a Message-ID
+    or an address can start with "=" — they come from mail) are prefixed with a quote."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in records:
+        writer.writerow(
+            _inert(cell)
+            for cell in [
+                r.id,
+                r.recorded_at,
+                r.sender,
+                "; ".join(x.address for x in r.recipients),
+                "; ".join(dict.fromkeys(x.organization for x in r.recipients)),
+                "; ".join(f"{kind}={n}" for kind, n in r.pii_counts.items()),
+                r.individuals,
+                r.purpose or "",
+                r.sharing_agreement or "",
+                r.case_id or "",
+                r.outcome,
+                r.message_id,
+                r.sha256,
+            ]
+        )
+    return out.getvalue()
+
+
+def _inert(cell: object) -> object:
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
+
+
+def recipients_text(case_id: str, rows: list[CaseRecipient]) -> str:
+    if not rows:
+        return f"case {case_id}: no disclosures recorded"
+    lines = [f"case {case_id}: {len({r.organization for r in rows})} organisations"]
+    lines.append("organisation\tagency\taddress\tfirst\tlast\tmessages\tindividuals")
+    lines += [
+        f"{r.organization}\t{r.agency or ''}\t{r.address}\t{r.first}\t{r.last}\t"
+        f"{r.messages}\t{r.individuals}"
+        for r in rows
+    ]
+    return "\n".join(lines)
+
+
+def accounting_text(records: list[DisclosureRecord]) -> str:
+    """The accounting for one individual: one block per disclosure."""
+    if not records:
+        return "no disclosures recorded for this individual"
+    blocks = [f"{len(records)} disclosures"]
+    for r in records:
+        blocks.append(
+            "\n".join(
+                [
+                    f"record {r.id}  {r.recorded_at}  from {r.sender}",
+                    *(f"  to {recipient_text(x)}" for x in r.recipients),
+                    f"  nature: {nature_text(r)}",
+                    f"  purpose: {r.purpose or NONE}",
+                    f"  authority: agreement {r.sharing_agreement or NONE}; "
+                    f"case {r.case_id or NONE}",
+                ]
+            )
+        )
+    return "\n\n".join(blocks)

@@ -1,0 +1,65 @@
+"""Individuals without their PII: each identity key (``ssn:<9 digits>`` or
+``name-dob:<normalised name>|<YYYY-MM-DD>``, as in ``Detection.individuals``) is stored only
+as HMAC-SHA-256 under the ledger's secret key. Without the key the hashes cannot be tested
+against guessed SSNs, so a copy of the ledger is useless to a thief."""
+
+from __future__ import annotations
+
+import hmac
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import date
+
+from piigate.errors import LedgerError
+
+_SSN = re.compile(r"\d{3}-?\d{2}-?\d{4}")
+_NOT_NAME = re.compile(r"[^\w\s'-]")
+_SPACES = re.compile(r"\s+")
+
+
+class Identities:
+    """Keyed hashing of identity keys; the key never leaves this object."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 32:
+            raise LedgerError("ledger key must be at least 32 bytes")
+        self._key = key
+
+    def __repr__(self) -> str:
+        return "Identities(<key>)"
+
+    def hash(self, identity_key: str) -> str:
+        return hmac.digest(self._key, identity_key.encode("utf-8"), "sha256").hex()
+
+    def hash_all(self, identity_keys: Iterable[str]) -> tuple[str, ...]:
+        """The distinct hashes, sorted (the order a record stores and chains them in)."""
+        return tuple(sorted({self.hash(k) for k in identity_keys}))
+
+
+def ssn_key(text: str) -> str:
+    """``NNN-NN-NNNN`` (or nine digits) → ``ssn:NNNNNNNNN``; the error never echoes the input."""
+    value = text.strip()
+    if not _SSN.fullmatch(value):
+        raise LedgerError("--ssn: expected NNN-NN-NNNN (nine digits)")
+    return "ssn:" + value.replace("-", "")
+
+
+def normalise_name(name: str) -> str:
+    """Case-folded, accents and punctuation removed, single spaces: "O'Neil,  ANNE" and
+    "o'neil anne" are the same person. The detector must key names the same way."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _SPACES.sub(" ", _NOT_NAME.sub(" ", plain.casefold())).strip()
+
+
+def name_dob_key(name: str, dob: str) -> str:
+    """``name-dob:<normalised name>|<YYYY-MM-DD>``."""
+    try:
+        born = date.fromisoformat(dob.strip())
+    except ValueError:
+        raise LedgerError("--dob: expected a date as YYYY-MM-DD") from None
+    normalised = normalise_name(name)
+    if not normalised:
+        raise LedgerError("--name: expected a person's name")
+    return f"name-dob:{normalised}|{born.isoformat()}"
