@@ -44,7 +44,7 @@ from piigate.quarantine import State
 from piigate.quarantine.analysts import Analysts
 from piigate.quarantine.review import Review
 from piigate.receive.server import GateServer
-from piigate.record import Ledger, form, ledger_for
+from piigate.record import Ledger, form, history_for_scan, ledger_for
 from piigate.record.chain import record_to_json
 from piigate.record.identity import name_dob_key, ssn_key
 from piigate.review.app import build_pages, render_report
@@ -121,7 +121,25 @@ def scan(
     quarantined, 2 for bad usage or a file that cannot be read."""
     settings = load_settings(config_path)
     configure_logging(settings.log)
-    screener = build_screener(settings)
+    history, ledger, note = history_for_scan(settings)
+    if note:
+        click.echo(f"piigate: note: {note}", err=True)
+    screener = build_screener(settings).with_history(history)
+    try:
+        status = _scan_files(screener, files, mail_from, rcpt_tos, as_json)
+    finally:
+        if ledger is not None:
+            ledger.close()
+    sys.exit(status)
+
+
+def _scan_files(
+    screener: Screener,
+    files: Sequence[Path],
+    mail_from: str | None,
+    rcpt_tos: Sequence[str],
+    as_json: bool,
+) -> int:
     status = EXIT_OK
     for path in files:
         try:
@@ -136,7 +154,7 @@ def scan(
         )
         if screening.verdict.action in (Action.REJECT, Action.QUARANTINE) and status == EXIT_OK:
             status = EXIT_HELD
-    sys.exit(status)
+    return status
 
 
 def _scan_one(

@@ -11,6 +11,7 @@ disclosure. The rule of the gate: a 250 only when the message was relayed or dur
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +30,7 @@ from piigate.keys import quarantine_key
 from piigate.model import (
     Disposition,
     Envelope,
+    ExposureHistory,
     Extraction,
     Outcome,
     ParsedMessage,
@@ -50,6 +52,12 @@ class Screener:
     def __init__(self, detector: Detector, policy: Policy) -> None:
         self.detector = detector
         self.policy = policy
+
+    def with_history(self, history: ExposureHistory) -> Screener:
+        """The same screener (the detector is shared), deciding with earlier disclosures."""
+        twin = copy.copy(self)
+        twin.policy = self.policy.with_history(history)
+        return twin
 
     def screen(self, envelope: Envelope, raw: bytes) -> Screening:
         return self.screen_parsed(envelope, parse_message(raw))
@@ -142,11 +150,13 @@ def open_quarantine(settings: Settings) -> QuarantineStore:
 
 def build_gate(settings: Settings, screener: Screener | None = None) -> Gate:
     """The screener plus the I/O stages: relay, quarantine (needs its key) and ledger."""
-    screener = screener or build_screener(settings)
+    ledger = ledger_for(settings)
+    # The gate's policy counts earlier disclosures (cumulative exposure) in its own ledger.
+    screener = (screener or build_screener(settings)).with_history(ledger)
     actor = Actor(
         relay=Relay(settings.upstream, settings.upstream_smtp.timeout, settings.smtp.hostname),
         quarantine=open_quarantine(settings),
-        ledger=ledger_for(settings),
+        ledger=ledger,
         domains=screener.policy.domains,
         policy=settings.policy,
         rescreen=screener.screen,

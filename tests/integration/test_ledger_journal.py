@@ -3,9 +3,12 @@ upstream accepted the message goes to the journal and is replayed on the next st
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 from pathlib import Path
+
+import pytest
 
 from piigate.config import Settings
 from piigate.record import open_ledger
@@ -51,3 +54,46 @@ async def test_record_refused_after_delivery_is_journaled_then_replayed(
     assert records[0].recipients[0].organization == "fbi.gov"
     assert records[0].pii_counts == {"US_SSN": 1}
     assert not ledger.journal.exists()
+
+
+async def test_scan_counts_earlier_disclosures_from_the_ledger(
+    shipped_settings: Settings,
+    tmp_path: Path,
+    sink: Sink,
+    delivering_rules: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`piigate scan` reads the gate's ledger: a person already sent to five organisations is
+    held (cumulative-exposure) before a sixth gets them; without the ledger key it says on
+    stderr that it judges against an empty history."""
+    from click.testing import CliRunner
+
+    from piigate.cli import main
+
+    settings = settings_for(shipped_settings, tmp_path, sink.address, rules_dir=delivering_rules)
+    running = await start_gate(settings)
+    value = ssn(random.Random(12))
+    try:
+        for org in ("fbi.gov", "usdoj.gov", "dia.mil", "opm.gov", "cia.gov"):
+            code, _ = await send(
+                running.address, message(body=f"SSN {value}\n"), rcpt_tos=(f"agent@{org}",)
+            )
+            assert code == 250
+    finally:
+        await running.server.stop(grace=5)
+        running.gate.ledger.close()
+    eml = tmp_path / "sixth.eml"
+    eml.write_bytes(
+        message(
+            to=("x@nsa.gov",), subject="[ENCRYPT] [PURPOSE: routine use]", body=f"SSN {value}\n"
+        )
+    )
+    monkeypatch.setenv("PIIGATE_LEDGER__URL", settings.ledger.url)
+    monkeypatch.setenv("PIIGATE_LEDGER__KEY_FILE", str(settings.ledger.key_file))
+    result = CliRunner().invoke(main, ["scan", "--json", str(eml)])
+    rules = {v["rule"] for v in json.loads(result.stdout)["violations"]}
+    assert "cumulative-exposure" in rules, result.stdout
+    monkeypatch.setenv("PIIGATE_LEDGER__KEY_FILE", str(tmp_path / "absent.key"))
+    result = CliRunner().invoke(main, ["scan", "--json", str(eml)])
+    assert "cumulative-exposure" not in result.stdout
+    assert "empty history" in result.stderr or "history" in result.stderr

@@ -53,6 +53,9 @@ class Policy:
     def with_rules(self, rules: RuleSet) -> Policy:
         return Policy(rules, self.domains, self.settings, self.history)
 
+    def with_history(self, history: ExposureHistory) -> Policy:
+        return Policy(self.rules, self.domains, self.settings, history)
+
     def decide(
         self,
         envelope: Envelope,

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import hmac
 import re
-import unicodedata
 from collections.abc import Iterable
 from datetime import date
 
+from piigate.detect.names import normalize_name
 from piigate.errors import LedgerError
 
 _SSN = re.compile(r"\d{3}-?\d{2}-?\d{4}")
-_NOT_NAME = re.compile(r"[^\w\s'-]")
-_SPACES = re.compile(r"\s+")
 
 
 class Identities:
@@ -46,11 +44,9 @@ def ssn_key(text: str) -> str:
 
 
 def normalise_name(name: str) -> str:
-    """Case-folded, accents and punctuation removed, single spaces: "O'Neil,  ANNE" and
-    "o'neil anne" are the same person. The detector must key names the same way."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _SPACES.sub(" ", _NOT_NAME.sub(" ", plain.casefold())).strip()
+    """The detector's form of a name ("Anne O'Neil", "O'NEIL, Anne", "Ms. Anne B. O'Neil" are
+    one person), so an accounting query finds what the gate recorded."""
+    return normalize_name(name)
 
 
 def name_dob_key(name: str, dob: str) -> str:
