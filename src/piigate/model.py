@@ -128,6 +128,9 @@ class Attachment:
     size: int
     grade: Grade
     inspected: bool
+    password_in_message: bool = False
+    """An encrypted attachment that a password found in the same message opened: it is not
+    protected (its content was read as plain text)."""
 
 
 @dataclass(frozen=True, slots=True)

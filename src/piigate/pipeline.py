@@ -19,7 +19,7 @@ import structlog
 
 from piigate.act.quarantine import Quarantine
 from piigate.act.relay import Relay, RelayPartialError
-from piigate.config import Settings
+from piigate.config import ExtractionSettings, Settings
 from piigate.decide import Policy, load_rules
 from piigate.detect import Detector
 from piigate.domains import Domains
@@ -46,15 +46,24 @@ log = structlog.get_logger("piigate")
 class Screener:
     """parse → extract → detect → decide, for one message; no I/O."""
 
-    def __init__(self, detector: Detector, policy: Policy) -> None:
+    def __init__(
+        self,
+        detector: Detector,
+        policy: Policy,
+        extraction: ExtractionSettings | None = None,
+        scan_timeout: float | None = None,
+    ) -> None:
         self.detector = detector
         self.policy = policy
+        self.extraction = extraction or ExtractionSettings()
+        self.scan_timeout = scan_timeout
+        """Extraction stops itself (a blocking defect) after this many seconds."""
 
     def screen(self, envelope: Envelope, raw: bytes) -> Screening:
-        return self.screen_parsed(envelope, parse_message(raw))
+        return self.screen_parsed(envelope, parse_message(raw, self.extraction))
 
     def screen_parsed(self, envelope: Envelope, message: ParsedMessage) -> Screening:
-        extraction = extract(message)
+        extraction = extract(message, settings=self.extraction, timeout=self.scan_timeout)
         detection = self.detector.detect(extraction.segments)
         verdict = self.policy.decide(envelope, extraction, detection)
         return Screening(envelope, message, extraction, detection, verdict)
@@ -175,7 +184,9 @@ def build_screener(settings: Settings) -> Screener:
     """Everything the per-message path needs, built once: rules, recognizers, domains."""
     domains = Domains(settings.internal_domains)
     policy = Policy(load_rules(settings.rules_dir), domains)
-    return Screener(Detector(settings.detection), policy)
+    return Screener(
+        Detector(settings.detection), policy, settings.extraction, settings.scan.timeout
+    )
 
 
 def build_gate(settings: Settings, screener: Screener | None = None) -> Gate:
