@@ -27,7 +27,7 @@ from piigate.extract.limits import Budget
 from piigate.model import Table
 
 _WORD_EXTRAS = re.compile(r"word/(header|footer|comments|footnotes|endnotes)[^/]*\.xml")
-_SHEET_COMMENTS = re.compile(r"xl/(comments|threadedComments/)[^/]*\.xml")
+_SHEET_COMMENTS = re.compile(r"xl/(?:[^/]*/)?(?:threaded)?comments?[^/]*\.xml", re.I)
 _SHEET_XML = re.compile(r"xl/worksheets/sheet[^/]*\.xml")
 _SLIDE_COMMENTS = re.compile(r"ppt/comments/[^/]*\.xml")
 _HEADER_FOOTER = re.compile(rb"<(?:\w+:)?headerFooter\b.*?</(?:\w+:)?headerFooter>", re.S)
