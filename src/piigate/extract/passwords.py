@@ -65,10 +65,12 @@ def _unusual(text: str) -> Iterator[str]:
 
 
 def _variants(token: str) -> Iterator[str]:
+    """As written; without quotes and trailing ``.,;:``; without any trailing punctuation."""
     if token.lower() in _FILLER:
         return
     yield token
-    unquoted = token.strip(_QUOTES)
-    yield unquoted
-    yield unquoted.rstrip(_TRAILING).strip(_QUOTES)
-    yield unquoted.rstrip(".,;:").strip(_QUOTES)
+    yield token.strip(_QUOTES).rstrip(".,;:").strip(_QUOTES)
+    core = token
+    while (stripped := core.strip(_QUOTES).rstrip(_TRAILING)) != core:
+        core = stripped
+    yield core
