@@ -21,11 +21,19 @@ import pyzipper
 
 from piigate.errors import ExtractionError
 from piigate.extract.content import Blob, Content, Lock
-from piigate.extract.limits import Budget
-from piigate.model import Grade
+from piigate.extract.limits import Budget, MessageLimitExceeded
+from piigate.model import Defect, Grade
 
 _CHUNK = 1024 * 1024
-_ZIP_ERRORS = (zipfile.BadZipFile, RuntimeError, ValueError, OSError, EOFError, NotImplementedError)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    pyzipper.BadZipFile,
+    RuntimeError,
+    ValueError,
+    OSError,
+    EOFError,
+    NotImplementedError,
+)
 _AES_BITS = {1: 128, 2: 192, 3: 256}
 _STRONG_ENCRYPTION_FLAG = 0x40  # PKWARE "strong encryption" (not readable here)
 
@@ -56,8 +64,7 @@ def read_zip(blob: Blob, budget: Budget) -> Content:
     plain = [info for info in files if not info.flag_bits & 0x1]
     locked = [info for info in files if info.flag_bits & 0x1]
     content = Content()
-    for info in plain:
-        content.children.append(_zip_member(blob, archive, info, budget, None))
+    _read_members(blob, archive, plain, budget, pwd=None, content=content)
     if locked:
         grade, method = _zip_grade(locked)
         opener = _zip_opener(blob, archive, locked, budget)
@@ -96,9 +103,32 @@ def _zip_opener(
                 stream.read()
         except _ZIP_ERRORS:
             return None
-        return Content(children=[_zip_member(blob, archive, i, budget, secret) for i in locked])
+        content = Content()
+        _read_members(blob, archive, locked, budget, pwd=secret, content=content)
+        return content
 
     return try_password
+
+
+def _read_members(
+    blob: Blob,
+    archive: zipfile.ZipFile,
+    infos: list[zipfile.ZipInfo],
+    budget: Budget,
+    *,
+    pwd: bytes | None,
+    content: Content,
+) -> None:
+    """Each member becomes a child; one past a per-member limit (or broken) is a defect of its
+    own, and the rest of the archive is still read."""
+    for info in infos:
+        try:
+            content.children.append(_zip_member(blob, archive, info, budget, pwd))
+        except MessageLimitExceeded:
+            raise
+        except ExtractionError as exc:
+            where = blob.child(info.filename, b"").where
+            content.defects.append(Defect(where, str(exc)))
 
 
 def _zip_member(
