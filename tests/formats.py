@@ -306,3 +306,37 @@ def email_with(
         maintype, subtype = mime.split("/")
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return message
+
+
+def outlook_msg(subject: str, body: str, attachments: dict[str, bytes]) -> bytes:
+    """An Outlook .msg (MS-OXMSG): a compound file written by extract-msg's OleWriter, with the
+    property streams that make a plain IPM.Note (no library writes .msg files whole)."""
+    from extract_msg.ole_writer import OleWriter
+
+    writer = OleWriter()
+
+    def add_properties(path: str, values: dict[int, bytes], top: bool) -> None:
+        entries = b""
+        for tag, data in values.items():
+            writer.addEntry(f"{path}__substg1.0_{tag:08X}", data)
+            size = len(data) + 2 if tag & 0xFFFF == 0x001F else len(data)
+            entries += struct.pack("<IIII", tag, 6, size, 0)
+        fixed = {0x37050003: 1} if not top else {}  # PR_ATTACH_METHOD: by value
+        for tag, number in fixed.items():
+            entries += struct.pack("<IIII", tag, 6, number, 0)
+        head = struct.pack("<8sIIII8s", bytes(8), 0, 1, 0, 1, bytes(8)) if top else bytes(8)
+        writer.addEntry(f"{path}__properties_version1.0", head + entries)
+
+    text = {0x001A001F: "IPM.Note", 0x0037001F: subject, 0x1000001F: body}
+    add_properties("", {tag: value.encode("utf-16-le") for tag, value in text.items()}, True)
+    writer.addEntry("__nameid_version1.0", storage=True)
+    for stream in ("00020102", "00030102", "00040102"):
+        writer.addEntry(f"__nameid_version1.0/__substg1.0_{stream}", b"")
+    for number, (name, data) in enumerate(attachments.items()):
+        root = f"__attach_version1.0_#{number:08X}"
+        writer.addEntry(root, storage=True)
+        values = {0x37010102: data, 0x3707001F: name.encode("utf-16-le")}
+        add_properties(f"{root}/", values, False)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -108,6 +108,9 @@ class ExtractionSettings(_Section):
     """MIME parts of one message, forwards included."""
     max_password_tries: int = Field(default=300, ge=0)
     """Candidate passwords from the message tried on each encrypted attachment."""
+    password_seconds: float = Field(default=5.0, ge=0)
+    """Time spent trying candidate passwords, per message; the likeliest go first. (An Office
+    file's password check costs about 0.3 s, so 300 candidates would outlast the scan.)"""
 
 
 class DetectionSettings(_Section):

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
-from piigate.config import DetectionSettings
+from piigate.config import DetectionSettings, ExtractionSettings
 from piigate.detect import Detector
 from piigate.extract import extract
 from piigate.extract.passwords import candidates
@@ -248,3 +248,14 @@ def test_candidates_rank_the_token_after_a_password_word_first() -> None:
     assert found[:2] == ('"S3cr&t#1".', "S3cr&t#1")
     assert "other phrase" in found and "Xy7#kq9z," in found
     assert len(candidates([text * 50 + " ".join(f"Ab{i}#x" for i in range(999))], 20)) == 20
+
+
+def test_password_trials_stop_when_their_time_is_spent(secret_ssn: str) -> None:
+    """With no time for trying candidates, the password in the body is not tried: the zip
+    stays encrypted and unread, and a note (not a block) says why."""
+    data = formats.aes_zip({"list.csv": csv_of(secret_ssn)}, PASSWORD)
+    message = formats.email_with(f"password: {PASSWORD}", [("a.zip", data, "application/zip")])
+    settings = ExtractionSettings(password_seconds=0)
+    extraction = extract(parse_message(message.as_bytes()), settings=settings)
+    assert (extraction.attachments[0].inspected, extraction.unscannable) == (False, ())
+    assert [d.reason for d in extraction.defects] == ["time for trying candidate passwords ran out"]

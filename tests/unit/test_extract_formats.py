@@ -286,3 +286,16 @@ def test_base64_with_broken_padding_is_still_read(detector: Detector, ssns: list
     extraction, findings = scan(detector, raw)
     assert [f.masked for f in findings] == [masked(ssns[0])]
     assert extraction.unscannable == ()
+
+
+def test_outlook_msg_subject_body_and_attachment(detector: Detector, ssns: list[str]) -> None:
+    """An Outlook .msg's body and its attachment (as ``mail.msg/list.csv``) are read."""
+    data = formats.outlook_msg(
+        "Roster", f"body SSN {ssns[0]}", {"list.csv": f"SSN\n{ssns[1]}\n".encode()}
+    )
+    extraction, findings = scan(detector, attach("mail.msg", data, "application/vnd.ms-outlook"))
+    assert extraction.unscannable == ()
+    assert places(findings) == {
+        ("attachment mail.msg", 2, None, masked(ssns[0])),
+        ("attachment mail.msg/list.csv", 2, "SSN", masked(ssns[1])),
+    }

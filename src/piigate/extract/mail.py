@@ -56,7 +56,7 @@ def read_msg(blob: Blob, budget: Budget) -> Content:
 
 
 def _msg_content(blob: Blob, message: extract_msg.MSGFile) -> Content:
-    lines = [str(getattr(message, "subject", "") or "")]
+    lines = [str(getattr(message, "subject", "") or "").rstrip("\x00")]
     body = getattr(message, "body", None)
     if body:
         lines.append(str(body))
@@ -67,6 +67,7 @@ def _msg_content(blob: Blob, message: extract_msg.MSGFile) -> Content:
     content = Content(text="\n".join(lines))
     for number, attachment in enumerate(getattr(message, "attachments", ()), start=1):
         name = attachment.longFilename or attachment.shortFilename or f"attachment-{number}"
+        name = name.rstrip("\x00")
         data = attachment.data
         if isinstance(data, extract_msg.MSGFile):
             data = data.exportBytes()

@@ -6,6 +6,7 @@ part; the walk goes on with the next part, so one bad attachment never hides the
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
@@ -46,11 +47,14 @@ class Walker:
         self.defects: list[Defect] = []
         self.locked: list[_Locked] = []
         self.stopped = False
+        self.out_of_password_time = False
+        self._password_deadline = 0.0
 
     def run(self, message: ParsedMessage, passwords: tuple[str, ...]) -> Extraction:
         self.defects.extend(message.defects)
         for part in message.parts:
             self.visit(_blob_of(part))
+        self._password_deadline = time.monotonic() + self.settings.password_seconds
         self._unlock(message.subject, passwords)
         return Extraction(tuple(self.segments), tuple(self.attachments), tuple(self.defects))
 
@@ -122,10 +126,10 @@ class Walker:
                 self._texts(subject), self.settings.max_password_tries
             )
             try:
-                opened = self._try(item.lock, found)
+                opened = self._try(item.lock, found, self._password_deadline)
                 in_message = opened is not None
                 if opened is None and given:
-                    opened = self._try(item.lock, given)
+                    opened = self._try(item.lock, given, None)
             except LimitExceeded as exc:
                 self.defects.append(Defect(item.blob.where, str(exc)))
                 self.stopped = True
@@ -143,9 +147,15 @@ class Walker:
         log.info("encrypted attachment opened", where=item.blob.where, in_message=in_message)
         self._take(item.blob, content, Grade.PLAINTEXT if in_message else item.lock.grade)
 
-    def _try(self, lock: Lock, passwords: tuple[str, ...]) -> Content | None:
+    def _try(self, lock: Lock, passwords: tuple[str, ...], until: float | None) -> Content | None:
         for password in passwords:
             self.budget.check_time()
+            if until is not None and time.monotonic() > until:
+                if not self.out_of_password_time:
+                    self.out_of_password_time = True
+                    reason = "time for trying candidate passwords ran out"
+                    self.defects.append(Defect("message", reason, blocking=False))
+                return None
             content = lock.open(password)
             if content is not None:
                 return content
