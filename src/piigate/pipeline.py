@@ -42,6 +42,9 @@ from piigate.record import Ledger, open_ledger
 
 log = structlog.get_logger("piigate")
 
+EXTRACTION_SHARE = 0.75
+"""The part of ``scan.timeout`` that extraction may use before it stops itself."""
+
 
 class Screener:
     """parse → extract → detect → decide, for one message; no I/O."""
@@ -57,13 +60,16 @@ class Screener:
         self.policy = policy
         self.extraction = extraction or ExtractionSettings()
         self.scan_timeout = scan_timeout
-        """Extraction stops itself (a blocking defect) after this many seconds."""
+        """The gate's time limit. Extraction stops itself (a blocking defect, so the message is
+        held as unscannable) at three quarters of it, leaving detection and the decision the
+        rest: a message too slow to read is quarantined, not answered 451 on every retry."""
 
     def screen(self, envelope: Envelope, raw: bytes) -> Screening:
         return self.screen_parsed(envelope, parse_message(raw, self.extraction))
 
     def screen_parsed(self, envelope: Envelope, message: ParsedMessage) -> Screening:
-        extraction = extract(message, settings=self.extraction, timeout=self.scan_timeout)
+        budget = self.scan_timeout * EXTRACTION_SHARE if self.scan_timeout else None
+        extraction = extract(message, settings=self.extraction, timeout=budget)
         detection = self.detector.detect(extraction.segments)
         verdict = self.policy.decide(envelope, extraction, detection)
         return Screening(envelope, message, extraction, detection, verdict)

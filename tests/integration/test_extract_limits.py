@@ -172,3 +172,14 @@ def test_legacy_word_is_unscannable(tmp_path: Path) -> None:
     extraction = extract(parse_message(raw))
     assert [where for where, _ in reasons(extraction)] == ["attachment x.doc"]
     assert detector.detect(extraction.segments).findings == ()
+
+
+def test_screener_holds_a_message_too_slow_to_read(screener: Screener) -> None:
+    """The screener gives extraction part of scan.timeout: a message it cannot finish reading
+    in time is quarantined as unscannable (durably held), not left to a 451 retry loop."""
+    hurried = Screener(screener.detector, screener.policy, ExtractionSettings(), scan_timeout=1e-9)
+    raw = message_with(("a.zip", formats.zip_of({"a.txt": b"hello"})))
+    screening = hurried.screen(Envelope("alice@dhs.gov", ("bob@fbi.gov",)), raw)
+    assert screening.verdict.action is Action.QUARANTINE
+    assert [v.rule for v in screening.verdict.violations] == ["unscannable-content"]
+    assert ("body", "scan time limit reached") in reasons(screening.extraction)

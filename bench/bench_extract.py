@@ -1,0 +1,114 @@
+"""Extraction benchmark: time and peak memory of parse + extract for the attachments people send.
+
+    .venv/bin/python bench/bench_extract.py            # the README table
+    .venv/bin/python bench/bench_extract.py --half     # the same inputs at half size (linearity)
+
+Each input is built first (by the libraries that write the format, as in the tests), then
+parsed and extracted: time is the best of three runs; peak memory is the tracemalloc peak of
+one more run (Python allocations only; the libraries here are pure Python apart from zlib).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from piigate.config import ExtractionSettings  # noqa: E402
+from piigate.extract import extract  # noqa: E402
+from piigate.parse import parse_message  # noqa: E402
+from tests import formats  # noqa: E402
+from tests.synthetic import ssn  # noqa: E402
+
+MB = 1_000_000
+
+
+def _rows(rng: random.Random, count: int) -> list[tuple[object, ...]]:
+    return [
+        (f"Person {i}", ssn(rng), f"{rng.randint(1, 9999)} Main St", rng.randint(0, 10**6))
+        for i in range(count)
+    ]
+
+
+def xlsx_message(scale: float) -> bytes:
+    rows = _rows(random.Random(1), int(150_000 * scale))
+    data = formats.xlsx({"People": [("Name", "SSN", "Address", "Amount"), *rows]})
+    return _message([("people.xlsx", data)])
+
+
+def pdf_message(scale: float) -> bytes:
+    rng = random.Random(2)
+    pages = ["\n".join(f"{ssn(rng)} Person {rng.random():.12f}" for _ in range(45))
+             for _ in range(int(3000 * scale))]  # fmt: skip
+    return _message([("report.pdf", formats.pdf(pages))])
+
+
+def zip_message(scale: float) -> bytes:
+    rng = random.Random(3)
+    members = {}
+    for number in range(int(20 * scale)):
+        lines = [",".join(str(v) for v in row) for row in _rows(rng, 66_000)]
+        members[f"part{number}.csv"] = "\n".join(lines).encode()
+    return _message([("lists.zip", formats.zip_of(members))])
+
+
+def mime_message(scale: float) -> bytes:
+    rng = random.Random(4)
+    parts = []
+    for number in range(int(50 * scale)):
+        text = "\n".join(f"Person {i}, {ssn(rng)}" for i in range(1000))
+        parts.append((f"list{number}.csv", text.encode()))
+    return _message(parts)
+
+
+def _message(attachments: list[tuple[str, bytes]]) -> bytes:
+    return formats.email_with(
+        "See attached.", [(name, data, "application/octet-stream") for name, data in attachments]
+    ).as_bytes()
+
+
+CASES: dict[str, Callable[[float], bytes]] = {
+    "5 MB XLSX (one sheet)": xlsx_message,
+    "5 MB PDF (text pages)": pdf_message,
+    "20 MB ZIP of CSVs": zip_message,
+    "50-part MIME message": mime_message,
+}
+
+
+def measure(raw: bytes) -> tuple[float, float, int]:
+    settings = ExtractionSettings()
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        extraction = extract(parse_message(raw, settings), settings=settings)
+        best = min(best, time.perf_counter() - started)
+    tracemalloc.start()
+    extract(parse_message(raw, settings), settings=settings)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert not extraction.unscannable, extraction.unscannable
+    return best, peak / MB, sum(len(s.text) for s in extraction.segments)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--half", action="store_true", help="inputs at half size")
+    scale = 0.5 if parser.parse_args().half else 1.0
+    print("| input | attachment MB | message MB | parse+extract s | peak MB |")
+    print("|---|---:|---:|---:|---:|")
+    for name, build in CASES.items():
+        raw = build(scale)
+        attachment = parse_message(raw).parts[1:]
+        size = sum(len(p.payload) for p in attachment) / MB
+        seconds, peak, _ = measure(raw)
+        print(f"| {name} | {size:.1f} | {len(raw) / MB:.1f} | {seconds:.2f} | {peak:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
