@@ -215,46 +215,11 @@ def zipcrypto_zip(name: str, data: bytes, password: str) -> bytes:
     header = bytes(range(11)) + bytes([crc >> 24])
     body = encrypt(header) + encrypt(data)
     encoded = name.encode()
-    local = (
-        struct.pack(
-            "<4sHHHHHIIIHH",
-            b"PK\x03\x04",
-            20,
-            1,
-            0,
-            0,
-            0,
-            crc,
-            len(body),
-            len(data),
-            len(encoded),
-            0,
-        )
-        + encoded
-    )
-    central = (
-        struct.pack(
-            "<4sHHHHHHIIIHHHHHII",
-            b"PK\x01\x02",
-            20,
-            20,
-            1,
-            0,
-            0,
-            0,
-            crc,
-            len(body),
-            len(data),
-            len(encoded),
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-        )
-        + encoded
-    )
+    # version needed, flags (1: encrypted), stored, time, date, crc, sizes, name length
+    common = struct.pack("<HHHHHIIIH", 20, 1, 0, 0, 0, crc, len(body), len(data), len(encoded))
+    local = b"PK\x03\x04" + common + struct.pack("<H", 0) + encoded
+    trailer = struct.pack("<HHHHII", 0, 0, 0, 0, 0, 0)  # extra, comment, disk, attrs, offset
+    central = b"PK\x01\x02" + struct.pack("<H", 20) + common + trailer + encoded
     offset = len(local) + len(body)
     end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 1, 1, len(central), offset, 0)
     return local + body + central + end
