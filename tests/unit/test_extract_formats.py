@@ -299,3 +299,16 @@ def test_outlook_msg_subject_body_and_attachment(detector: Detector, ssns: list[
         ("attachment mail.msg", 2, None, masked(ssns[0])),
         ("attachment mail.msg/list.csv", 2, "SSN", masked(ssns[1])),
     }
+
+
+def test_xlsx_cells_keep_their_row_and_column(detector: Detector, ssns: list[str]) -> None:
+    """A value in C4 of a sheet whose data starts at C3 is reported at line 4, column C."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active["C3"] = "notes"
+    book.active["C4"] = f"id {ssns[0]}"
+    out = io.BytesIO()
+    book.save(out)
+    _, findings = scan(detector, attach("offset.xlsx", out.getvalue()))
+    assert places(findings) == {("attachment offset.xlsx sheet Sheet", 4, "C", masked(ssns[0]))}
