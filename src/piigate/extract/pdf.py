@@ -1,4 +1,5 @@
-"""PDF text, every page (pypdf), and the grade of its encryption.
+"""PDF: the text of every page (pypdfium2, PDFium's C++ text layer), and the grade of its
+encryption (pypdf reads the /Encrypt dictionary and checks passwords).
 
 The cut: AES-256 (security handler revision 5 or 6, /V 5) is strong; RC4 of any key length
 and AES-128 (/V 4 with /AESV2, revision 4, MD5 key derivation) are weak. A PDF whose user
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import io
 
+import pypdfium2 as pdfium
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import PyPdfError
+from pypdf.generic import DictionaryObject
 
 from piigate.errors import ExtractionError
 from piigate.extract.content import Blob, Content, Lock
@@ -18,25 +21,34 @@ from piigate.extract.limits import Budget
 from piigate.model import Defect, Grade
 
 _PDF_ERRORS = (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, OSError)
+_PDFIUM_PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
 
 
 def read_pdf(blob: Blob, budget: Budget) -> Content:
     try:
+        document = pdfium.PdfDocument(blob.data)
+    except pdfium.PdfiumError as exc:
+        if exc.err_code != _PDFIUM_PASSWORD_ERROR:
+            raise ExtractionError(f"broken PDF ({exc})") from exc
+        return _locked(blob, budget)
+    return _pdf_text(blob, document, budget)
+
+
+def _locked(blob: Blob, budget: Budget) -> Content:
+    try:
         reader = PdfReader(io.BytesIO(blob.data), strict=False)
-        encrypted = reader.is_encrypted
+        grade, method = _pdf_grade(reader)
     except (*_PDF_ERRORS, RecursionError) as exc:
-        raise ExtractionError(f"broken PDF ({type(exc).__name__})") from exc
-    if not encrypted:
-        return _pdf_text(blob, reader, budget)
-    grade, method = _pdf_grade(reader)
-    if _decrypts(reader, ""):
-        return _pdf_text(blob, reader, budget)
+        raise ExtractionError(f"encrypted PDF whose encryption cannot be read ({exc})") from exc
 
     def try_password(password: str) -> Content | None:
-        attempt = PdfReader(io.BytesIO(blob.data), strict=False)
-        if not _decrypts(attempt, password):
+        if not password or not _decrypts(reader, password):
             return None
-        return _pdf_text(blob, attempt, budget)
+        try:
+            document = pdfium.PdfDocument(blob.data, password=password)
+        except pdfium.PdfiumError:
+            return None
+        return _pdf_text(blob, document, budget)
 
     return Content(lock=Lock(grade, method, try_password))
 
@@ -49,8 +61,9 @@ def _decrypts(reader: PdfReader, password: str) -> bool:
 
 
 def _pdf_grade(reader: PdfReader) -> tuple[Grade, str]:
-    encrypt = reader.trailer.get("/Encrypt")
-    encrypt = encrypt.get_object() if encrypt is not None else {}
+    encrypt = reader.trailer["/Encrypt"].get_object()
+    if not isinstance(encrypt, DictionaryObject):
+        raise ExtractionError("encrypted PDF without an encryption dictionary")
     version = int(encrypt.get("/V", 0))
     if version >= 5:
         return Grade.ENCRYPTED_STRONG, "pdf AES-256"
@@ -62,23 +75,25 @@ def _pdf_grade(reader: PdfReader) -> tuple[Grade, str]:
     return Grade.ENCRYPTED_WEAK, f"pdf RC4-{bits}"
 
 
-def _pdf_text(blob: Blob, reader: PdfReader, budget: Budget) -> Content:
+def _pdf_text(blob: Blob, document: pdfium.PdfDocument, budget: Budget) -> Content:
     content = Content()
     pages = []
     try:
-        count = len(reader.pages)
-    except (*_PDF_ERRORS, RecursionError) as exc:
-        raise ExtractionError(f"broken PDF page tree ({type(exc).__name__})") from exc
-    for number in range(count):
-        budget.check_time()
-        try:
-            text = reader.pages[number].extract_text()
-        except (*_PDF_ERRORS, RecursionError, ZeroDivisionError) as exc:
-            content.defects.append(
-                Defect(blob.where, f"PDF page {number + 1} unreadable ({type(exc).__name__})")
-            )
-            continue
-        budget.take_bytes(len(text))
-        pages.append(text)
+        for number in range(len(document)):
+            budget.check_time()
+            try:
+                page = document[number]
+                text_page = page.get_textpage()
+                text = text_page.get_text_range()
+                text_page.close()
+                page.close()
+            except pdfium.PdfiumError as exc:
+                reason = f"PDF page {number + 1} unreadable ({exc})"
+                content.defects.append(Defect(blob.where, reason))
+                continue
+            budget.take_bytes(len(text))
+            pages.append(text.replace("\r\n", "\n"))
+    finally:
+        document.close()
     content.text = "\n".join(pages)
     return content

@@ -13,7 +13,7 @@ table             markup (csv module)                   docx xlsx pptx    ooxml
 rtf               markup (striprtf)                     odf               opendoc (odfpy)
 email             mail (stdlib email)                   xls               legacy (xlrd)
 msg tnef          mail (extract-msg, tnefparse)         office-encrypted  legacy (msoffcrypto)
-pdf               pdf (pypdf)                           doc ppt           graded, else unreadable
+pdf               pdf (pypdfium2; pypdf for encryption) doc ppt           graded, else unreadable
 pgp cms-enveloped whole-message encryption: strong, not inspected
 image signature   not inspected (no text to read)       (anything else)   unreadable: a Defect
 """
