@@ -106,7 +106,9 @@ class Walker:
         except MessageLimitExceeded as exc:
             self.defects.append(Defect(blob.where, str(exc)))
             self.stopped = True
-        for child in content.children:
+        content.children.reverse()
+        while content.children:  # popped, so each member's bytes are freed once it is read
+            child = content.children.pop()
             self.visit(child.opened(grade) if grade is not Grade.PLAINTEXT else child)
 
     def _record(self, blob: Blob, grade: Grade, inspected: bool) -> int | None:
