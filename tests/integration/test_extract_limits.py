@@ -187,3 +187,27 @@ def test_screener_holds_a_message_too_slow_to_read(screener: Screener) -> None:
     assert screening.verdict.action is Action.QUARANTINE
     assert [v.rule for v in screening.verdict.violations] == ["unscannable-content"]
     assert ("body", "scan time limit reached") in reasons(screening.extraction)
+
+
+def test_defect_reasons_never_quote_the_content() -> None:
+    """Broken files carrying an SSN in their bytes give reasons (which reach replies and logs)
+    made of names and codes only, never the bytes they choked on."""
+    value = ssn(random.Random(9))
+    stored = formats.zip_of({"a.txt": f"SSN {value} ".encode() * 50})
+    pdf = formats.pdf([f"SSN {value}"]).replace(b"/Type /Page", f"/Type /{value}".encode(), 1)
+    broken = [
+        ("cut.zip", stored[: len(stored) // 2]),
+        ("cut.pdf", b"%PDF-1.7\n" + f"1 0 obj << /V ({value}) >>".encode()),
+        ("odd.pdf", pdf),
+        ("bad.gz", b"\x1f\x8b\x08\x00" + value.encode() * 20),
+        ("x.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + value.encode() * 100),
+    ]
+    extraction = extract(parse_message(message_with(*broken)))
+    assert [d.reason for d in extraction.unscannable] == [
+        "broken zip archive (BadZipFile)",
+        "broken PDF (PDFium error 3)",
+        "broken gzip stream (error)",
+        "OLE2 compound files cannot be read",
+    ]
+    for defect in extraction.defects:
+        assert value not in defect.reason and value[-4:] not in defect.reason

@@ -13,6 +13,7 @@ import io
 import lzma
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import PurePath
 from typing import IO
@@ -178,7 +179,7 @@ def stream_reader(kind: str) -> Callable[[Blob, Budget], Content]:
         try:
             with _STREAMS[kind](io.BytesIO(blob.data)) as stream:
                 data = bounded_read(stream, budget, len(blob.data))
-        except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+        except (OSError, EOFError, lzma.LZMAError, zlib.error, ValueError) as exc:
             raise ExtractionError(f"broken {kind} stream ({type(exc).__name__})") from exc
         budget.take_bytes(len(data))
         return Content(children=[blob.child(_inner_name(blob.name, kind), data)])

@@ -29,7 +29,7 @@ def read_pdf(blob: Blob, budget: Budget) -> Content:
         document = pdfium.PdfDocument(blob.data)
     except pdfium.PdfiumError as exc:
         if exc.err_code != _PDFIUM_PASSWORD_ERROR:
-            raise ExtractionError(f"broken PDF ({exc})") from exc
+            raise ExtractionError(f"broken PDF (PDFium error {exc.err_code})") from exc
         return _locked(blob, budget)
     return _pdf_text(blob, document, budget)
 
@@ -39,7 +39,9 @@ def _locked(blob: Blob, budget: Budget) -> Content:
         reader = PdfReader(io.BytesIO(blob.data), strict=False)
         grade, method = _pdf_grade(reader)
     except (*_PDF_ERRORS, RecursionError) as exc:
-        raise ExtractionError(f"encrypted PDF whose encryption cannot be read ({exc})") from exc
+        raise ExtractionError(
+            f"encrypted PDF whose encryption cannot be read ({type(exc).__name__})"
+        ) from exc
 
     def try_password(password: str) -> Content | None:
         if not password or not _decrypts(reader, password):
@@ -88,7 +90,7 @@ def _pdf_text(blob: Blob, document: pdfium.PdfDocument, budget: Budget) -> Conte
                 text_page.close()
                 page.close()
             except pdfium.PdfiumError as exc:
-                reason = f"PDF page {number + 1} unreadable ({exc})"
+                reason = f"PDF page {number + 1} unreadable (PDFium error {exc.err_code})"
                 content.defects.append(Defect(blob.where, reason))
                 continue
             budget.take_bytes(len(text))

@@ -49,6 +49,7 @@ READERS: dict[str, Reader] = {
     "office-encrypted": legacy.read_encrypted_office,
     "doc": legacy.unreadable_office("Word 97-2003 (.doc)"),
     "ppt": legacy.unreadable_office("PowerPoint 97-2003 (.ppt)"),
+    "ole": legacy.unreadable_office("OLE2 compound"),
     "pdf": pdf.read_pdf,
     "email": mail.read_email,
     "msg": mail.read_msg,
