@@ -161,7 +161,7 @@ def _scan_one(
     screener: Screener, raw: bytes, mail_from: str | None, rcpt_tos: Sequence[str]
 ) -> Screening:
     """Screen one file; the envelope defaults to the message's From and To/Cc/Bcc."""
-    message = parse_message(raw)
+    message = parse_message(raw, screener.extraction)
     if mail_from is None:
         mail_from = next(iter(message.header_from), "")
     envelope = Envelope(mail_from, tuple(rcpt_tos or message.header_recipients))

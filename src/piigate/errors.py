@@ -3,6 +3,8 @@
     PiigateError
     ├── ConfigError          a settings or rules file (or environment variable) is invalid
     ├── ScanError            the pipeline could not screen a message (always a 451)
+    ├── ExtractionError      content could not be read (becomes a blocking Defect)
+    │   └── LimitExceeded        a message hit an extraction limit (size, depth, time ...)
     ├── RelayError
     │   ├── RelayTemporaryError   upstream unreachable, timed out or answered 4xx
     │   └── RelayPermanentError   upstream answered 5xx
@@ -25,6 +27,14 @@ class ConfigError(PiigateError):
 
 class ScanError(PiigateError):
     pass
+
+
+class ExtractionError(PiigateError):
+    """Content could not be read; the message names the part and the reason, never a value."""
+
+
+class LimitExceeded(ExtractionError):  # noqa: N818  (reads as what happened)
+    """An extraction limit was reached (decompressed size, ratio, depth, members, time)."""
 
 
 class RelayError(PiigateError):

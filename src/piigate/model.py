@@ -135,7 +135,8 @@ class Attachment:
     grade: Grade
     inspected: bool
     password_in_message: bool = False
-    """It opened with a password found in the same message: not protected at all."""
+    """An encrypted attachment that a password found in the same message opened: it is not
+    protected (its content was read as plain text)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,22 +13,32 @@ import email.policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
 
+from piigate.config import ExtractionSettings
 from piigate.model import Defect, ParsedMessage, Part
 
 # Leave header values long enough for encoded words and RFC 2231 names, but refuse pathology.
 _POLICY = email.policy.default.clone(max_line_length=None)
 
 
-def parse_message(raw: bytes) -> ParsedMessage:
+def parse_message(raw: bytes, limits: ExtractionSettings | None = None) -> ParsedMessage:
+    """Parse ``raw``; forwarded messages (message/rfc822) are walked into like any multipart.
+    Past ``limits.max_parts`` MIME parts the rest is not read: a blocking defect."""
+    max_parts = (limits or ExtractionSettings()).max_parts
     message = email.message_from_bytes(raw, _class=EmailMessage, policy=_POLICY)
     assert isinstance(message, EmailMessage)
     parts: list[Part] = []
     defects: list[Defect] = []
-    for node in message.walk():
-        defects.extend(_defects_of(node, len(parts)))
-        if node.is_multipart():
-            continue
-        parts.append(_leaf(node, len(parts), defects))
+    try:
+        for count, node in enumerate(message.walk(), start=1):
+            if count > max_parts:
+                defects.append(Defect("message", f"more than {max_parts} MIME parts"))
+                break
+            defects.extend(_defects_of(node, len(parts)))
+            if node.is_multipart():
+                continue
+            parts.append(_leaf(node, len(parts), defects))
+    except RecursionError:
+        defects.append(Defect("message", "MIME structure nested too deeply to read"))
     return ParsedMessage(
         raw=raw,
         message_id=_header(message, "Message-ID"),

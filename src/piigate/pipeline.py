@@ -20,7 +20,7 @@ import structlog
 
 from piigate.act.actor import Actor
 from piigate.act.relay import Relay
-from piigate.config import Settings
+from piigate.config import ExtractionSettings, Settings
 from piigate.decide import Policy, load_rules
 from piigate.detect import Detector
 from piigate.domains import Domains
@@ -45,13 +45,27 @@ from piigate.record import Ledger, ledger_for
 
 log = structlog.get_logger("piigate")
 
+EXTRACTION_SHARE = 0.75
+"""The part of ``scan.timeout`` that extraction may use before it stops itself."""
+
 
 class Screener:
     """parse → extract → detect → decide, for one message; no I/O."""
 
-    def __init__(self, detector: Detector, policy: Policy) -> None:
+    def __init__(
+        self,
+        detector: Detector,
+        policy: Policy,
+        extraction: ExtractionSettings | None = None,
+        scan_timeout: float | None = None,
+    ) -> None:
         self.detector = detector
         self.policy = policy
+        self.extraction = extraction or ExtractionSettings()
+        self.scan_timeout = scan_timeout
+        """The gate's time limit. Extraction stops itself (a blocking defect, so the message is
+        held as unscannable) at three quarters of it, leaving detection and the decision the
+        rest: a message too slow to read is quarantined, not answered 451 on every retry."""
 
     def with_history(self, history: ExposureHistory) -> Screener:
         """The same screener (the detector is shared), deciding with earlier disclosures."""
@@ -60,10 +74,13 @@ class Screener:
         return twin
 
     def screen(self, envelope: Envelope, raw: bytes) -> Screening:
-        return self.screen_parsed(envelope, parse_message(raw))
+        return self.screen_parsed(envelope, parse_message(raw, self.extraction))
 
     def screen_parsed(self, envelope: Envelope, message: ParsedMessage) -> Screening:
-        extraction = with_subject(extract(message), message)
+        budget = self.scan_timeout * EXTRACTION_SHARE if self.scan_timeout else None
+        passwords = self.policy.passwords(message)
+        extraction = extract(message, passwords, settings=self.extraction, timeout=budget)
+        extraction = with_subject(extraction, message)
         detection = self.detector.detect(extraction.segments)
         verdict = self.policy.decide(envelope, message, extraction, detection)
         return Screening(envelope, message, extraction, detection, verdict)
@@ -140,7 +157,9 @@ def build_screener(settings: Settings) -> Screener:
     """Everything the per-message path needs, built once: rules, recognizers, domains."""
     domains = Domains(settings.internal_domains)
     policy = Policy(load_rules(settings.rules_dir), domains, settings.policy)
-    return Screener(Detector(settings.detection), policy)
+    return Screener(
+        Detector(settings.detection), policy, settings.extraction, settings.scan.timeout
+    )
 
 
 def open_quarantine(settings: Settings) -> QuarantineStore:

@@ -190,3 +190,67 @@ async def test_rules_reload_while_mail_flows_keeps_last_good_rules(
     assert not gate.gate.reload_rules(folder)
     code, _ = await send(gate.address, leaky)
     assert code == 250  # still the last good (delivering) rules
+
+
+def aes_zip(name: str, data: bytes, password: str, bits: int = 256) -> bytes:
+    buffer = io.BytesIO()
+    with pyzipper.AESZipFile(buffer, "w", encryption=pyzipper.WZ_AES) as archive:
+        archive.setpassword(password.encode())
+        archive.setencryption(pyzipper.WZ_AES, nbits=bits)
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+async def test_weak_encryption_is_refused_and_strong_is_delivered(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    roster = "name,ssn\n" + "".join(f"P{i},{ssn(rng)}\n" for i in range(3))
+    body = f"Attached; the password follows by phone.\n{DISCLAIMER}\n"
+    weak = message(
+        subject=PURPOSE,
+        body=body,
+        attachments=(
+            (
+                "r.zip",
+                aes_zip("r.csv", roster.encode(), "Synthetic&Pass#42!", 128),
+                "application/zip",
+            ),
+        ),
+    )
+    code, reply = await send(gate.address, weak)
+    assert code == 550 and "weak-encryption" in reply
+    strong = message(
+        subject=PURPOSE,
+        body=body,
+        attachments=(
+            ("r.zip", aes_zip("r.csv", roster.encode(), "Synthetic&Pass#42!"), "application/zip"),
+        ),
+    )
+    code, reply = await send(gate.address, strong)
+    assert code == 250, reply
+    [record] = gate.records()
+    assert record.attachments[0].grade.value == "encrypted-strong"
+    assert record.individuals == 0  # not inspected: individuals unknown, and the record says so
+
+
+async def test_password_given_to_the_gate_lets_it_account_for_the_contents(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    """X-Piigate-Password opens the zip for the gate alone: the header is removed before
+    relaying, the zip stays encrypted, and the record counts the people inside."""
+    roster = "name,ssn\n" + "".join(f"P{i},{ssn(rng)}\n" for i in range(4))
+    password = "Synthetic&Pass#42!"
+    raw = message(
+        subject=PURPOSE,
+        body=f"Attached.\n{DISCLAIMER}\n",
+        attachments=(("r.zip", aes_zip("r.csv", roster.encode(), password), "application/zip"),),
+    )
+    raw = raw.replace(b"Subject:", f"X-Piigate-Password: {password}\nSubject:".encode(), 1)
+    code, reply = await send(gate.address, raw)
+    assert code == 250, reply
+    assert password.encode() not in sink.messages[0].content
+    [record] = gate.records()
+    assert record.individuals == 4
+    assert (
+        record.attachments[0].inspected and record.attachments[0].grade.value == "encrypted-strong"
+    )

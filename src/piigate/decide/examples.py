@@ -22,13 +22,16 @@
 
 from __future__ import annotations
 
+import io
 import random
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Literal
 
+import pyzipper
 from pydantic import BaseModel, ConfigDict, Field
 
 from piigate.errors import ConfigError
@@ -48,6 +51,9 @@ class ExampleAttachment(_Frozen):
     rows: int | None = Field(default=None, ge=1)
     binary: bool = False
     """Bytes no reader understands (content the gate cannot inspect)."""
+    zip_password: str | None = None
+    """Put the content, as ``<name>.csv``/``.txt``, in a WinZip AES zip with this password."""
+    zip_bits: Literal[128, 192, 256] = 256
 
 
 class ExampleMessage(_Frozen):
@@ -159,8 +165,18 @@ def _content(attachment: ExampleAttachment, rng: random.Random, disclaimer: str)
     if attachment.binary:
         return bytes(rng.randrange(256) for _ in range(512)) + b"\x00" * 16
     if attachment.rows:
-        return _roster(attachment.rows, rng).encode()
-    return _fill(attachment.content or "", rng, disclaimer).encode()
+        data, inner = _roster(attachment.rows, rng).encode(), ".csv"
+    else:
+        data, inner = _fill(attachment.content or "", rng, disclaimer).encode(), ".txt"
+    if attachment.zip_password is None:
+        return data
+    stem = attachment.name.rsplit(".", 1)[0]
+    buffer = io.BytesIO()
+    with pyzipper.AESZipFile(buffer, "w", encryption=pyzipper.WZ_AES) as archive:
+        archive.setpassword(attachment.zip_password.encode())
+        archive.setencryption(pyzipper.WZ_AES, nbits=attachment.zip_bits)
+        archive.writestr(stem + inner, data)
+    return buffer.getvalue()
 
 
 def _roster(rows: int, rng: random.Random) -> str:
@@ -171,6 +187,9 @@ def _roster(rows: int, rng: random.Random) -> str:
 
 def _type_of(name: str) -> tuple[str, str]:
     suffix = name.rpartition(".")[2].lower()
-    return {"csv": ("text", "csv"), "txt": ("text", "plain"), "html": ("text", "html")}.get(
-        suffix, ("application", "octet-stream")
-    )
+    return {
+        "csv": ("text", "csv"),
+        "txt": ("text", "plain"),
+        "html": ("text", "html"),
+        "zip": ("application", "zip"),
+    }.get(suffix, ("application", "octet-stream"))

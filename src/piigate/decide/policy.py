@@ -125,6 +125,11 @@ class Policy:
             history=self.history,
         )
 
+    def passwords(self, message: ParsedMessage) -> tuple[str, ...]:
+        """Attachment passwords the sender gave the gate (never relayed: act strips them)."""
+        value = message.header(self.settings.password_header)
+        return (value,) if value else ()
+
     def purpose(self, message: ParsedMessage) -> str | None:
         return _tagged(message, self._purpose, self.settings.purpose_header)
 

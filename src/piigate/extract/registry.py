@@ -1,84 +1,88 @@
-"""The extraction table: sniff each part's kind, then read it with the one reader for that kind.
+"""The extraction table and the walk over a message.
 
-kind        how it is recognised                       what is read
-table       text bytes named .csv/.tsv or typed so      rows of cells (csv module)
-html        text/html, or an .htm(l) attachment         the visible text
-text        any part whose bytes are text               the decoded text
-image       image/* whose bytes are not text            nothing (not inspected)
-(other)     anything else                               a blocking Defect: unreadable
+Each MIME leaf part becomes a Blob; ``sniff`` names its kind from its bytes; ``READERS`` maps
+the kind to the one reader for it. A reader returns Content: text and tables (a Segment),
+members to read in turn (archives, attached messages), and, for encrypted content, a Lock.
+Once every readable part is read, candidate passwords are collected from all of it and tried
+on each lock; then the passwords given to the gate out of band.
+
+kind              read by                               kind              read by
+text json xml     markup (decoded text)                 zip               archives (pyzipper)
+html              markup (visible text, tables)         gzip bzip2 xz tar archives (stdlib)
+table             markup (csv module)                   docx xlsx pptx    ooxml
+rtf               markup (striprtf)                     odf               opendoc (odfpy)
+email             mail (stdlib email)                   xls               legacy (xlrd)
+msg tnef          mail (extract-msg, tnefparse)         office-encrypted  legacy (msoffcrypto)
+pdf               pdf (pypdfium2; pypdf for encryption) doc ppt           graded, else unreadable
+pgp cms-enveloped whole-message encryption: strong, not inspected
+image signature   not inspected (no text to read)       (anything else)   unreadable: a Defect
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import PurePath
+import time
 
-from piigate.extract.html import html_to_text
-from piigate.extract.tables import read_delimited
-from piigate.extract.text import decode_text, looks_like_text
-from piigate.model import Attachment, Defect, Extraction, Grade, ParsedMessage, Part, Segment
+from piigate.config import ExtractionSettings
+from piigate.extract import archives, legacy, mail, markup, ooxml, opendoc, pdf
+from piigate.extract.content import Blob, Content, Reader
+from piigate.extract.sniff import sniff
+from piigate.extract.walker import Walker
+from piigate.model import Extraction, Grade, ParsedMessage
 
-Reader = Callable[[Part], Segment]
-
-_HTML_SUFFIXES = frozenset({".htm", ".html"})
-_TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".tab"})
-_TABLE_TYPES = frozenset({"text/csv", "text/tab-separated-values", "application/csv"})
-
-
-def _read_text(part: Part) -> Segment:
-    return Segment(part.where, decode_text(part.payload, part.charset))
-
-
-def _read_html(part: Part) -> Segment:
-    return Segment(part.where, html_to_text(decode_text(part.payload, part.charset)))
-
-
-def _read_table(part: Part) -> Segment:
-    table = read_delimited(decode_text(part.payload, part.charset))
-    return Segment(part.where, "", tables=(table,))
-
-
-READERS: dict[str, Reader] = {"text": _read_text, "html": _read_html, "table": _read_table}
-
-
-def sniff(part: Part) -> str:
-    suffix = PurePath(part.filename).suffix.lower() if part.filename else ""
-    is_text = looks_like_text(part.payload)
-    if is_text and (part.content_type == "text/html" or suffix in _HTML_SUFFIXES):
-        return "html"
-    if is_text and (part.content_type in _TABLE_TYPES or suffix in _TABLE_SUFFIXES):
-        return "table"
-    if is_text:
-        return "text"
-    if part.content_type.startswith("image/"):
-        return "image"
-    return "unknown"
+READERS: dict[str, Reader] = {
+    "text": markup.read_text,
+    "json": markup.read_json,
+    "xml": markup.read_xml,
+    "html": markup.read_html_blob,
+    "table": markup.read_table,
+    "rtf": markup.read_rtf,
+    "zip": archives.read_zip,
+    "gzip": archives.stream_reader("gzip"),
+    "bzip2": archives.stream_reader("bzip2"),
+    "xz": archives.stream_reader("xz"),
+    "tar": archives.read_tar,
+    "docx": ooxml.read_docx,
+    "xlsx": ooxml.read_xlsx,
+    "pptx": ooxml.read_pptx,
+    "odf": opendoc.read_odf,
+    "xls": legacy.read_xls,
+    "office-encrypted": legacy.read_encrypted_office,
+    "doc": legacy.unreadable_office("Word 97-2003 (.doc)"),
+    "ppt": legacy.unreadable_office("PowerPoint 97-2003 (.ppt)"),
+    "ole": legacy.unreadable_office("OLE2 compound"),
+    "pdf": pdf.read_pdf,
+    "email": mail.read_email,
+    "msg": mail.read_msg,
+    "tnef": mail.read_tnef,
+}
 
 
-def extract(message: ParsedMessage) -> Extraction:
-    segments: list[Segment] = []
-    attachments: list[Attachment] = []
-    defects = list(message.defects)
-    for part in message.parts:
-        kind = sniff(part)
-        reader = READERS.get(kind)
-        grade = Grade.PLAINTEXT if kind in READERS or kind == "image" else Grade.UNREADABLE
-        if reader is not None:
-            try:
-                segments.append(reader(part))
-            except Exception as exc:  # any reader failing on hostile bytes: unreadable, never clean
-                defects.append(Defect(part.where, f"cannot read: {type(exc).__name__}"))
-                grade = Grade.UNREADABLE
-        elif kind != "image":
-            defects.append(Defect(part.where, f"cannot read {part.content_type} content"))
-        if part.is_attachment:
-            attachments.append(
-                Attachment(
-                    name=part.filename or f"part-{part.index}",
-                    content_type=part.content_type,
-                    size=len(part.payload),
-                    grade=grade,
-                    inspected=reader is not None,
-                )
-            )
-    return Extraction(tuple(segments), tuple(attachments), tuple(defects))
+def _not_inspected(grade: Grade) -> Reader:
+    def read_nothing(blob: Blob, budget: object) -> Content:
+        return Content(grade=grade, inspected=False)
+
+    return read_nothing
+
+
+READERS.update(
+    {
+        "pgp": _not_inspected(Grade.ENCRYPTED_STRONG),
+        "cms-enveloped": _not_inspected(Grade.ENCRYPTED_STRONG),
+        "image": _not_inspected(Grade.PLAINTEXT),
+        "signature": _not_inspected(Grade.PLAINTEXT),
+    }
+)
+
+
+def extract(
+    message: ParsedMessage,
+    passwords: tuple[str, ...] = (),
+    settings: ExtractionSettings | None = None,
+    timeout: float | None = None,
+) -> Extraction:
+    """Read every part of ``message``. ``passwords`` were given to the gate out of band (the
+    content they open keeps its encrypted grade); ``timeout`` (seconds) stops a runaway read
+    with a blocking defect."""
+    deadline = time.monotonic() + timeout if timeout is not None else None
+    walker = Walker(READERS, sniff, settings or ExtractionSettings(), deadline)
+    return walker.run(message, passwords)

@@ -1,0 +1,120 @@
+"""OLE2 (compound file) documents: encrypted Office files (msoffcrypto-tool), Excel 97-2003
+workbooks (xlrd). Word and PowerPoint 97-2003 have no maintained pure-Python reader: they
+are unreadable (a blocking defect), never clean.
+
+Encryption grades: ECMA-376 agile encryption with a 256-bit AES key → strong; agile with a
+shorter key, ECMA-376 standard encryption (AES-128, one SHA-1 key) and the 97-2003 RC4 and
+XOR schemes → weak.
+"""
+
+from __future__ import annotations
+
+import io
+
+import msoffcrypto
+import msoffcrypto.exceptions
+import xlrd
+
+from piigate.errors import ExtractionError
+from piigate.extract.content import Blob, Content, Lock, Reader
+from piigate.extract.limits import Budget
+from piigate.extract.ooxml import cell_text, trim_row, trim_rows
+from piigate.model import Grade, Table
+
+_OFFICE_ERRORS = (
+    msoffcrypto.exceptions.FileFormatError,
+    msoffcrypto.exceptions.DecryptionError,
+    msoffcrypto.exceptions.InvalidKeyError,
+    msoffcrypto.exceptions.ParseError,
+    ValueError,
+    KeyError,
+    IndexError,
+    OSError,
+    AssertionError,
+)
+
+
+def office_lock(blob: Blob) -> Lock | None:
+    """The lock on an encrypted Office file, or None when the file is not encrypted."""
+    try:
+        office = msoffcrypto.OfficeFile(io.BytesIO(blob.data))
+        if not office.is_encrypted():
+            return None
+    except _OFFICE_ERRORS:
+        return None
+    grade, method = _office_grade(office)
+
+    def try_password(password: str) -> Content | None:
+        attempt = msoffcrypto.OfficeFile(io.BytesIO(blob.data))
+        plain = io.BytesIO()
+        try:
+            attempt.load_key(password=password, verify_password=True)
+            attempt.decrypt(plain)
+        except _OFFICE_ERRORS:
+            return None
+        return Content(children=[blob.decrypted(plain.getvalue())])
+
+    return Lock(grade, method, try_password)
+
+
+def _office_grade(office: object) -> tuple[Grade, str]:
+    kind = getattr(office, "type", None)
+    info = getattr(office, "info", {})
+    if kind == "agile":
+        bits = int(info.get("passwordKeyBits", 0))
+        grade = Grade.ENCRYPTED_STRONG if bits >= 256 else Grade.ENCRYPTED_WEAK
+        return grade, f"office agile AES-{bits}"
+    if kind == "standard":
+        return Grade.ENCRYPTED_WEAK, "office standard AES"
+    return Grade.ENCRYPTED_WEAK, f"office {getattr(office, 'format', 'legacy')} RC4/XOR"
+
+
+def read_encrypted_office(blob: Blob, budget: Budget) -> Content:
+    lock = office_lock(blob)
+    if lock is None:
+        raise ExtractionError("encrypted Office file whose encryption cannot be read")
+    return Content(lock=lock)
+
+
+def read_xls(blob: Blob, budget: Budget) -> Content:
+    lock = office_lock(blob)
+    if lock is not None:
+        return Content(lock=lock)
+    try:
+        book = xlrd.open_workbook(file_contents=blob.data, on_demand=True)
+    except (xlrd.XLRDError, ValueError, KeyError, IndexError, AssertionError) as exc:
+        raise ExtractionError(f"broken Excel 97-2003 workbook ({type(exc).__name__})") from exc
+    tables = []
+    for index in range(book.nsheets):
+        budget.check_time()
+        sheet = book.sheet_by_index(index)
+        rows = [
+            trim_row(_xls_cell(book, sheet.cell(r, c)) for c in range(sheet.ncols))
+            for r in range(sheet.nrows)
+        ]
+        tables.append(Table(sheet.name, trim_rows(rows)))
+        book.unload_sheet(index)
+    return Content(tables=tables)
+
+
+def _xls_cell(book: xlrd.book.Book, cell: xlrd.sheet.Cell) -> str:
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        try:
+            return cell_text(xlrd.xldate_as_datetime(cell.value, book.datemode))
+        except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+            return cell_text(cell.value)
+    if cell.ctype in (xlrd.XL_CELL_ERROR, xlrd.XL_CELL_BOOLEAN):
+        return str(cell.value)
+    return cell_text(cell.value)
+
+
+def unreadable_office(name: str) -> Reader:
+    """A reader for an OLE2 format with no maintained reader: its encryption is still graded."""
+
+    def read_unreadable(blob: Blob, budget: Budget) -> Content:
+        lock = office_lock(blob)
+        if lock is not None:
+            return Content(lock=lock)
+        raise ExtractionError(f"{name} files cannot be read")
+
+    return read_unreadable

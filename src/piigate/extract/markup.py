@@ -1,0 +1,80 @@
+"""Readers for text formats: plain text, HTML, CSV/TSV, JSON, XML and RTF."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from xml.etree import ElementTree
+
+from striprtf.striprtf import rtf_to_text
+
+from piigate.extract.content import Blob, Content
+from piigate.extract.html import read_html
+from piigate.extract.limits import Budget
+from piigate.extract.tables import read_delimited
+from piigate.extract.text import decode_text
+
+
+def read_text(blob: Blob, budget: Budget) -> Content:
+    return Content(text=decode_text(blob.data, blob.charset))
+
+
+def read_html_blob(blob: Blob, budget: Budget) -> Content:
+    text, tables = read_html(decode_text(blob.data, blob.charset))
+    return Content(text=text, tables=tables)
+
+
+def read_table(blob: Blob, budget: Budget) -> Content:
+    return Content(tables=[read_delimited(decode_text(blob.data, blob.charset))])
+
+
+def read_json(blob: Blob, budget: Budget) -> Content:
+    """JSON as ``path: value`` lines, so a key (``ssn``) stands next to its value; text that
+    is not valid JSON is read as plain text."""
+    text = decode_text(blob.data, blob.charset)
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        return Content(text=text)
+    return Content(text="\n".join(_json_lines(document, "")))
+
+
+def _json_lines(node: object, path: str) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _json_lines(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _json_lines(value, f"{path}[{index}]")
+    else:
+        yield f"{path}: {node}" if path else str(node)
+
+
+def read_xml(blob: Blob, budget: Budget) -> Content:
+    """Element text and attribute values, one element per line (``tag: text``); markup that
+    is not well-formed XML is read as text."""
+    text = decode_text(blob.data, blob.charset)
+    try:
+        root = ElementTree.fromstring(text)  # noqa: S314  (expat refuses entity expansion bombs)
+    except ElementTree.ParseError:
+        return Content(text=text)
+    lines = []
+    for element in root.iter():
+        tag = str(element.tag).rpartition("}")[2]
+        values = [v for v in element.attrib.values() if v.strip()]
+        if element.text and element.text.strip():
+            values.append(element.text.strip())
+        if element.tail and element.tail.strip():
+            values.append(element.tail.strip())
+        if values:
+            lines.append(f"{tag}: {' '.join(values)}")
+    return Content(text="\n".join(lines))
+
+
+def read_rtf(blob: Blob, budget: Budget) -> Content:
+    return Content(text=rtf_text(decode_text(blob.data, None)))
+
+
+def rtf_text(rtf: str) -> str:
+    """The text of an RTF document (striprtf)."""
+    return str(rtf_to_text(rtf, errors="ignore"))  # type: ignore[no-untyped-call]

@@ -1,0 +1,101 @@
+"""PDF: the text of every page (pypdfium2, PDFium's C++ text layer), and the grade of its
+encryption (pypdf reads the /Encrypt dictionary and checks passwords).
+
+The cut: AES-256 (security handler revision 5 or 6, /V 5) is strong; RC4 of any key length
+and AES-128 (/V 4 with /AESV2, revision 4, MD5 key derivation) are weak. A PDF whose user
+password is empty opens for anyone: it is read as plain text.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pypdfium2 as pdfium
+from pypdf import PasswordType, PdfReader
+from pypdf.errors import PyPdfError
+from pypdf.generic import DictionaryObject
+
+from piigate.errors import ExtractionError
+from piigate.extract.content import Blob, Content, Lock
+from piigate.extract.limits import Budget
+from piigate.model import Defect, Grade
+
+_PDF_ERRORS = (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, OSError)
+_PDFIUM_PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
+
+
+def read_pdf(blob: Blob, budget: Budget) -> Content:
+    try:
+        document = pdfium.PdfDocument(blob.data)
+    except pdfium.PdfiumError as exc:
+        if exc.err_code != _PDFIUM_PASSWORD_ERROR:
+            raise ExtractionError(f"broken PDF (PDFium error {exc.err_code})") from exc
+        return _locked(blob, budget)
+    return _pdf_text(blob, document, budget)
+
+
+def _locked(blob: Blob, budget: Budget) -> Content:
+    try:
+        reader = PdfReader(io.BytesIO(blob.data), strict=False)
+        grade, method = _pdf_grade(reader)
+    except (*_PDF_ERRORS, RecursionError) as exc:
+        raise ExtractionError(
+            f"encrypted PDF whose encryption cannot be read ({type(exc).__name__})"
+        ) from exc
+
+    def try_password(password: str) -> Content | None:
+        if not password or not _decrypts(reader, password):
+            return None
+        try:
+            document = pdfium.PdfDocument(blob.data, password=password)
+        except pdfium.PdfiumError:
+            return None
+        return _pdf_text(blob, document, budget)
+
+    return Content(lock=Lock(grade, method, try_password))
+
+
+def _decrypts(reader: PdfReader, password: str) -> bool:
+    try:
+        return reader.decrypt(password) is not PasswordType.NOT_DECRYPTED
+    except _PDF_ERRORS:
+        return False
+
+
+def _pdf_grade(reader: PdfReader) -> tuple[Grade, str]:
+    encrypt = reader.trailer["/Encrypt"].get_object()
+    if not isinstance(encrypt, DictionaryObject):
+        raise ExtractionError("encrypted PDF without an encryption dictionary")
+    version = int(encrypt.get("/V", 0))
+    if version >= 5:
+        return Grade.ENCRYPTED_STRONG, "pdf AES-256"
+    filters = encrypt.get("/CF", {})
+    standard = filters.get("/StdCF", {}) if hasattr(filters, "get") else {}
+    if version == 4 and str(standard.get("/CFM", "")) == "/AESV2":
+        return Grade.ENCRYPTED_WEAK, "pdf AES-128"
+    bits = int(encrypt.get("/Length", 40))
+    return Grade.ENCRYPTED_WEAK, f"pdf RC4-{bits}"
+
+
+def _pdf_text(blob: Blob, document: pdfium.PdfDocument, budget: Budget) -> Content:
+    content = Content()
+    pages = []
+    try:
+        for number in range(len(document)):
+            budget.check_time()
+            try:
+                page = document[number]
+                text_page = page.get_textpage()
+                text = text_page.get_text_range()
+                text_page.close()
+                page.close()
+            except pdfium.PdfiumError as exc:
+                reason = f"PDF page {number + 1} unreadable (PDFium error {exc.err_code})"
+                content.defects.append(Defect(blob.where, reason))
+                continue
+            budget.take_bytes(len(text))
+            pages.append(text.replace("\r\n", "\n"))
+    finally:
+        document.close()
+    content.text = "\n".join(pages)
+    return content
