@@ -28,9 +28,9 @@ from piigate.logs import configure_logging
 from piigate.model import Action, Envelope, Screening
 from piigate.parse import parse_message
 from piigate.pipeline import Screener, build_gate, build_screener
-from piigate.receive.server import GateServer
 from piigate.record import open_ledger
 from piigate.record.ledger import record_to_json
+from piigate.service import Service
 
 EXIT_OK, EXIT_USAGE, EXIT_HELD = 0, 2, 3
 
@@ -69,12 +69,11 @@ def main() -> None:
 @click.option("--upstream", help="HOST:PORT of the MTA to relay to (default 127.0.0.1:10026).")
 @_one_line_errors
 def serve(config_path: Path | None, listen: str | None, upstream: str | None) -> None:
-    """Run the SMTP gate."""
+    """Run the SMTP gate, with /metrics and /healthz on http.listen."""
     settings = load_settings(config_path, listen=listen, upstream=upstream)
     configure_logging(settings.log)
     gate = build_gate(settings)
-    server = GateServer(gate, settings.listen, settings.smtp)
-    asyncio.run(server.serve_until_signalled())
+    asyncio.run(Service(gate, settings).serve_until_signalled())
 
 
 @main.command()

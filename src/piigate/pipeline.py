@@ -36,6 +36,7 @@ from piigate.model import (
     Recipient,
     Screening,
 )
+from piigate.observe import GateObserver, NullObserver
 from piigate.parse import parse_message
 from piigate.receive import replies
 from piigate.record import Ledger, open_ledger
@@ -72,6 +73,7 @@ class Gate:
         quarantine: Quarantine,
         domains: Domains,
         scan_timeout: float,
+        observer: GateObserver | None = None,
     ) -> None:
         self.screener = screener
         self.relay = relay
@@ -79,6 +81,7 @@ class Gate:
         self.quarantine = quarantine
         self.domains = domains
         self.scan_timeout = scan_timeout
+        self.observer: GateObserver = observer or NullObserver()
 
     async def handle(self, envelope: Envelope, raw: bytes) -> Outcome:
         started = time.perf_counter()
@@ -88,10 +91,12 @@ class Gate:
             )
         except TimeoutError:
             log.warning("scan timed out", timeout_s=self.scan_timeout, size=len(raw))
+            self.observer.scan_timed_out()
             return Outcome(Disposition.TEMPFAILED, replies.SCAN_TIMEOUT)
         scanned = time.perf_counter()
         outcome = await self._act(screening, raw)
         verdict = screening.verdict
+        self.observer.screened(screening, outcome, scanned - started)
         log.info(
             "message",
             message_id=screening.message.message_id,
@@ -133,18 +138,22 @@ class Gate:
                 await asyncio.to_thread(self.ledger.check)
             except LedgerError as exc:
                 log.error("ledger unavailable", error=str(exc))
+                self.observer.ledger_failed()
                 return Outcome(Disposition.TEMPFAILED, replies.LEDGER_TEMPFAIL)
         reply = replies.DELIVERED
         try:
             await self.relay.send(screening.envelope, raw)
         except RelayTemporaryError as exc:
             log.warning("upstream temporary failure", error=str(exc))
+            self.observer.upstream_failed("temporary")
             return Outcome(Disposition.TEMPFAILED, replies.UPSTREAM_TEMPFAIL)
         except RelayPartialError as exc:
             log.error("upstream refused some recipients", error=str(exc), codes=exc.codes)
+            self.observer.upstream_failed("partial")
             reply = replies.PARTIALLY_DELIVERED
         except RelayPermanentError as exc:
             log.warning("upstream refused", error=str(exc))
+            self.observer.upstream_failed("permanent")
             return Outcome(Disposition.REFUSED, replies.upstream_refused(exc.code or 554))
         record_id = None
         if screening.writes_record:
@@ -152,6 +161,7 @@ class Gate:
             record_id = await asyncio.to_thread(self.ledger.append_or_journal, record)
             if record_id is None:
                 log.error("ledger write failed after delivery; record kept in the journal")
+                self.observer.ledger_failed()
         return Outcome(Disposition.DELIVERED, reply, record_id=record_id)
 
     def disclosure_record(self, screening: Screening, raw: bytes, outcome: str) -> DisclosureRecord:
@@ -183,7 +193,7 @@ def build_gate(settings: Settings, screener: Screener | None = None) -> Gate:
     screener = screener or build_screener(settings)
     return Gate(
         screener=screener,
-        relay=Relay(settings.upstream, settings.upstream_smtp.timeout, settings.smtp.hostname),
+        relay=Relay.from_settings(settings),
         ledger=open_ledger(settings.ledger.url),
         quarantine=Quarantine(settings.quarantine.dir, quarantine_key(settings)),
         domains=screener.policy.domains,

@@ -23,11 +23,26 @@ _session_ids = itertools.count(1)
 
 
 class GateHandler:
-    def __init__(self, gate: Gate, tracker: SessionTracker) -> None:
+    def __init__(self, gate: Gate, tracker: SessionTracker, max_recipients: int = 1000) -> None:
         self.gate = gate
         self.tracker = tracker
+        self.max_recipients = max_recipients
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if len(envelope.rcpt_tos) >= self.max_recipients:
+            return replies.TOO_MANY_RECIPIENTS
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        reply = await self._screen(session, envelope)
+        self.gate.observer.replied(int(reply[:3]))
+        return reply
+
+    async def _screen(self, session: Any, envelope: Any) -> str:
         if self.tracker.closing:
             return replies.SHUTTING_DOWN
         raw = envelope.original_content or envelope.content or b""
