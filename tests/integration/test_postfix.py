@@ -1,0 +1,140 @@
+"""piigate behind a real Postfix (after-queue content_filter with re-injection), configured
+with the deploy/postfix snippets: mail submitted to Postfix goes through piigate into a sink."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+import smtplib
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from piigate.config import HostPort, Settings
+from piigate.pipeline import Screener
+from tests.conftest import RunningGate, Sink, settings_for, start_gate, start_sink
+from tests.integration.mta import Ports, Postfix, free_port, postfix_unavailable
+from tests.synthetic import message, ssn
+
+pytestmark = [
+    pytest.mark.postfix,
+    pytest.mark.skipif(postfix_unavailable() is not None, reason=str(postfix_unavailable())),
+]
+
+RNG = random.Random(9)
+
+
+@dataclass
+class Chain:
+    postfix: Postfix
+    sink: Sink
+    settings: Settings
+    screener: Screener
+    gate: RunningGate | None = None
+
+    async def start_gate(self) -> None:
+        self.gate = await start_gate(self.settings, self.screener)
+
+    async def stop_gate(self) -> None:
+        assert self.gate is not None
+        await self.gate.server.stop(grace=5)
+        self.gate.gate.ledger.close()
+        self.gate = None
+
+    async def submit(self, content: bytes, rcpt: str = "bob@fbi.gov") -> None:
+        """Hand a message to Postfix, as a user's mail client would."""
+
+        def send() -> None:
+            with smtplib.SMTP("127.0.0.1", self.postfix.ports.submit, timeout=30) as client:
+                client.sendmail("alice@dhs.gov", [rcpt], content)
+
+        await asyncio.to_thread(send)
+
+    async def wait_for_sink(self, count: int, timeout: float = 60) -> None:
+        for _ in range(int(timeout * 10)):
+            if len(self.sink.messages) >= count:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(
+            f"sink has {len(self.sink.messages)} of {count} messages; Postfix log:\n"
+            + self.postfix.log()[-3000:]
+        )
+
+
+@pytest.fixture
+async def chain(
+    tmp_path: Path, shipped_settings: Settings, screener: Screener
+) -> AsyncIterator[Chain]:
+    sink = await start_sink()
+    ports = Ports(free_port(), free_port(), free_port(), sink.address.port)
+    # Postfix's daemons run as user postfix: its folder must not be under pytest's 0700 tmp.
+    postfix_dir = Path(tempfile.mkdtemp(prefix="piigate-postfix-"))
+    postfix_dir.chmod(0o755)
+    postfix = Postfix(postfix_dir, ports)
+    settings = settings_for(
+        shipped_settings,
+        tmp_path,
+        HostPort("127.0.0.1", ports.reinject),
+        listen=HostPort("127.0.0.1", ports.gate),
+    )
+    chain = Chain(postfix, sink, settings, screener)
+    try:
+        await chain.start_gate()
+        await asyncio.to_thread(postfix.start)
+        yield chain
+    finally:
+        await asyncio.to_thread(postfix.stop)
+        if chain.gate is not None:
+            await chain.stop_gate()
+        await sink.stop()
+        shutil.rmtree(postfix_dir, ignore_errors=True)
+
+
+async def test_clean_mail_submitted_to_postfix_is_screened_and_delivered(chain: Chain) -> None:
+    """A clean message goes Postfix → piigate → Postfix → sink, once, with its body intact."""
+    await chain.submit(message(body="Lunch at noon?\n"))
+    await chain.wait_for_sink(1)
+    await asyncio.sleep(1)
+    assert len(chain.sink.messages) == 1
+    received = chain.sink.messages[0]
+    assert received.rcpt_tos == ["bob@fbi.gov"]
+    assert b"Lunch at noon?" in received.content
+
+
+async def test_refused_mail_bounces_to_the_sender_quoting_piigates_reason(chain: Chain) -> None:
+    """A message piigate refuses with 550 comes back to the sender as a bounce that quotes the
+    rule and piigate's advice, and never reaches the external recipient."""
+    await chain.submit(message(body=f"SSN {ssn(RNG)}\n"))
+    await chain.wait_for_sink(1)
+    bounce = chain.sink.messages[0]
+    assert bounce.mail_from in ("", "<>")  # the null sender of a bounce
+    assert bounce.rcpt_tos == ["alice@dhs.gov"]
+    text = bounce.content.decode("utf-8", "replace")
+    assert "550 5.7.1 unencrypted-sensitive-pii" in text
+    assert "encrypted" in text
+    assert all(m.rcpt_tos != ["bob@fbi.gov"] for m in chain.sink.messages)
+
+
+async def test_mail_waits_in_postfixs_queue_while_piigate_is_down(chain: Chain) -> None:
+    """With piigate stopped, Postfix keeps the message queued (nothing lost, nothing sent
+    unscreened); once piigate is back, a queue flush delivers it exactly once."""
+    await chain.stop_gate()
+    await chain.submit(message(body="Sent while the gate was down.\n"))
+    for _ in range(100):
+        queued = await asyncio.to_thread(chain.postfix.queue)
+        if queued and all(q.get("queue_name") == "deferred" for q in queued):
+            break
+        await asyncio.sleep(0.2)
+    assert len(queued) == 1 and queued[0]["queue_name"] == "deferred"
+    assert chain.sink.messages == []
+    await chain.start_gate()
+    await asyncio.to_thread(chain.postfix.flush)
+    await chain.wait_for_sink(1)
+    await asyncio.sleep(1)
+    assert len(chain.sink.messages) == 1
+    assert b"Sent while the gate was down." in chain.sink.messages[0].content
+    assert await asyncio.to_thread(chain.postfix.queue) == []
