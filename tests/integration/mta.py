@@ -77,9 +77,7 @@ class Postfix:
         shutil.chown(directory / "data", "postfix", "postfix")
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*args], capture_output=True, text=True, check=check, timeout=60
-        )
+        return subprocess.run([*args], capture_output=True, text=True, check=check, timeout=60)
 
     def start(self) -> None:
         started = self._run(str(POSTFIX), "-c", str(self.directory), "start", check=False)
