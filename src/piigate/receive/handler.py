@@ -28,9 +28,20 @@ class GateHandler:
         self.tracker = tracker
         self.max_recipients = max_recipients
 
+    async def handle_MAIL(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        if _CONTROL.search(address):
+            return replies.BAD_ADDRESS
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
+
     async def handle_RCPT(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
+        if _CONTROL.search(address):
+            return replies.BAD_ADDRESS
         if len(envelope.rcpt_tos) >= self.max_recipients:
             return replies.TOO_MANY_RECIPIENTS
         envelope.rcpt_tos.append(address)
@@ -48,6 +59,8 @@ class GateHandler:
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
+        if b"\x00" in raw:
+            return replies.NUL_IN_MESSAGE
         raw = wire_form(raw)
         message = Envelope(
             mail_from=envelope.mail_from or "",
@@ -75,6 +88,8 @@ class GateHandler:
 
 
 _LINE_END = re.compile(rb"\r\n|\n|\r")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+"""NUL, CR, LF and the other controls: never part of an address the gate passes on."""
 
 
 def wire_form(raw: bytes) -> bytes:
