@@ -20,7 +20,13 @@ from piigate.config import HostPort, Settings
 from piigate.pipeline import Screener
 from tests.conftest import Sink, send, settings_for, start_sink
 from tests.integration.mta import free_port, wait_for_port
-from tests.integration.service import http_get, metric, running_service, smtp_address
+from tests.integration.service import (
+    healthz,
+    http_get,
+    metric,
+    running_service,
+    smtp_address,
+)
 from tests.synthetic import message, ssn
 
 RNG = random.Random(91)
@@ -178,3 +184,33 @@ async def test_sigterm_mid_message_finishes_it_then_accepts_nothing(tmp_path: Pa
     assert code == 250, reply
     assert len(sink.messages) == 1
     assert proc.returncode == 0, stderr
+
+
+async def test_healthz_reports_each_part_and_turns_503_when_the_ledger_is_gone(
+    shipped_settings: Settings, tmp_path: Path, screener: Screener, sink: Sink
+) -> None:
+    """/healthz is 200 with smtp and ledger ok; with the ledger unusable it is 503 naming the
+    ledger, and its body carries the error's type only."""
+    settings = settings_for(shipped_settings, tmp_path, sink.address)
+    async with running_service(settings, screener) as service:
+        assert await healthz(service) == (
+            200,
+            {"status": "ok", "checks": {"smtp": "ok", "ledger": "ok"}},
+        )
+        service.gate.ledger.close()
+        status, body = await healthz(service)
+        assert status == 503
+        assert body["checks"] == {"smtp": "ok", "ledger": "LedgerError"}
+
+
+async def test_healthz_is_503_once_the_gate_stops_accepting_mail(
+    shipped_settings: Settings, tmp_path: Path, screener: Screener, sink: Sink
+) -> None:
+    """While SIGTERM's grace period runs, /healthz says smtp is not accepting (503), so a
+    load balancer stops sending new sessions."""
+    settings = settings_for(shipped_settings, tmp_path, sink.address)
+    async with running_service(settings, screener) as service:
+        service.smtp.tracker.closing = True
+        status, body = await healthz(service)
+        assert status == 503 and body["checks"]["smtp"] == "RuntimeError"
+        service.smtp.tracker.closing = False
