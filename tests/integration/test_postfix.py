@@ -138,3 +138,30 @@ async def test_mail_waits_in_postfixs_queue_while_piigate_is_down(chain: Chain) 
     assert len(chain.sink.messages) == 1
     assert b"Sent while the gate was down." in chain.sink.messages[0].content
     assert await asyncio.to_thread(chain.postfix.queue) == []
+
+
+async def test_dsn_parameters_do_not_stop_mail_through_the_filter(chain: Chain) -> None:
+    """A client's NOTIFY/RET/ENVID (which piigate does not announce, so Postfix never sends it
+    them) neither bounce nor duplicate the message: it is delivered once, and a sender who
+    asked for NOTIFY=SUCCESS is told by Postfix that it was relayed to the filter."""
+
+    def send_with_dsn() -> None:
+        with smtplib.SMTP("127.0.0.1", chain.postfix.ports.submit, timeout=30) as client:
+            client.ehlo("client.test")
+            assert client.has_extn("dsn")
+            client.sendmail(
+                "alice@dhs.gov",
+                ["bob@fbi.gov"],
+                message(body="DSN please.\n"),
+                mail_options=["RET=HDRS", "ENVID=piigate-test-1"],
+                rcpt_options=["NOTIFY=SUCCESS,FAILURE"],
+            )
+
+    await asyncio.to_thread(send_with_dsn)
+    await chain.wait_for_sink(2)
+    await asyncio.sleep(1)
+    delivered = [m for m in chain.sink.messages if m.rcpt_tos == ["bob@fbi.gov"]]
+    notices = [m for m in chain.sink.messages if m.rcpt_tos == ["alice@dhs.gov"]]
+    assert len(delivered) == 1 and b"DSN please." in delivered[0].content
+    assert len(notices) == 1 and b"relayed" in notices[0].content
+    assert b"piigate-test-1" in notices[0].content
