@@ -142,3 +142,38 @@ def _copy(source: Path, target: Path) -> None:
     else:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target if not str(target).endswith("/") else target / source.name)
+
+
+def _gate_metric_names(tmp_path: Path) -> set[str]:
+    from prometheus_client import generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from piigate.http.metrics import GateMetrics
+
+    metrics = GateMetrics(tmp_path)
+    metrics.upstream_failed("temporary")
+    metrics.replied(250)
+    metrics.violations.labels("r", "reject").inc()
+    metrics.messages.labels("deliver", "delivered").inc()
+    text = generate_latest(metrics.registry).decode()
+    return {s.name for f in text_string_to_metric_families(text) for s in f.samples}
+
+
+def test_alerts_and_dashboard_query_only_metrics_the_gate_exports(tmp_path: Path) -> None:
+    """Every piigate_ series named in the alert rules and the Grafana dashboard is one the
+    gate exports, and the alerts cover upstream failures, the 451 rate and quarantine growth."""
+    exported = _gate_metric_names(tmp_path)
+    alerts = yaml.safe_load((REPO / "deploy" / "prometheus-alerts.yml").read_text())
+    rules = alerts["groups"][0]["rules"]
+    dashboard = json.loads((REPO / "deploy" / "grafana-dashboard.json").read_text())
+    exprs = [r["expr"] for r in rules] + [
+        t["expr"] for p in dashboard["panels"] for t in p["targets"]
+    ]
+    named = {name for e in exprs for name in re.findall(r"piigate_[a-z_]+", e)}
+    assert named and named <= exported
+    names = {r["alert"] for r in rules}
+    assert {
+        "PiigateUpstreamFailing",
+        "PiigateTempfailRateHigh",
+        "PiigateQuarantineGrowing",
+    } <= names
