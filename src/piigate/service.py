@@ -3,18 +3,12 @@ loop, started together and stopped together on SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
-import asyncio
-import signal
-
-import structlog
 
 from piigate.config import HostPort, Settings
 from piigate.errors import ConfigError
 from piigate.http import GateMetrics, HttpServer, build_app
 from piigate.pipeline import Gate
-from piigate.receive.server import GateServer
-
-log = structlog.get_logger("piigate")
+from piigate.receive.server import GateServer, run_until_signalled
 
 
 class Service:
@@ -56,14 +50,7 @@ class Service:
             await self.http.stop()
 
     async def serve_until_signalled(self) -> None:
-        await self.start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-        log.info("signal received; stopping")
-        await self.stop()
+        await run_until_signalled(self)
 
 
 def _cannot_listen(setting: str, address: HostPort, exc: OSError) -> ConfigError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import structlog
 from aiosmtpd.smtp import SMTP
@@ -137,11 +137,22 @@ class GateServer:
         log.info("stopped")
 
     async def serve_until_signalled(self) -> None:
-        await self.start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-        log.info("signal received; stopping")
-        await self.stop()
+        await run_until_signalled(self)
+
+
+class Stoppable(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self, grace: float | None = None) -> None: ...
+
+
+async def run_until_signalled(server: Stoppable) -> None:
+    """Start, wait for SIGTERM or SIGINT, then stop gracefully."""
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("signal received; stopping")
+    await server.stop()
