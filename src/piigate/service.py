@@ -3,7 +3,6 @@ loop, started together and stopped together on SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
-
 from piigate.config import HostPort, Settings
 from piigate.errors import ConfigError
 from piigate.http import GateMetrics, HttpServer, build_app
