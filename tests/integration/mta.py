@@ -52,6 +52,10 @@ class Ports:
 def render(name: str, mode: str, ports: Ports, directory: Path) -> str:
     base = (REPO / "tests" / "integration" / "postfix" / name).read_text()
     snippet = (REPO / "deploy" / "postfix" / f"{mode}.{name}").read_text()
+    if mode == "before-queue" and name == "master.cf":
+        # The proxied smtpd replaces the plain one: it listens where clients submit.
+        base = base.replace("127.0.0.1:@SUBMIT_PORT@ inet n - n - - smtpd\n", "")
+        snippet = snippet.replace("smtp      inet", "127.0.0.1:@SUBMIT_PORT@ inet", 1)
     return (
         (base + "\n" + snippet)
         .replace("@DIR@", str(directory))
