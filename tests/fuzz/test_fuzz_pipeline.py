@@ -8,9 +8,11 @@ value. Runs are derandomized so CI sees the same examples every time.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from piigate.model import Action, Envelope
@@ -102,8 +104,26 @@ def test_corpus_messages_screen_to_a_verdict(screener: Screener) -> None:
         assert screening.verdict.action is not Action.DELIVER
 
 
+MANGLED_CSV_HEADER = (
+    SEEDS[CORPUS.index(Path(__file__).parent / "corpus" / "multipart-csv.eml")]
+    .replace(b'attachment; filename="roster.csv"\r\n\r\n', b"")
+)
+"""Found by the fuzzer: a CSV part whose header line ran into its first row."""
+COLUMN_FROM_DATA_ROW = importlib.util.find_spec("piigate.detect.tables") is None
+"""The first detection cut (before detect/tables.py) names a finding's column after the
+table's first row even when that row is data, so a mangled CSV header puts the SSN in
+``Finding.column``; the fuzzer found it, and the table detection merged on main (which adds
+detect/tables.py) labels such a column by letter. On main this test runs normally."""
+
+
+@pytest.mark.xfail(
+    COLUMN_FROM_DATA_ROW,
+    reason="first-cut table detection leaks a data cell as the column name (fixed on main)",
+    strict=True,
+)
 @FUZZ
 @given(raw=mutated())
+@example(raw=MANGLED_CSV_HEADER)
 def test_mutated_corpus_never_breaks_screening(screener: Screener, raw: bytes) -> None:
     """Byte-level mutations of real messages always screen to a verdict without raising."""
     assert_screened_safely(screener, raw)
