@@ -4,6 +4,7 @@
     piigate scan FILE... [--config FILE] [--from ADDR] [--to ADDR]... [--json]
     piigate records list [--json]
     piigate keys init
+    piigate clients hash-password USER   (reads the password from stdin)
 
 Errors a user can fix are one line on stderr and exit status 2; never a traceback.
 """
@@ -28,6 +29,7 @@ from piigate.logs import configure_logging
 from piigate.model import Action, Envelope, Screening
 from piigate.parse import parse_message
 from piigate.pipeline import Screener, build_gate, build_screener
+from piigate.receive.auth import hash_password
 from piigate.record import open_ledger
 from piigate.record.ledger import record_to_json
 from piigate.service import Service
@@ -192,3 +194,19 @@ def keys_init(config_path: Path | None) -> None:
     path = settings.quarantine.key_file
     created = create_key_file(path)
     click.echo(f"quarantine key: {path} ({'created' if created else 'exists, kept'})")
+
+
+@main.group()
+def clients() -> None:
+    """Who may send through the gate."""
+
+
+@clients.command("hash-password")
+@click.argument("user")
+def clients_hash_password(user: str) -> None:
+    """Print a clients.auth_file line for USER; the password is read from stdin."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password or ":" in user:
+        click.echo("piigate: error: give a user without ':' and a password on stdin", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"{user}:{hash_password(password)}")

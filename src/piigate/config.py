@@ -114,6 +114,9 @@ class ClientSettings(_Section):
         IPv6Network("::1/128"),
     )
     """Client networks (CIDR) allowed to connect; any other peer gets 554 and is closed."""
+    auth_file: Path | None = None
+    """Users (``USER:scrypt$SALT$HASH`` lines) who may send from any network after STARTTLS
+    and SMTP AUTH; needs ``tls.cert_file`` and ``tls.key_file``."""
 
 
 class HttpSettings(_Section):

@@ -104,10 +104,9 @@ def test_corpus_messages_screen_to_a_verdict(screener: Screener) -> None:
         assert screening.verdict.action is not Action.DELIVER
 
 
-MANGLED_CSV_HEADER = (
-    SEEDS[CORPUS.index(Path(__file__).parent / "corpus" / "multipart-csv.eml")]
-    .replace(b'attachment; filename="roster.csv"\r\n\r\n', b"")
-)
+MANGLED_CSV_HEADER = SEEDS[
+    CORPUS.index(Path(__file__).parent / "corpus" / "multipart-csv.eml")
+].replace(b'attachment; filename="roster.csv"\r\n\r\n', b"")
 """Found by the fuzzer: a CSV part whose header line ran into its first row."""
 COLUMN_FROM_DATA_ROW = importlib.util.find_spec("piigate.detect.tables") is None
 """The first detection cut (before detect/tables.py) names a finding's column after the

@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 
-from piigate.config import HostPort, Settings
-from piigate.pipeline import Screener
+from piigate.config import ClientSettings, HostPort, Settings, TlsSettings
+from piigate.errors import ConfigError
+from piigate.pipeline import Screener, build_gate
+from piigate.receive.auth import hash_password
+from piigate.receive.server import GateServer
 from tests.conftest import Sink, SinkHandler, SinkSMTP, send, settings_for
 from tests.integration.certs import Pki, make_pki
 from tests.integration.service import running_service, smtp_address
@@ -265,3 +268,76 @@ async def test_oversized_command_and_content_lines_are_refused(
         code, _ = await send(address, b"Subject: x\r\n\r\n" + b"b" * 3000 + b"\r\n")
         assert 500 <= code < 600
     assert sink.messages == []
+
+
+@pytest.fixture
+def auth_file(tmp_path: Path) -> Path:
+    path = tmp_path / "clients.auth"
+    path.write_text(f"# relay accounts\nrelay1:{hash_password('correct horse')}\n")
+    return path
+
+
+def _auth_and_send(address: HostPort, pki: Pki, password: str | None) -> tuple[int, bytes]:
+    """From 127.0.0.2: STARTTLS, AUTH (unless password is None), then one message."""
+    context = ssl.create_default_context(cafile=str(pki.ca_file))
+    with _connect(address, "127.0.0.2") as client:
+        client.starttls(context=context)
+        if password is not None:
+            try:
+                client.login("relay1", password)
+            except smtplib.SMTPAuthenticationError as exc:
+                return exc.smtp_code, exc.smtp_error
+        try:
+            client.sendmail("alice@dhs.gov", ["bob@fbi.gov"], message())
+        except smtplib.SMTPSenderRefused as exc:
+            return exc.smtp_code, exc.smtp_error
+    return 250, b""
+
+
+async def test_clients_outside_the_networks_may_send_only_after_tls_and_auth(
+    shipped_settings: Settings,
+    tmp_path: Path,
+    screener: Screener,
+    sink: Sink,
+    pki: Pki,
+    auth_file: Path,
+) -> None:
+    """With clients.auth_file set, a client on 127.0.0.2 (outside 127.0.0.1/32) is admitted
+    but gets 530 at MAIL without AUTH, 535 with a wrong password, and sends after STARTTLS
+    and AUTH with the right one; AUTH is not even offered before STARTTLS."""
+    settings = tuned(
+        shipped_settings,
+        tmp_path,
+        sink,
+        clients={"networks": (IPv4Network("127.0.0.1/32"),), "auth_file": auth_file},
+        tls={"cert_file": pki.cert_file, "key_file": pki.key_file},
+    )
+    async with running_service(settings, screener) as service:
+        address = smtp_address(service)
+        answer = await converse(address, b"EHLO c\r\nQUIT\r\n")
+        assert "STARTTLS" in answer and "AUTH" not in answer
+        assert (await asyncio.to_thread(_auth_and_send, address, pki, None))[0] == 530
+        assert (await asyncio.to_thread(_auth_and_send, address, pki, "wrong"))[0] == 535
+        assert sink.messages == []
+        code, _ = await asyncio.to_thread(_auth_and_send, address, pki, "correct horse")
+        assert code == 250
+    assert len(sink.messages) == 1
+
+
+def test_auth_file_without_tls_or_with_a_bad_line_is_a_one_line_config_error(
+    shipped_settings: Settings, tmp_path: Path, screener: Screener, auth_file: Path
+) -> None:
+    """AUTH is never offered in clear: an auth_file without a certificate is refused at
+    start-up, as is a malformed line (named by file and line)."""
+    gate = build_gate(settings_for(shipped_settings, tmp_path, HostPort("127.0.0.1", 1)), screener)
+    with_auth = ClientSettings(auth_file=auth_file)
+    with pytest.raises(ConfigError, match="only over TLS"):
+        GateServer(gate, HostPort("127.0.0.1", 0), shipped_settings.smtp, clients=with_auth)
+    auth_file.write_text("relay1:plaintext-password\n")
+    pki = make_pki(tmp_path / "pki2")
+    tls = TlsSettings(cert_file=pki.cert_file, key_file=pki.key_file)
+    with pytest.raises(ConfigError, match=rf"{auth_file}:1: expected USER:scrypt"):
+        GateServer(
+            gate, HostPort("127.0.0.1", 0), shipped_settings.smtp, tls=tls, clients=with_auth
+        )
+    gate.ledger.close()

@@ -16,17 +16,30 @@ from piigate.receive import replies
 
 
 class Admission:
-    def __init__(self, networks: Sequence[IPv4Network | IPv6Network], max_sessions: int) -> None:
+    """With ``auth`` on, a peer outside the networks is admitted but must STARTTLS and AUTH
+    before MAIL (``needs_auth``)."""
+
+    def __init__(
+        self,
+        networks: Sequence[IPv4Network | IPv6Network],
+        max_sessions: int,
+        *,
+        auth: bool = False,
+    ) -> None:
         self.networks = tuple(networks)
         self.max_sessions = max_sessions
+        self.auth = auth
 
     def refusal(self, peername: Any, open_sessions: int) -> str | None:
         """The reply that refuses this peer, or None to admit it."""
-        if not self.allows(peername):
+        if not self.auth and not self.allows(peername):
             return replies.CLIENT_NOT_ALLOWED
         if open_sessions >= self.max_sessions:
             return replies.TOO_MANY_SESSIONS
         return None
+
+    def needs_auth(self, peername: Any) -> bool:
+        return self.auth and not self.allows(peername)
 
     def allows(self, peername: Any) -> bool:
         address = _peer_address(peername)

@@ -31,6 +31,8 @@ class GateHandler:
     async def handle_MAIL(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
     ) -> str:
+        if getattr(server, "needs_auth", False) and not session.authenticated:
+            return replies.AUTH_REQUIRED
         if _CONTROL.search(address):
             return replies.BAD_ADDRESS
         envelope.mail_from = address

@@ -10,9 +10,11 @@ import structlog
 from aiosmtpd.smtp import SMTP
 
 from piigate.config import ClientSettings, HostPort, Settings, SmtpSettings, TlsSettings
+from piigate.errors import ConfigError
 from piigate.pipeline import Gate
 from piigate.receive import replies
 from piigate.receive.admission import Admission, server_tls_context
+from piigate.receive.auth import Credentials
 from piigate.receive.handler import GateHandler
 from piigate.receive.sessions import SessionTracker
 
@@ -35,6 +37,8 @@ class GateSMTP(SMTP):
         self._tracker = tracker
         self._admission = admission
         self._refused = False
+        self.needs_auth = False
+        """True for a peer outside clients.networks: it must AUTH (over TLS) before MAIL."""
         super().__init__(handler, **kw)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -50,6 +54,7 @@ class GateSMTP(SMTP):
                 transport.close()
                 return
         super().connection_made(transport)
+        self.needs_auth = self._admission.needs_auth(transport.get_extra_info("peername"))
         self._tracker.connections.add(self)
 
     def connection_lost(self, error: Exception | None) -> None:
@@ -75,7 +80,10 @@ class GateServer:
         self.tls = tls or TlsSettings()
         self.tls_context = server_tls_context(self.tls)
         clients = clients or ClientSettings()
-        self.admission = Admission(clients.networks, smtp.max_sessions)
+        self.credentials = _credentials(clients, self.tls_context)
+        self.admission = Admission(
+            clients.networks, smtp.max_sessions, auth=self.credentials is not None
+        )
         self.tracker = SessionTracker()
         self.handler = GateHandler(gate, self.tracker, max_recipients=smtp.max_recipients)
         self._server: asyncio.Server | None = None
@@ -92,6 +100,8 @@ class GateServer:
             admission=self.admission,
             tls_context=self.tls_context,
             require_starttls=self.tls.required,
+            authenticator=self.credentials,
+            auth_require_tls=True,
             hostname=self.smtp.hostname,
             ident="piigate",
             data_size_limit=self.smtp.max_message_size,
@@ -156,3 +166,14 @@ async def run_until_signalled(server: Stoppable) -> None:
     await stop.wait()
     log.info("signal received; stopping")
     await server.stop()
+
+
+def _credentials(clients: ClientSettings, tls_context: object | None) -> Credentials | None:
+    if clients.auth_file is None:
+        return None
+    if tls_context is None:
+        raise ConfigError(
+            "clients.auth_file: SMTP AUTH is offered only over TLS; set tls.cert_file and "
+            "tls.key_file"
+        )
+    return Credentials.load(clients.auth_file)
