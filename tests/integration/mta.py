@@ -8,14 +8,25 @@ test's ports put in place of 10025/10026: the snippets shipped are the ones the 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
+import smtplib
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
+
+from piigate.config import HostPort, Settings
+from piigate.pipeline import Screener
+from tests.conftest import RunningGate, Sink, settings_for, start_gate, start_sink
 
 REPO = Path(__file__).resolve().parents[2]
 POSTFIX = Path("/usr/sbin/postfix")
@@ -29,6 +40,13 @@ def postfix_unavailable() -> str | None:
     if os.geteuid() != 0:
         return "running a private Postfix instance needs root (its daemons drop to user postfix)"
     return None
+
+
+needs_postfix = [
+    pytest.mark.postfix,
+    pytest.mark.skipif(postfix_unavailable() is not None, reason=str(postfix_unavailable())),
+]
+"""The marks of a test that runs a real Postfix: skipped, saying why, where it cannot."""
 
 
 def free_port() -> int:
@@ -114,3 +132,70 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"nothing listening on 127.0.0.1:{port}")
+
+
+@dataclass
+class Chain:
+    postfix: Postfix
+    sink: Sink
+    settings: Settings
+    screener: Screener
+    gate: RunningGate | None = None
+
+    async def start_gate(self) -> None:
+        self.gate = await start_gate(self.settings, self.screener)
+
+    async def stop_gate(self) -> None:
+        assert self.gate is not None
+        await self.gate.server.stop(grace=5)
+        self.gate.gate.ledger.close()
+        self.gate = None
+
+    async def submit(self, content: bytes, rcpt: str = "bob@fbi.gov") -> None:
+        """Hand a message to Postfix, as a user's mail client would."""
+
+        def send() -> None:
+            with smtplib.SMTP("127.0.0.1", self.postfix.ports.submit, timeout=30) as client:
+                client.sendmail("alice@dhs.gov", [rcpt], content)
+
+        await asyncio.to_thread(send)
+
+    async def wait_for_sink(self, count: int, timeout: float = 60) -> None:
+        for _ in range(int(timeout * 10)):
+            if len(self.sink.messages) >= count:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(
+            f"sink has {len(self.sink.messages)} of {count} messages; Postfix log:\n"
+            + self.postfix.log()[-3000:]
+        )
+
+
+@asynccontextmanager
+async def running_chain(
+    tmp_path: Path, base: Settings, screener: Screener, mode: str
+) -> AsyncIterator[Chain]:
+    """Sink ← Postfix ⇄ piigate, Postfix configured with the ``mode`` snippets."""
+    sink = await start_sink()
+    ports = Ports(free_port(), free_port(), free_port(), sink.address.port)
+    # Postfix's daemons run as user postfix: its folder must not be under pytest's 0700 tmp.
+    postfix_dir = Path(tempfile.mkdtemp(prefix="piigate-postfix-"))
+    postfix_dir.chmod(0o755)
+    postfix = Postfix(postfix_dir, ports, mode=mode)
+    settings = settings_for(
+        base,
+        tmp_path,
+        HostPort("127.0.0.1", ports.reinject),
+        listen=HostPort("127.0.0.1", ports.gate),
+    )
+    chain = Chain(postfix, sink, settings, screener)
+    try:
+        await chain.start_gate()
+        await asyncio.to_thread(postfix.start)
+        yield chain
+    finally:
+        await asyncio.to_thread(postfix.stop)
+        if chain.gate is not None:
+            await chain.stop_gate()
+        await sink.stop()
+        shutil.rmtree(postfix_dir, ignore_errors=True)

@@ -5,93 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import random
-import shutil
 import smtplib
-import tempfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from piigate.config import HostPort, Settings
+from piigate.config import Settings
 from piigate.pipeline import Screener
-from tests.conftest import RunningGate, Sink, settings_for, start_gate, start_sink
-from tests.integration.mta import Ports, Postfix, free_port, postfix_unavailable
+from tests.integration.mta import Chain, needs_postfix, running_chain
 from tests.synthetic import message, ssn
 
-pytestmark = [
-    pytest.mark.postfix,
-    pytest.mark.skipif(postfix_unavailable() is not None, reason=str(postfix_unavailable())),
-]
+pytestmark = needs_postfix
 
 RNG = random.Random(9)
-
-
-@dataclass
-class Chain:
-    postfix: Postfix
-    sink: Sink
-    settings: Settings
-    screener: Screener
-    gate: RunningGate | None = None
-
-    async def start_gate(self) -> None:
-        self.gate = await start_gate(self.settings, self.screener)
-
-    async def stop_gate(self) -> None:
-        assert self.gate is not None
-        await self.gate.server.stop(grace=5)
-        self.gate.gate.ledger.close()
-        self.gate = None
-
-    async def submit(self, content: bytes, rcpt: str = "bob@fbi.gov") -> None:
-        """Hand a message to Postfix, as a user's mail client would."""
-
-        def send() -> None:
-            with smtplib.SMTP("127.0.0.1", self.postfix.ports.submit, timeout=30) as client:
-                client.sendmail("alice@dhs.gov", [rcpt], content)
-
-        await asyncio.to_thread(send)
-
-    async def wait_for_sink(self, count: int, timeout: float = 60) -> None:
-        for _ in range(int(timeout * 10)):
-            if len(self.sink.messages) >= count:
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError(
-            f"sink has {len(self.sink.messages)} of {count} messages; Postfix log:\n"
-            + self.postfix.log()[-3000:]
-        )
 
 
 @pytest.fixture
 async def chain(
     tmp_path: Path, shipped_settings: Settings, screener: Screener
 ) -> AsyncIterator[Chain]:
-    sink = await start_sink()
-    ports = Ports(free_port(), free_port(), free_port(), sink.address.port)
-    # Postfix's daemons run as user postfix: its folder must not be under pytest's 0700 tmp.
-    postfix_dir = Path(tempfile.mkdtemp(prefix="piigate-postfix-"))
-    postfix_dir.chmod(0o755)
-    postfix = Postfix(postfix_dir, ports)
-    settings = settings_for(
-        shipped_settings,
-        tmp_path,
-        HostPort("127.0.0.1", ports.reinject),
-        listen=HostPort("127.0.0.1", ports.gate),
-    )
-    chain = Chain(postfix, sink, settings, screener)
-    try:
-        await chain.start_gate()
-        await asyncio.to_thread(postfix.start)
+    async with running_chain(tmp_path, shipped_settings, screener, "after-queue") as chain:
         yield chain
-    finally:
-        await asyncio.to_thread(postfix.stop)
-        if chain.gate is not None:
-            await chain.stop_gate()
-        await sink.stop()
-        shutil.rmtree(postfix_dir, ignore_errors=True)
 
 
 async def test_clean_mail_submitted_to_postfix_is_screened_and_delivered(chain: Chain) -> None:

@@ -5,25 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import random
-import shutil
 import smtplib
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from piigate.config import HostPort, Settings
+from piigate.config import Settings
 from piigate.pipeline import Screener
-from tests.conftest import settings_for, start_sink
-from tests.integration.mta import Ports, Postfix, free_port, postfix_unavailable
-from tests.integration.test_postfix import Chain
+from tests.integration.mta import Chain, needs_postfix, running_chain
 from tests.synthetic import message, ssn
 
-pytestmark = [
-    pytest.mark.postfix,
-    pytest.mark.skipif(postfix_unavailable() is not None, reason=str(postfix_unavailable())),
-]
+pytestmark = needs_postfix
 
 RNG = random.Random(19)
 
@@ -32,28 +25,8 @@ RNG = random.Random(19)
 async def proxied(
     tmp_path: Path, shipped_settings: Settings, screener: Screener
 ) -> AsyncIterator[Chain]:
-    sink = await start_sink()
-    ports = Ports(free_port(), free_port(), free_port(), sink.address.port)
-    postfix_dir = Path(tempfile.mkdtemp(prefix="piigate-postfix-"))
-    postfix_dir.chmod(0o755)
-    postfix = Postfix(postfix_dir, ports, mode="before-queue")
-    settings = settings_for(
-        shipped_settings,
-        tmp_path,
-        HostPort("127.0.0.1", ports.reinject),
-        listen=HostPort("127.0.0.1", ports.gate),
-    )
-    chain = Chain(postfix, sink, settings, screener)
-    try:
-        await chain.start_gate()
-        await asyncio.to_thread(postfix.start)
+    async with running_chain(tmp_path, shipped_settings, screener, "before-queue") as chain:
         yield chain
-    finally:
-        await asyncio.to_thread(postfix.stop)
-        if chain.gate is not None:
-            await chain.stop_gate()
-        await sink.stop()
-        shutil.rmtree(postfix_dir, ignore_errors=True)
 
 
 async def test_before_queue_clean_mail_is_delivered_and_refusals_reach_the_client(

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from piigate.config import ClientSettings, HostPort, Settings, TlsSettings
 from piigate.errors import ConfigError
 from piigate.pipeline import Screener, build_gate
 from piigate.receive.auth import hash_password
 from piigate.receive.server import GateServer
+from piigate.service import Service
 from tests.conftest import Sink, SinkHandler, SinkSMTP, send, settings_for
 from tests.integration.certs import Pki, make_pki
 from tests.integration.service import running_service, smtp_address
@@ -304,7 +306,8 @@ async def test_clients_outside_the_networks_may_send_only_after_tls_and_auth(
 ) -> None:
     """With clients.auth_file set, a client on 127.0.0.2 (outside 127.0.0.1/32) is admitted
     but gets 530 at MAIL without AUTH, 535 with a wrong password, and sends after STARTTLS
-    and AUTH with the right one; AUTH is not even offered before STARTTLS."""
+    and AUTH with the right one; AUTH is not even offered before STARTTLS, and no password
+    reaches the logs."""
     settings = tuned(
         shipped_settings,
         tmp_path,
@@ -312,16 +315,23 @@ async def test_clients_outside_the_networks_may_send_only_after_tls_and_auth(
         clients={"networks": (IPv4Network("127.0.0.1/32"),), "auth_file": auth_file},
         tls={"cert_file": pki.cert_file, "key_file": pki.key_file},
     )
-    async with running_service(settings, screener) as service:
-        address = smtp_address(service)
-        answer = await converse(address, b"EHLO c\r\nQUIT\r\n")
-        assert "STARTTLS" in answer and "AUTH" not in answer
-        assert (await asyncio.to_thread(_auth_and_send, address, pki, None))[0] == 530
-        assert (await asyncio.to_thread(_auth_and_send, address, pki, "wrong"))[0] == 535
-        assert sink.messages == []
-        code, _ = await asyncio.to_thread(_auth_and_send, address, pki, "correct horse")
-        assert code == 250
+    with capture_logs() as logs:
+        async with running_service(settings, screener) as service:
+            await _try_every_way_in(service, pki, sink)
     assert len(sink.messages) == 1
+    assert "correct horse" not in repr(logs) and "wrong" not in repr(logs)
+    assert {"smtp auth"} <= {entry["event"] for entry in logs}
+
+
+async def _try_every_way_in(service: Service, pki: Pki, sink: Sink) -> None:
+    address = smtp_address(service)
+    answer = await converse(address, b"EHLO c\r\nQUIT\r\n")
+    assert "STARTTLS" in answer and "AUTH" not in answer
+    assert (await asyncio.to_thread(_auth_and_send, address, pki, None))[0] == 530
+    assert (await asyncio.to_thread(_auth_and_send, address, pki, "wrong"))[0] == 535
+    assert sink.messages == []
+    code, _ = await asyncio.to_thread(_auth_and_send, address, pki, "correct horse")
+    assert code == 250
 
 
 def test_auth_file_without_tls_or_with_a_bad_line_is_a_one_line_config_error(
