@@ -4,6 +4,7 @@ and the README, and the Dockerfile's own install steps succeed in a fresh venv."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -16,7 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
-from piigate.config import HostPort, load_settings, shipped_dir
+from piigate.config import HostPort, Settings, load_settings, shipped_dir
+from piigate.pipeline import Screener
+from tests.conftest import Sink, settings_for
+from tests.integration.service import running_service
 
 REPO = Path(__file__).resolve().parents[2]
 HADOLINT = Path(sys.executable).parent / "hadolint"
@@ -177,3 +181,27 @@ def test_alerts_and_dashboard_query_only_metrics_the_gate_exports(tmp_path: Path
         "PiigateTempfailRateHigh",
         "PiigateQuarantineGrowing",
     } <= names
+
+
+async def test_the_images_health_check_command_tracks_healthz(
+    shipped_settings: Settings, tmp_path: Path, screener: Screener, sink: Sink
+) -> None:
+    """The Dockerfile's HEALTHCHECK command, run as written against a live gate (its port
+    swapped for the test's), exits 0 while healthy and non-zero once /healthz says 503."""
+    check = dict(instructions(REPO / "Dockerfile"))["HEALTHCHECK"]
+    argv = json.loads(check.split(" CMD ", 1)[1])
+    assert argv[0] == "python"
+    settings = settings_for(shipped_settings, tmp_path, sink.address)
+
+    def run_check(port: int) -> int:
+        code = argv[2].replace("127.0.0.1:8025", f"127.0.0.1:{port}")
+        return subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, check=False
+        ).returncode
+
+    async with running_service(settings, screener) as service:
+        assert service.http is not None
+        port = service.http.address[1]
+        assert await asyncio.to_thread(run_check, port) == 0
+        service.gate.ledger.close()
+        assert await asyncio.to_thread(run_check, port) != 0
