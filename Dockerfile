@@ -1,4 +1,6 @@
 # piigate: the SMTP gate as a container. Build: docker build -t piigate .
+# Slim Python base, dependencies (the spaCy model among them) pinned by version and hash and
+# baked into the image, an unprivileged user, a health check on the HTTP listener.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -6,7 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-RUN useradd --system --create-home --home-dir /var/lib/piigate --shell /usr/sbin/nologin piigate
+# A fixed numeric uid/gid, so volume ownership is predictable on the host.
+RUN groupadd --system --gid 10025 piigate \
+    && useradd --system --uid 10025 --gid 10025 --create-home --home-dir /var/lib/piigate \
+       --shell /usr/sbin/nologin piigate
 
 WORKDIR /opt/piigate
 # Dependencies first (and the spaCy model with them), pinned by version and hash.
@@ -18,9 +23,16 @@ COPY config config
 COPY rules rules
 RUN pip install --no-deps .
 
-USER piigate
+USER 10025:10025
 WORKDIR /var/lib/piigate
-ENV PIIGATE_LISTEN=0.0.0.0:10025
-EXPOSE 10025
-# Keys are created on first start in the (volume-backed) working directory, then kept.
+# In a container the listeners face the container network; clients.networks still limits
+# who may send (set PIIGATE_CLIENTS__NETWORKS to the MTA's network, see docker-compose.yml).
+ENV PIIGATE_LISTEN=0.0.0.0:10025 \
+    PIIGATE_HTTP__LISTEN=0.0.0.0:8025
+EXPOSE 10025 8025
+VOLUME ["/var/lib/piigate"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8025/healthz', timeout=4)"]
+# Keys are created on first start in the (volume-backed) working directory, then kept;
+# or pass them in the environment (PIIGATE_QUARANTINE__KEY) from a secret store.
 CMD ["sh", "-c", "piigate keys init && exec piigate serve"]

@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: install install-test system-test-deps run test lint clean
+.PHONY: install install-test system-test-deps run test lint clean postfix soak bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,13 +36,34 @@ lint: install-test
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+# Postfix, for the MTA integration test (tests/integration/test_postfix.py). Installed from
+# Debian's packages when missing and we may (root with apt-get, as in CI), configured with
+# "No configuration" so the system instance never starts; the test runs its own instance.
+# Elsewhere nothing is installed and the test skips, saying why.
+postfix:
+	@if [ ! -x /usr/sbin/postfix ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
+	  apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    postfix >/dev/null; \
+	fi
+
+
 # Debian packages the tests drive for real: Chromium (review UI, via Playwright).
 system-test-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: lint system-test-deps
+test: lint postfix system-test-deps
 	$(BIN)/python -m pytest
+
+# The full soak: 10,000 messages from 32 clients (make test runs a smaller count).
+soak: install-test
+	PIIGATE_SOAK_MESSAGES=10000 $(BIN)/python -m pytest -m soak tests/integration/test_soak.py
+
+# The relay benchmark (results and the command in the README's Operations section).
+bench: install-test
+	$(BIN)/python bench/bench_relay.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

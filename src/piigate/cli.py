@@ -9,6 +9,7 @@
     piigate records verify
     piigate records prune --before YYYY-MM-DD
     piigate keys init
+    piigate clients hash-password USER   (reads the password from stdin)
 
 Errors a user can fix are one line on stderr and exit status 2; never a traceback.
 """
@@ -43,11 +44,12 @@ from piigate.pipeline import Screener, build_gate, build_screener, open_quaranti
 from piigate.quarantine import State
 from piigate.quarantine.analysts import Analysts
 from piigate.quarantine.review import Review
-from piigate.receive.server import GateServer
+from piigate.receive.auth import hash_password
 from piigate.record import Ledger, form, history_for_scan, ledger_for
 from piigate.record.chain import record_to_json
 from piigate.record.identity import name_dob_key, ssn_key
 from piigate.review.app import build_pages, render_report
+from piigate.service import Service
 
 EXIT_OK, EXIT_USAGE, EXIT_HELD = 0, 2, 3
 EXIT_BROKEN = 1  # records verify: the chain is broken
@@ -87,16 +89,16 @@ def main() -> None:
 @click.option("--upstream", help="HOST:PORT of the MTA to relay to (default 127.0.0.1:10026).")
 @_one_line_errors
 def serve(config_path: Path | None, listen: str | None, upstream: str | None) -> None:
-    """Run the SMTP gate."""
+    """Run the SMTP gate, with /metrics and /healthz on http.listen."""
     settings = load_settings(config_path, listen=listen, upstream=upstream)
     configure_logging(settings.log)
     gate = build_gate(settings)
-    server = GateServer(gate, settings.listen, settings.smtp)
+    service = Service(gate, settings, review=build_pages(settings, gate).app())
 
     async def run() -> None:
         reload = functools.partial(gate.reload_rules, settings.rules_dir)
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
-        await server.serve_until_signalled()
+        await service.serve_until_signalled()
 
     asyncio.run(run())
 
@@ -516,3 +518,19 @@ def keys_init(config_path: Path | None) -> None:
     ):
         created = create_key_file(path)
         click.echo(f"{name} key: {path} ({'created' if created else 'exists, kept'})")
+
+
+@main.group()
+def clients() -> None:
+    """Who may send through the gate."""
+
+
+@clients.command("hash-password")
+@click.argument("user")
+def clients_hash_password(user: str) -> None:
+    """Print a clients.auth_file line for USER; the password is read from stdin."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password or ":" in user:
+        click.echo("piigate: error: give a user without ':' and a password on stdin", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"{user}:{hash_password(password)}")

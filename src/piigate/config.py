@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.resources
 import os
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -21,6 +22,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     TypeAdapter,
     ValidationError,
@@ -78,11 +80,51 @@ class SmtpSettings(_Section):
     session_timeout: float = Field(default=300.0, gt=0)
     shutdown_grace: float = Field(default=30.0, ge=0)
     """Seconds that SIGTERM waits for messages in flight before closing connections."""
+    max_recipients: int = Field(default=1000, gt=0)
+    """Recipients per message; RCPT beyond this is answered 452 (the client sends them later)."""
+    max_sessions: int = Field(default=100, gt=0)
+    """Concurrent SMTP connections; a connection beyond this is answered 421 and closed."""
 
 
 class UpstreamSettings(_Section):
     timeout: float = Field(default=60.0, gt=0)
     """Seconds for each SMTP command to the upstream MTA."""
+    starttls: bool = False
+    """Require STARTTLS to the upstream (off for Postfix's loopback re-injection listener)."""
+    verify: bool = True
+    """Verify the upstream's certificate and name when ``starttls`` is on."""
+    ca_file: Path | None = None
+    """CA bundle to verify the upstream with (default: the system's)."""
+
+
+class TlsSettings(_Section):
+    """STARTTLS on the gate's SMTP listener: offered when a certificate and key are named."""
+
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    """PEM private key; a file, never inline in the config."""
+    required: bool = False
+    """Refuse MAIL until the client has issued STARTTLS."""
+
+
+class ClientSettings(_Section):
+    """Who may hand mail to the gate: never an open relay."""
+
+    networks: tuple[IPvAnyNetwork, ...] = (
+        IPv4Network("127.0.0.0/8"),
+        IPv6Network("::1/128"),
+    )
+    """Client networks (CIDR) allowed to connect; any other peer gets 554 and is closed."""
+    auth_file: Path | None = None
+    """Users (``USER:scrypt$SALT$HASH`` lines) who may send from any network after STARTTLS
+    and SMTP AUTH; needs ``tls.cert_file`` and ``tls.key_file``."""
+
+
+class HttpSettings(_Section):
+    """The HTTP listener: ``/metrics`` (Prometheus) and ``/healthz``."""
+
+    listen: Address = HostPort("127.0.0.1", 8025)
+    enabled: bool = True
 
 
 class ScanSettings(_Section):
@@ -248,6 +290,9 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     policy: PolicySettings = PolicySettings()
     review: ReviewSettings = ReviewSettings()
+    tls: TlsSettings = TlsSettings()
+    clients: ClientSettings = ClientSettings()
+    http: HttpSettings = HttpSettings()
 
     @classmethod
     def settings_customise_sources(

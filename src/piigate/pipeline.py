@@ -37,6 +37,7 @@ from piigate.model import (
     Screening,
     Segment,
 )
+from piigate.observe import GateObserver, NullObserver
 from piigate.parse import parse_message
 from piigate.quarantine import QuarantineStore
 from piigate.quarantine.sealed import SealedFiles
@@ -89,10 +90,27 @@ class Screener:
 class Gate:
     """Screens a message, then acts on the verdict and records the disclosure."""
 
-    def __init__(self, *, screener: Screener, actor: Actor, scan_timeout: float) -> None:
+    def __init__(
+        self,
+        *,
+        screener: Screener,
+        actor: Actor,
+        scan_timeout: float,
+        observer: GateObserver | None = None,
+    ) -> None:
         self.screener = screener
         self.actor = actor
         self.scan_timeout = scan_timeout
+        self.observer = observer or NullObserver()
+
+    @property
+    def observer(self) -> GateObserver:
+        return self.actor.observer
+
+    @observer.setter
+    def observer(self, observer: GateObserver) -> None:
+        """The metrics see the whole path: screening here, relay and ledger in the actor."""
+        self.actor.observer = observer
 
     def reload_rules(self, directory: Path) -> bool:
         """Load the rules again (SIGHUP). On any error keep the last good rules and say why."""
@@ -121,10 +139,12 @@ class Gate:
             )
         except TimeoutError:
             log.warning("scan timed out", timeout_s=self.scan_timeout, size=len(raw))
+            self.observer.scan_timed_out()
             return Outcome(Disposition.TEMPFAILED, replies.SCAN_TIMEOUT)
         scanned = time.perf_counter()
         outcome = await self.actor.act(screening, raw)
         verdict = screening.verdict
+        self.observer.screened(screening, outcome, scanned - started)
         log.info(
             "message",
             message_id=screening.message.message_id,
@@ -173,7 +193,7 @@ def build_gate(settings: Settings, screener: Screener | None = None) -> Gate:
     # The gate's policy counts earlier disclosures (cumulative exposure) in its own ledger.
     screener = (screener or build_screener(settings)).with_history(ledger)
     actor = Actor(
-        relay=Relay(settings.upstream, settings.upstream_smtp.timeout, settings.smtp.hostname),
+        relay=Relay.from_settings(settings),
         quarantine=open_quarantine(settings),
         ledger=ledger,
         domains=screener.policy.domains,

@@ -196,6 +196,7 @@ async def test_serve_relays_logs_json_without_pii_and_stops_on_sigterm(tmp_path:
         "PIIGATE_LEDGER__URL": f"sqlite:///{tmp_path}/l.db",
         "PIIGATE_QUARANTINE__KEY_FILE": str(tmp_path / "q.key"),
         "PIIGATE_QUARANTINE__DIR": str(tmp_path / "q"),
+        "PIIGATE_HTTP__LISTEN": "127.0.0.1:0",  # never collide with a gate already on 8025
     }
     init = run_cli("keys", "init", cwd=tmp_path, env=env)
     assert init.returncode == 0, init.stderr

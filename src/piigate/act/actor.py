@@ -34,6 +34,7 @@ from piigate.errors import (
     RelayTemporaryError,
 )
 from piigate.model import Action, Disposition, Envelope, Grade, Outcome, Screening
+from piigate.observe import GateObserver, NullObserver
 from piigate.quarantine import QuarantineStore
 from piigate.receive import replies
 from piigate.record import Ledger, build_record
@@ -68,6 +69,7 @@ class Actor:
         self.domains = domains
         self.policy = policy
         self.rescreen = rescreen
+        self.observer: GateObserver = NullObserver()
 
     async def act(self, screening: Screening, raw: bytes) -> Outcome:
         raw = without_header(raw, self.policy.password_header)
@@ -187,12 +189,15 @@ class Actor:
             await self.relay.send(replace(screening.envelope, rcpt_tos=tuple(recipients)), content)
         except RelayTemporaryError as exc:
             log.warning("upstream temporary failure", error=str(exc))
+            self.observer.upstream_failed("temporary")
             return Outcome(Disposition.TEMPFAILED, replies.UPSTREAM_TEMPFAIL)
         except RelayPartialError as exc:
             log.error("upstream refused some recipients", error=str(exc), codes=exc.codes)
+            self.observer.upstream_failed("partial")
             reply = replies.PARTIALLY_DELIVERED
         except RelayPermanentError as exc:
             log.warning("upstream refused", error=str(exc))
+            self.observer.upstream_failed("permanent")
             return Outcome(Disposition.REFUSED, replies.upstream_refused(exc.code or 554))
         record_id = None
         if records:
@@ -208,6 +213,7 @@ class Actor:
             record_id = await asyncio.to_thread(self.ledger.append_or_journal, entry)
             if record_id is None:
                 log.error("ledger write failed after delivery; record kept in the journal")
+                self.observer.ledger_failed()
         return Outcome(Disposition.DELIVERED, reply, record_id=record_id)
 
     async def _check_ledger(self, needed: bool) -> None:
@@ -217,6 +223,7 @@ class Actor:
             await asyncio.to_thread(self.ledger.check)
         except LedgerError as exc:
             log.error("ledger unavailable", error=str(exc))
+            self.observer.ledger_failed()
             raise
 
     async def _notify(self, screening: Screening, message: EmailMessage) -> None:

@@ -31,17 +31,7 @@ class SealedFiles:
         sealed = nonce + self._aead.encrypt(nonce, raw, held_id.encode())
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(self.path(held_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                os.write(fd, sealed)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            folder = os.open(self.directory, os.O_RDONLY)
-            try:
-                os.fsync(folder)
-            finally:
-                os.close(folder)
+            _write_durably(self.path(held_id), sealed)
         except OSError as exc:
             raise QuarantineError(
                 f"quarantine {self.directory}: cannot store: {exc.strerror or exc}"
@@ -58,3 +48,20 @@ class SealedFiles:
             raise QuarantineError(
                 f"quarantine {held_id}: cannot decrypt (wrong key, or the file was altered)"
             ) from None
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    """Create ``path`` (owner-only), write, fsync the file and then its folder."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)

@@ -165,6 +165,13 @@ class QuarantineStore:
         )
         return [_held(row) for row in rows]
 
+    def held_count(self) -> int:
+        return int(
+            self._read(
+                "SELECT COUNT(*) FROM quarantine_messages WHERE state = ?", (State.HELD.value,)
+            )[0][0]
+        )
+
     def events(self, held_id: str | None = None) -> list[Event]:
         where, params = ("WHERE held_id = ?", (held_id,)) if held_id else ("", ())
         sql = f"SELECT {_EVENT_COLUMNS} FROM quarantine_events {where} ORDER BY at, rowid"  # noqa: S608

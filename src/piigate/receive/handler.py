@@ -23,16 +23,46 @@ _session_ids = itertools.count(1)
 
 
 class GateHandler:
-    def __init__(self, gate: Gate, tracker: SessionTracker) -> None:
+    def __init__(self, gate: Gate, tracker: SessionTracker, max_recipients: int = 1000) -> None:
         self.gate = gate
         self.tracker = tracker
+        self.max_recipients = max_recipients
+
+    async def handle_MAIL(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        if getattr(server, "needs_auth", False) and not session.authenticated:
+            return replies.AUTH_REQUIRED
+        if _CONTROL.search(address):
+            return replies.BAD_ADDRESS
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if _CONTROL.search(address):
+            return replies.BAD_ADDRESS
+        if len(envelope.rcpt_tos) >= self.max_recipients:
+            return replies.TOO_MANY_RECIPIENTS
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        reply = await self._screen(session, envelope)
+        self.gate.observer.replied(int(reply[:3]))
+        return reply
+
+    async def _screen(self, session: Any, envelope: Any) -> str:
         if self.tracker.closing:
             return replies.SHUTTING_DOWN
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
+        if b"\x00" in raw:
+            return replies.NUL_IN_MESSAGE
         raw = wire_form(raw)
         message = Envelope(
             mail_from=envelope.mail_from or "",
@@ -60,6 +90,8 @@ class GateHandler:
 
 
 _LINE_END = re.compile(rb"\r\n|\n|\r")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+"""NUL, CR, LF and the other controls: never part of an address the gate passes on."""
 
 
 def wire_form(raw: bytes) -> bytes:

@@ -15,6 +15,13 @@ UPSTREAM_TEMPFAIL = "451 4.4.1 The next mail server is unavailable; please try a
 LEDGER_TEMPFAIL = "451 4.3.0 The disclosure ledger is unavailable; please try again later"
 QUARANTINE_TEMPFAIL = "451 4.3.0 The quarantine is unavailable; please try again later"
 SHUTTING_DOWN = "451 4.3.2 The PII gate is shutting down; please try again later"
+SHUTTING_DOWN_421 = "421 4.3.2 The PII gate is shutting down; please try again later"
+CLIENT_NOT_ALLOWED = "554 5.7.1 This client may not send mail through the PII gate"
+TOO_MANY_SESSIONS = "421 4.7.0 Too many connections to the PII gate; please try again later"
+TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients; send the rest in another message"
+AUTH_REQUIRED = "530 5.7.0 Authentication required: STARTTLS, then AUTH"
+BAD_ADDRESS = "553 5.1.3 Control characters are not allowed in an address"
+NUL_IN_MESSAGE = "554 5.6.0 The message contains NUL bytes, which mail may not carry"
 DELIVERED = "250 2.0.0 OK: screened and relayed"
 PARTIALLY_DELIVERED = "250 2.0.0 OK: screened and relayed (the next server refused some recipients)"
 

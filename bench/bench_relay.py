@@ -1,0 +1,241 @@
+"""Relay benchmark: piigate vs a pass-through aiosmtpd relay built on the same libraries
+(aiosmtpd in, aiosmtplib out), both relaying to the same aiosmtpd sink, on loopback.
+
+    .venv/bin/python bench/bench_relay.py [--messages 300] [--rounds 3]
+
+The servers run in a child process (one event loop, as in production), the load in this
+one: for each mail kind (clean 4 KB; 500 KB CSV attachment) and concurrency (1, 16),
+persistent aiosmtplib connections send messages back to back. It prints msgs/s and p50/p99
+latency per relay, and piigate's throughput ratio and added latency against the pass-through
+relay measured in the same run. Rounds alternate the relays to spread the machine's noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+from aiosmtpd.smtp import SMTP
+
+from piigate.config import HostPort, load_settings, shipped_dir
+from piigate.keys import create_key_file
+from piigate.logs import configure_logging
+from piigate.pipeline import build_gate
+from piigate.receive.server import GateServer
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Sink:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        return "250 OK"
+
+
+class PassThrough:
+    """The baseline: relay every message upstream with aiosmtplib, no screening."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        await aiosmtplib.send(
+            envelope.original_content,
+            sender=envelope.mail_from,
+            recipients=envelope.rcpt_tos,
+            hostname="127.0.0.1",
+            port=self.port,
+            start_tls=False,
+        )
+        return "250 OK relayed"
+
+
+class BigLines(SMTP):  # type: ignore[misc]
+    line_length_limit = 1 << 20
+
+
+async def _listen(handler: Any) -> int:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: BigLines(handler, decode_data=False, hostname="bench"), "127.0.0.1", 0
+    )
+    return int(server.sockets[0].getsockname()[1])
+
+
+async def serve() -> None:
+    """Child process: sink, pass-through relay and piigate; print their ports; run until
+    stdin closes."""
+    sink_port = await _listen(Sink())
+    passthrough_port = await _listen(PassThrough(sink_port))
+    folder = Path(tempfile.mkdtemp(prefix="piigate-bench-"))
+    create_key_file(folder / "q.key")
+    base = load_settings(shipped_dir() / "config" / "piigate.yaml")
+    settings = base.model_copy(
+        update={
+            "listen": HostPort("127.0.0.1", 0),
+            "upstream": HostPort("127.0.0.1", sink_port),
+            "ledger": base.ledger.model_copy(update={"url": f"sqlite:///{folder}/l.db"}),
+            "quarantine": base.quarantine.model_copy(
+                update={"dir": folder / "q", "key_file": folder / "q.key"}
+            ),
+            "log": base.log.model_copy(update={"level": "warning"}),
+        }
+    )
+    configure_logging(settings.log)
+    gate = GateServer(build_gate(settings), settings.listen, settings.smtp)
+    await gate.start()
+    print(json.dumps({"passthrough": passthrough_port, "piigate": gate.address[1]}), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
+def clean_mail(rng: random.Random) -> bytes:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "alice@dhs.gov", "bob@fbi.gov", "Weekly notes"
+    words = ["budget", "meeting", "review", "schedule", "draft", "team", "report", "plan"]
+    body = " ".join(rng.choice(words) for _ in range(640))
+    msg.set_content("\n".join(body[i : i + 72] for i in range(0, len(body), 72))[:4000])
+    return msg.as_bytes()
+
+
+def csv_mail(rng: random.Random) -> bytes:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "alice@dhs.gov", "bob@fbi.gov", "Inventory"
+    msg.set_content("The inventory is attached.\n")
+    rows = ["item,site,count,price"]
+    while sum(len(r) + 1 for r in rows) < 500_000:
+        rows.append(
+            f"part-{rng.randint(1, 99999)},site {rng.randint(1, 40)},"
+            f"{rng.randint(1, 500)},{rng.randint(1, 9999) / 100}"
+        )
+    msg.add_attachment(
+        "\n".join(rows).encode(), maintype="text", subtype="csv", filename="inventory.csv"
+    )
+    return msg.as_bytes()
+
+
+async def load(
+    port: int, raw: bytes, messages: int, concurrency: int
+) -> tuple[float, list[float], int]:
+    """Send ``messages`` over ``concurrency`` persistent connections; return accepted msgs/s,
+    the latencies of accepted messages and the count of 4xx answers (e.g. scan timeouts)."""
+    latencies: list[float] = []
+    tempfailed = 0
+    share = [messages // concurrency + (i < messages % concurrency) for i in range(concurrency)]
+
+    async def one_client(count: int) -> None:
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False, timeout=120)
+        async with client:
+            for _ in range(count):
+                started = time.perf_counter()
+                try:
+                    await client.sendmail("alice@dhs.gov", ["bob@fbi.gov"], raw)
+                except aiosmtplib.SMTPResponseException as exc:
+                    if not 400 <= exc.code < 500:
+                        raise
+                    nonlocal tempfailed
+                    tempfailed += 1
+                    continue
+                latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_client(n) for n in share if n))
+    return len(latencies) / (time.perf_counter() - started), latencies, tempfailed
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1000
+
+
+async def run(args: argparse.Namespace, ports: dict[str, int]) -> list[dict[str, Any]]:
+    rng = random.Random(4)
+    kinds = {"clean 4 KB": clean_mail(rng), "500 KB CSV": csv_mail(rng)}
+    rows = []
+    for kind, raw in kinds.items():
+        for concurrency in (1, 16):
+            count = args.messages if kind.startswith("clean") else max(20, args.messages // 10)
+            stats: dict[str, dict[str, list[float]]] = {}
+            for relay in ["passthrough", "piigate"] * args.rounds:
+                await load(ports[relay], raw, min(count, 20), concurrency)  # warm-up
+                rate, lat, tempfailed = await load(ports[relay], raw, count, concurrency)
+                entry = stats.setdefault(relay, {"rate": [], "lat": [], "4xx": []})
+                entry["rate"].append(rate)
+                entry["lat"].extend(lat or [float("nan")])
+                entry["4xx"].append(tempfailed)
+            base, gate = stats["passthrough"], stats["piigate"]
+            row = {
+                "mail": kind,
+                "concurrency": concurrency,
+                "passthrough_msgs_s": statistics.median(base["rate"]),
+                "piigate_msgs_s": statistics.median(gate["rate"]),
+                "passthrough_p50_ms": pct(base["lat"], 50),
+                "passthrough_p99_ms": pct(base["lat"], 99),
+                "piigate_p50_ms": pct(gate["lat"], 50),
+                "piigate_p99_ms": pct(gate["lat"], 99),
+            }
+            row["piigate_4xx"] = sum(gate["4xx"])
+            row["throughput_ratio"] = row["piigate_msgs_s"] / row["passthrough_msgs_s"]
+            row["added_p50_ms"] = row["piigate_p50_ms"] - row["passthrough_p50_ms"]
+            row["added_p99_ms"] = row["piigate_p99_ms"] - row["passthrough_p99_ms"]
+            rows.append(row)
+            print(
+                json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}),
+                flush=True,
+            )
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| mail | conc. | pass-through msgs/s | piigate msgs/s | ratio | pass-through p50 / p99 ms"
+        " | piigate p50 / p99 ms | added p50 / p99 ms | piigate 4xx |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['mail']} | {r['concurrency']} | {r['passthrough_msgs_s']:.0f} | "
+            f"{r['piigate_msgs_s']:.0f} | {r['throughput_ratio']:.2f} | "
+            f"{r['passthrough_p50_ms']:.1f} / {r['passthrough_p99_ms']:.1f} | "
+            f"{r['piigate_p50_ms']:.1f} / {r['piigate_p99_ms']:.1f} | "
+            f"{r['added_p50_ms']:.1f} / {r['added_p99_ms']:.1f} | {r['piigate_4xx']} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(serve())
+        return
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        ports = json.loads(child.stdout.readline())
+        rows = asyncio.run(run(args, ports))
+        print(table(rows))
+    finally:
+        if child.stdin is not None:
+            child.stdin.close()
+        child.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

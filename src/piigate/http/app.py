@@ -1,0 +1,55 @@
+"""The Starlette application: ``/metrics`` for Prometheus and ``/healthz`` for probes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
+
+from piigate.errors import LedgerError
+from piigate.http.metrics import GateMetrics
+
+HealthCheck = Callable[[], None]
+"""Raises ``PiigateError`` (or ``OSError``) when the part it checks is unhealthy."""
+
+
+def build_app(
+    metrics: GateMetrics, checks: dict[str, HealthCheck], review: ASGIApp | None = None
+) -> Starlette:
+    """``checks`` name the parts ``/healthz`` reports on (e.g. ``smtp``, ``ledger``); each runs
+    off the event loop. The answer is 200 when every check passes, else 503; the body names
+    each check and ``ok`` or the error's type, never its text."""
+
+    async def metrics_page(request: Request) -> Response:
+        body = await asyncio.to_thread(generate_latest, metrics.registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    async def healthz(request: Request) -> Response:
+        results = {name: await asyncio.to_thread(_run, check) for name, check in checks.items()}
+        healthy = all(result == "ok" for result in results.values())
+        return JSONResponse(
+            {"status": "ok" if healthy else "unhealthy", "checks": results},
+            status_code=200 if healthy else 503,
+        )
+
+    routes: list[BaseRoute] = [
+        Route("/metrics", metrics_page, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    if review is not None:
+        routes.append(Mount("/review", app=review))
+    return Starlette(routes=routes)
+
+
+def _run(check: HealthCheck) -> str:
+    try:
+        check()
+    except (LedgerError, OSError, RuntimeError) as exc:
+        return type(exc).__name__
+    return "ok"
