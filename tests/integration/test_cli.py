@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from piigate.cli import main
+from piigate.config import HostPort
 from tests.synthetic import message, ssn
 
 RNG = random.Random(7)
@@ -185,6 +186,29 @@ def wait_for_port(port: int, proc: subprocess.Popen[str], timeout: float = 60) -
     raise AssertionError("piigate did not start listening")
 
 
+def spawn_serve(
+    tmp_path: Path, port: int, upstream: HostPort, env: dict[str, str]
+) -> subprocess.Popen[str]:
+    """`piigate serve` in its own process on ``port``, relaying to ``upstream``; its HTTP
+    listener on an ephemeral port (never colliding with a gate already on 8025); stderr piped."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "piigate",
+            "serve",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--upstream",
+            str(upstream),
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PIIGATE_HTTP__LISTEN": "127.0.0.1:0", **env},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 async def test_serve_relays_logs_json_without_pii_and_stops_on_sigterm(tmp_path: Path) -> None:
     """`piigate serve` in its own process: keys init, relay into a real sink, one JSON log
     line per message with no PII, a clean exit on SIGTERM."""
@@ -196,27 +220,11 @@ async def test_serve_relays_logs_json_without_pii_and_stops_on_sigterm(tmp_path:
         "PIIGATE_LEDGER__URL": f"sqlite:///{tmp_path}/l.db",
         "PIIGATE_QUARANTINE__KEY_FILE": str(tmp_path / "q.key"),
         "PIIGATE_QUARANTINE__DIR": str(tmp_path / "q"),
-        "PIIGATE_HTTP__LISTEN": "127.0.0.1:0",  # never collide with a gate already on 8025
     }
     init = run_cli("keys", "init", cwd=tmp_path, env=env)
     assert init.returncode == 0, init.stderr
     assert (tmp_path / "q.key").stat().st_mode & 0o077 == 0
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "piigate",
-            "serve",
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--upstream",
-            str(sink.address),
-        ],
-        cwd=tmp_path,
-        env={**os.environ, **env},
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = spawn_serve(tmp_path, port, sink.address, env)
     value = ssn(RNG)
     try:
         import asyncio

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import signal
 import smtplib
-import subprocess
-import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -17,7 +14,7 @@ from click.testing import CliRunner
 from piigate.cli import main
 from piigate.config import shipped_dir
 from tests.conftest import start_sink
-from tests.integration.test_cli import free_port, wait_for_port
+from tests.integration.test_cli import free_port, spawn_serve, wait_for_port
 from tests.synthetic import message
 
 SHIPPED_RULES = shipped_dir() / "rules"
@@ -70,28 +67,12 @@ async def test_sighup_reloads_rules_and_keeps_last_good_on_error(tmp_path: Path)
     sink = await start_sink()
     port = free_port()
     env = {
-        **os.environ,
         "PIIGATE_LEDGER__URL": f"sqlite:///{tmp_path}/l.db",
         "PIIGATE_QUARANTINE__KEY": "ab" * 32,
         "PIIGATE_LEDGER__KEY": "cd" * 32,
         "PIIGATE_RULES_DIR": str(folder),
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "piigate",
-            "serve",
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--upstream",
-            str(sink.address),
-        ],
-        cwd=tmp_path,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = spawn_serve(tmp_path, port, sink.address, env)
     raw = message(
         body="nothing sensitive\n",
         attachments=(("x.bin", b"\x00\x01" * 40, "application/octet-stream"),),

@@ -1,0 +1,51 @@
+"""The ``piigate`` command: load settings, configure logging, build the gate, run it.
+
+    piigate serve [--config FILE] [--listen HOST:PORT] [--upstream HOST:PORT]
+    piigate scan FILE... [--config FILE] [--from ADDR] [--to ADDR]... [--json]
+    piigate records list [--since DATE] [--case ID] [--recipient-org DOMAIN] [--json|--csv]
+    piigate records recipients --case ID [--json]
+    piigate records accounting (--ssn NNN-NN-NNNN | --ssn - | --name NAME --dob YYYY-MM-DD) [--json]
+    piigate records show ID [--html]
+    piigate records verify
+    piigate records prune --before YYYY-MM-DD
+    piigate rules check [DIR] | rules test [--rules DIR] [--tests DIR]
+    piigate quarantine list [--state STATE] [--json] | quarantine expire
+    piigate review [--listen HOST:PORT] | report --out FILE
+    piigate analyst add NAME [--password-stdin] | analyst remove NAME
+    piigate keys init
+    piigate clients hash-password USER   (reads the password from stdin)
+
+One module per family of commands; this one only assembles them.
+
+Errors a user can fix are one line on stderr and exit status 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import click
+
+from piigate import __version__
+from piigate.cli import gate, keys, quarantine, records, rules
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="piigate")
+def main() -> None:
+    """piigate: a pre-send email PII gate."""
+
+
+for command in (
+    gate.serve,
+    gate.scan,
+    records.records,
+    rules.rules,
+    quarantine.quarantine,
+    quarantine.review,
+    quarantine.report,
+    quarantine.analyst,
+    keys.keys,
+    keys.clients,
+):
+    main.add_command(command)

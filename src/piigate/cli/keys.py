@@ -1,0 +1,52 @@
+"""``piigate keys`` and ``piigate clients``: secrets and who may send."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from piigate.cli.options import (
+    EXIT_USAGE,
+    config_option,
+    one_line_errors,
+)
+from piigate.config import Settings, load_settings
+from piigate.keys import create_key_file
+from piigate.receive.auth import hash_password
+
+
+@click.group()
+def keys() -> None:
+    """The gate's secret keys."""
+
+
+@keys.command("init")
+@config_option
+@one_line_errors
+def keys_init(config_path: Path | None) -> None:
+    """Create the key files the config names (owner-only); existing keys are kept."""
+    settings: Settings = load_settings(config_path)
+    for name, path in (
+        ("quarantine", settings.quarantine.key_file),
+        ("ledger", settings.ledger.key_file),
+    ):
+        created = create_key_file(path)
+        click.echo(f"{name} key: {path} ({'created' if created else 'exists, kept'})")
+
+
+@click.group()
+def clients() -> None:
+    """Who may send through the gate."""
+
+
+@clients.command("hash-password")
+@click.argument("user")
+def clients_hash_password(user: str) -> None:
+    """Print a clients.auth_file line for USER; the password is read from stdin."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password or ":" in user:
+        click.echo("piigate: error: give a user without ':' and a password on stdin", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"{user}:{hash_password(password)}")
