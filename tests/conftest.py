@@ -160,7 +160,7 @@ async def gate(settings: Settings, screener: Screener) -> AsyncIterator[RunningG
     running = await start_gate(settings, screener)
     yield running
     await running.server.stop(grace=5)
-    running.gate.ledger.close()
+    running.gate.close()
 
 
 def _send(

@@ -123,6 +123,11 @@ class Gate:
         log.info("rules reloaded", rules=len(rules.rules), cases=len(rules.cases))
         return True
 
+    def close(self) -> None:
+        """Close the gate's stores (the ledger and the quarantine's database)."""
+        self.actor.ledger.close()
+        self.actor.quarantine.close()
+
     @property
     def ledger(self) -> Ledger:
         return self.actor.ledger

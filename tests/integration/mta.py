@@ -148,7 +148,7 @@ class Chain:
     async def stop_gate(self) -> None:
         assert self.gate is not None
         await self.gate.server.stop(grace=5)
-        self.gate.gate.ledger.close()
+        self.gate.gate.close()
         self.gate = None
 
     async def submit(self, content: bytes, rcpt: str = "bob@fbi.gov") -> None:

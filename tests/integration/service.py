@@ -29,7 +29,7 @@ async def running_service(settings: Settings, screener: Screener) -> AsyncIterat
         yield service
     finally:
         await service.stop(grace=5)
-        service.gate.ledger.close()
+        service.gate.close()
 
 
 def smtp_address(service: Service) -> HostPort:

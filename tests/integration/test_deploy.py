@@ -203,5 +203,5 @@ async def test_the_images_health_check_command_tracks_healthz(
         assert service.http is not None
         port = service.http.address[1]
         assert await asyncio.to_thread(run_check, port) == 0
-        service.gate.ledger.close()
+        service.gate.close()
         assert await asyncio.to_thread(run_check, port) != 0

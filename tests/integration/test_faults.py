@@ -198,7 +198,7 @@ async def test_healthz_reports_each_part_and_turns_503_when_the_ledger_is_gone(
             200,
             {"status": "ok", "checks": {"smtp": "ok", "ledger": "ok"}},
         )
-        service.gate.ledger.close()
+        service.gate.close()
         status, body = await healthz(service)
         assert status == 503
         assert body["checks"] == {"smtp": "ok", "ledger": "LedgerError"}

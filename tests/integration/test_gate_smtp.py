@@ -197,7 +197,7 @@ async def test_delivered_disclosure_is_recorded_without_raw_pii(
         records = running.records()
     finally:
         await running.server.stop(grace=5)
-        running.gate.ledger.close()
+        running.gate.close()
     assert len(records) == 1
     record = records[0]
     assert record.sender == "alice@dhs.gov"

@@ -47,7 +47,7 @@ def delivering(
 
 async def stop(running: RunningGate) -> None:
     await running.server.stop(grace=5)
-    running.gate.ledger.close()
+    running.gate.close()
 
 
 async def test_gate_record_holds_the_accounting_and_finds_the_person(
@@ -239,7 +239,7 @@ async def test_postgres_gone_gives_451_and_relays_nothing(
         code, reply = await send(running.address, message(body=f"SSN {ssn(rng)}\n"))
     finally:
         await running.server.stop(grace=5)
-        running.gate.ledger.close()
+        running.gate.close()
     assert code == 451 and "ledger" in reply
     assert sink.messages == []
 

@@ -81,7 +81,7 @@ async def test_scan_counts_earlier_disclosures_from_the_ledger(
             assert code == 250
     finally:
         await running.server.stop(grace=5)
-        running.gate.ledger.close()
+        running.gate.close()
     eml = tmp_path / "sixth.eml"
     eml.write_bytes(
         message(

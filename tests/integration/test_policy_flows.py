@@ -135,7 +135,7 @@ async def test_audit_mode_delivers_and_tells_the_sender(
         records = running.records()
     finally:
         await running.server.stop(grace=5)
-        running.gate.ledger.close()
+        running.gate.close()
     assert code == 250, reply
     by_rcpt = {tuple(m.rcpt_tos): m for m in sink.messages}
     assert set(by_rcpt) == {("bob@fbi.gov",), ("alice@dhs.gov",)}

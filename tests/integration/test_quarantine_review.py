@@ -20,10 +20,23 @@ from piigate.errors import QuarantineError
 from piigate.quarantine import State
 from piigate.quarantine.review import Review
 from piigate.quarantine.sealed import SealedFiles
-from tests.conftest import RunningGate, Sink, send
+from tests.conftest import RunningGate, Sink, send, settings_for
 from tests.integration.test_policy_flows import parse, password_from
 from tests.integration.test_policy_rules import DISCLAIMER, PURPOSE
 from tests.synthetic import message, ssn
+
+
+@pytest.fixture
+def settings(shipped_settings: Settings, tmp_path: Path, sink: Sink, ledger_url: str) -> Settings:
+    """Every test here runs twice: quarantine metadata and ledger in SQLite, then both in the
+    real PostgreSQL (as several gate instances would share them)."""
+    base = settings_for(shipped_settings, tmp_path, sink.address)
+    return base.model_copy(
+        update={
+            "quarantine": base.quarantine.model_copy(update={"url": ledger_url}),
+            "ledger": base.ledger.model_copy(update={"url": ledger_url}),
+        }
+    )
 
 
 def review_of(gate: RunningGate, days: int = 14) -> Review:

@@ -350,4 +350,4 @@ def test_auth_file_without_tls_or_with_a_bad_line_is_a_one_line_config_error(
         GateServer(
             gate, HostPort("127.0.0.1", 0), shipped_settings.smtp, tls=tls, clients=with_auth
         )
-    gate.ledger.close()
+    gate.close()

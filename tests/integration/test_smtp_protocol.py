@@ -96,4 +96,4 @@ async def test_stop_finishes_the_message_in_flight_and_refuses_new_connections(
     except OSError:
         refused = True
     assert refused
-    running.gate.ledger.close()
+    running.gate.close()

@@ -133,7 +133,7 @@ async def test_soak_every_message_accounted_for_exactly_once(
             results = await asyncio.gather(*futures)
     finally:
         await running.server.stop(grace=10)
-        running.gate.ledger.close()
+        running.gate.close()
         await sink.stop()
     replies = {number: codes for result in results for number, codes in result.items()}
     delivered = Counter(

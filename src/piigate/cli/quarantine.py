@@ -68,7 +68,10 @@ def quarantine_expire(config_path: Path | None) -> None:
         gate.screener,
         timedelta(days=settings.quarantine.max_age_days),
     )
-    expired = asyncio.run(review.expire_due())
+    try:
+        expired = asyncio.run(review.expire_due())
+    finally:
+        gate.close()
     click.echo(f"expired {len(expired)} held message(s)")
 
 

@@ -15,21 +15,20 @@ value is a bound parameter.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
-import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from piigate.errors import QuarantineError
+from piigate.errors import LedgerError, QuarantineError
 from piigate.model import Screening
 from piigate.quarantine.sealed import SealedFiles
+from piigate.record.dialects import DB_ERRORS, connect, redact
 
 
 class State(StrEnum):
@@ -77,6 +76,7 @@ _COLUMNS = (
     "id, held_at, state, state_at, mail_from, rcpt_tos, organizations, subject, message_id,"
     " case_id, purpose, rules, violations, findings, attachments, individuals, size, expedited"
 )
+OPEN_ERRORS: tuple[type[Exception], ...] = (LedgerError, *DB_ERRORS, OSError)
 _EVENT_COLUMNS = "held_id, at, actor, from_state, to_state, reason, expedited"
 
 
@@ -126,10 +126,14 @@ class QuarantineStore:
     def __init__(self, url: str, sealed: SealedFiles) -> None:
         self.sealed = sealed
         self._lock = threading.Lock()
-        self._db = _connect(url)
-        with self._lock:
+        try:
+            self._db = connect(url, setting="quarantine.url")
             for statement in SCHEMA:
-                self._db.execute(statement)
+                self._db.execute(self._db.ddl(statement))
+        except OPEN_ERRORS as exc:
+            raise QuarantineError(
+                f"quarantine: cannot open {redact(url)}: {_first_line(exc)}"
+            ) from exc
 
     def close(self) -> None:
         self._db.close()
@@ -174,7 +178,7 @@ class QuarantineStore:
 
     def events(self, held_id: str | None = None) -> list[Event]:
         where, params = ("WHERE held_id = ?", (held_id,)) if held_id else ("", ())
-        sql = f"SELECT {_EVENT_COLUMNS} FROM quarantine_events {where} ORDER BY at, rowid"  # noqa: S608
+        sql = f"SELECT {_EVENT_COLUMNS} FROM quarantine_events {where} ORDER BY at, held_id"  # noqa: S608
         rows = self._read(sql, params)
         return [Event(r[0], r[1], r[2], State(r[3]), State(r[4]), r[5], bool(r[6])) for r in rows]
 
@@ -193,20 +197,25 @@ class QuarantineStore:
         at = now_iso()
         with self._lock:
             try:
-                self._db.execute("BEGIN IMMEDIATE")
+                self._db.reconnect_if_broken()
+                self._db.begin()
                 changed = self._db.execute(
                     "UPDATE quarantine_messages SET state = ?, state_at = ?,"
-                    " expedited = MAX(expedited, ?) WHERE id = ? AND state = ? RETURNING id",
+                    " expedited = CASE WHEN ? = 1 THEN 1 ELSE expedited END"
+                    " WHERE id = ? AND state = ? RETURNING id",
                     (to.value, at, int(expedited), held_id, expected.value),
-                ).fetchall()
+                )
                 claim_or_undo = State.RELEASING in (to, expected) and to is not State.RELEASED
                 if changed and not claim_or_undo:
                     origin = State.HELD if expected is State.RELEASING else expected
                     self._event(Event(held_id, at, actor, origin, to, reason, expedited))
                 self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._db.execute("ROLLBACK")
-                raise QuarantineError(f"quarantine: cannot change {held_id}: {exc}") from exc
+            except DB_ERRORS as exc:
+                with contextlib.suppress(*DB_ERRORS):
+                    self._db.execute("ROLLBACK")
+                raise QuarantineError(
+                    f"quarantine: cannot change {held_id}: {_first_line(exc)}"
+                ) from exc
         return bool(changed)
 
     def _event(self, event: Event) -> None:
@@ -226,41 +235,27 @@ class QuarantineStore:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """One statement in its own transaction (for the analysts' table)."""
-        try:
-            with self._lock:
-                return self._db.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise QuarantineError(f"quarantine: {exc}") from exc
+        return self._read(sql, params)
 
     def _write(self, sql: str, params: Sequence[Any]) -> None:
         try:
             with self._lock:
+                self._db.reconnect_if_broken()
                 self._db.execute(sql, params)
-        except sqlite3.Error as exc:
-            raise QuarantineError(f"quarantine: cannot write: {exc}") from exc
+        except DB_ERRORS as exc:
+            raise QuarantineError(f"quarantine: cannot write: {_first_line(exc)}") from exc
 
     def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         try:
             with self._lock:
-                return self._db.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise QuarantineError(f"quarantine: cannot read: {exc}") from exc
+                self._db.reconnect_if_broken()
+                return self._db.execute(sql, params)
+        except DB_ERRORS as exc:
+            raise QuarantineError(f"quarantine: cannot read: {_first_line(exc)}") from exc
 
 
-def _connect(url: str) -> sqlite3.Connection:
-    parts = urlsplit(url)
-    if parts.scheme != "sqlite":
-        raise QuarantineError(f"quarantine.url: unsupported scheme {parts.scheme!r}")
-    path = Path(parts.path[1:] if parts.path.startswith("/") else parts.path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA busy_timeout=30000")
-    except (OSError, sqlite3.Error) as exc:
-        raise QuarantineError(f"quarantine {path}: cannot open: {exc}") from exc
-    return db
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 def _row(

@@ -38,6 +38,9 @@ class Database(Protocol):
     def begin_locked(self) -> None:
         """Start a transaction holding the chain's append lock."""
 
+    def begin(self) -> None:
+        """Start a transaction that will write (SQLite takes its write lock at once)."""
+
     def ddl(self, statement: str) -> str: ...
     def any_of(self, column: str, values: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
         """``column`` is one of ``values``: (SQL condition, parameters), chunked as the
@@ -71,6 +74,9 @@ class SqliteDatabase:
         )
 
     def begin_locked(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def begin(self) -> None:
         self._db.execute("BEGIN IMMEDIATE")
 
     def ddl(self, statement: str) -> str:
@@ -116,6 +122,9 @@ class PostgresDatabase:
         self._db.execute("BEGIN")
         self._db.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
 
+    def begin(self) -> None:
+        self._db.execute("BEGIN")
+
     def ddl(self, statement: str) -> str:
         return statement.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGINT PRIMARY KEY").replace(
             " INTEGER", " BIGINT"
@@ -153,24 +162,25 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def connect(url: str, *, create: bool = True) -> Database:
-    """``sqlite:///PATH`` or ``postgresql://…`` → an open database; ``LedgerError`` otherwise."""
+def connect(url: str, *, create: bool = True, setting: str = "ledger.url") -> Database:
+    """``sqlite:///PATH`` or ``postgresql://…`` → an open database; ``LedgerError`` otherwise
+    (its message names ``setting``). The quarantine's metadata uses the same two places."""
     parts = urlsplit(url)
     if parts.scheme in ("postgresql", "postgres"):
         return PostgresDatabase(url)
     if parts.scheme == "sqlite":
-        return SqliteDatabase(sqlite_path(url), create=create)
+        return SqliteDatabase(sqlite_path(url, setting), create=create)
     raise LedgerError(
-        f"ledger.url: unsupported scheme {parts.scheme!r} "
+        f"{setting}: unsupported scheme {parts.scheme!r} "
         "(use sqlite:///PATH or postgresql://USER@HOST:PORT/DB)"
     )
 
 
-def sqlite_path(url: str) -> Path:
+def sqlite_path(url: str, setting: str = "ledger.url") -> Path:
     parts = urlsplit(url)
     if parts.scheme != "sqlite":
-        raise LedgerError(f"ledger.url: unsupported scheme {parts.scheme!r} (use sqlite:///PATH)")
+        raise LedgerError(f"{setting}: unsupported scheme {parts.scheme!r} (use sqlite:///PATH)")
     path = parts.path[1:] if parts.path.startswith("/") else parts.path
     if not path:
-        raise LedgerError("ledger.url: no database file in the URL (sqlite:///var/x.db)")
+        raise LedgerError(f"{setting}: no database file in the URL (sqlite:///var/x.db)")
     return Path(path)
