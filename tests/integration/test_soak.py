@@ -131,6 +131,7 @@ async def test_soak_every_message_accounted_for_exactly_once(
                 loop.run_in_executor(pool, client, running.address, share) for share in shares
             ]
             results = await asyncio.gather(*futures)
+        held = running.gate.quarantine.messages()
     finally:
         await running.server.stop(grace=10)
         running.gate.close()
@@ -140,7 +141,6 @@ async def test_soak_every_message_accounted_for_exactly_once(
         _message_id(m.content) for m in sink.messages if m.rcpt_tos == ["bob@fbi.gov"]
     )
     notices = [m for m in sink.messages if m.rcpt_tos == ["alice@dhs.gov"]]
-    held = running.gate.quarantine.messages()
     by_kind = Counter(p.kind for p in planned)
     assert len(replies) == MESSAGES
     for item in planned:
