@@ -14,18 +14,10 @@ from piigate.quarantine.store import QuarantineStore, now_iso
 _NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 MIN_PASSWORD = 12
 
-SCHEMA = """CREATE TABLE IF NOT EXISTS analysts (
-    name TEXT PRIMARY KEY,
-    password_hash TEXT NOT NULL,
-    created_at TEXT NOT NULL
-)"""
-
-
 class Analysts:
     def __init__(self, store: QuarantineStore) -> None:
         self.store = store
-        self._hasher = PasswordHasher()
-        store.execute(SCHEMA)
+        self._hasher = PasswordHasher()  # the analysts table is part of the store's schema
 
     def add(self, name: str, password: str) -> None:
         if not _NAME.match(name):

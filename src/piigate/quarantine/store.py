@@ -70,6 +70,11 @@ SCHEMA = (
         expedited INTEGER NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS quarantine_state ON quarantine_messages (state, held_at)",
+    """CREATE TABLE IF NOT EXISTS analysts (
+        name TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
 )
 
 _COLUMNS = (
@@ -128,12 +133,23 @@ class QuarantineStore:
         self._lock = threading.Lock()
         try:
             self._db = connect(url, setting="quarantine.url")
-            for statement in SCHEMA:
-                self._db.execute(self._db.ddl(statement))
+            self._create_schema()
         except OPEN_ERRORS as exc:
             raise QuarantineError(
                 f"quarantine: cannot open {redact(url)}: {_first_line(exc)}"
             ) from exc
+
+    def _create_schema(self) -> None:
+        """Under the database's write lock, so gate instances starting together on one
+        PostgreSQL do not race each other's CREATE TABLE."""
+        self._db.begin_locked()
+        try:
+            for statement in SCHEMA:
+                self._db.execute(self._db.ddl(statement))
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def close(self) -> None:
         self._db.close()
