@@ -210,6 +210,8 @@ class QuarantineSettings(_Section):
     """Where the held messages' metadata and state live."""
     max_age_days: int = Field(default=14, ge=1)
     """Held longer than this, a message expires and the sender is told."""
+    expire_interval: float = Field(default=3600.0, gt=0)
+    """Seconds between the running gate's checks for held mail to expire."""
     dir: Path = Path("var/piigate/quarantine")
     key_file: Path = Path("var/piigate/keys/quarantine.key")
     key: SecretStr | None = None

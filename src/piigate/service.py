@@ -3,13 +3,21 @@ loop, started together and stopped together on SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from datetime import timedelta
+
+import structlog
 from starlette.types import ASGIApp
 
 from piigate.config import HostPort, Settings
-from piigate.errors import ConfigError
+from piigate.errors import ConfigError, PiigateError
 from piigate.http import GateMetrics, HttpServer, build_app
 from piigate.pipeline import Gate
+from piigate.quarantine.review import Review
 from piigate.receive.server import GateServer, run_until_signalled
+
+log = structlog.get_logger("piigate.service")
 
 
 class Service:
@@ -28,6 +36,7 @@ class Service:
             self.http = HttpServer(app, settings.http.listen)
 
         self.settings = settings
+        self._expiry: asyncio.Task[None] | None = None
 
     def _check_smtp(self) -> None:
         if not self.smtp.accepting:
@@ -45,12 +54,38 @@ class Service:
             except OSError as exc:
                 await self.smtp.stop(grace=0)
                 raise _cannot_listen("http.listen", self.settings.http.listen, exc) from None
+        self._expiry = asyncio.create_task(self._expire_periodically())
 
     async def stop(self, grace: float | None = None) -> None:
         """SMTP first (finish or temp-fail what is in flight), then HTTP."""
+        if self._expiry is not None:
+            self._expiry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._expiry
+            self._expiry = None
         await self.smtp.stop(grace)
         if self.http is not None:
             await self.http.stop()
+
+    async def _expire_periodically(self) -> None:
+        """Held mail past ``quarantine.max_age_days`` expires (and its sender is told) without
+        anyone running a command; checked every ``quarantine.expire_interval`` seconds."""
+        q = self.settings.quarantine
+        review = Review(
+            self.gate.quarantine,
+            self.gate.actor,
+            self.gate.screener,
+            timedelta(days=q.max_age_days),
+        )
+        while True:
+            try:
+                expired = await review.expire_due()
+            except PiigateError as exc:
+                log.warning("quarantine expiry failed", error=str(exc))
+            else:
+                if expired:
+                    log.info("quarantine expired held mail", count=len(expired))
+            await asyncio.sleep(q.expire_interval)
 
     async def serve_until_signalled(self) -> None:
         await run_until_signalled(self)

@@ -254,3 +254,48 @@ async def test_password_given_to_the_gate_lets_it_account_for_the_contents(
     assert (
         record.attachments[0].inspected and record.attachments[0].grade.value == "encrypted-strong"
     )
+
+
+async def test_cumulative_exposure_counts_the_gates_own_ledger(
+    shipped_settings: Settings,
+    tmp_path: Path,
+    sink: Sink,
+    delivering_rules: Path,
+    rng: random.Random,
+) -> None:
+    """Five earlier disclosures of one person (recorded by the gate) put that person with five
+    outside organisations; the same person to a sixth is held (cumulative-exposure), while a
+    person seen nowhere before goes to the same sixth organisation without that rule."""
+    value, fresh = ssn(rng), ssn(rng)
+    seeding = settings_for(shipped_settings, tmp_path, sink.address, rules_dir=delivering_rules)
+    running = await start_gate(seeding)
+    try:
+        for org in ("fbi.gov", "usdoj.gov", "dia.mil", "opm.gov", "cia.gov"):
+            code, _ = await send(
+                running.address, message(body=f"SSN {value}\n"), rcpt_tos=(f"agent@{org}",)
+            )
+            assert code == 250
+    finally:
+        await running.server.stop(grace=5)
+        running.gate.close()
+    running = await start_gate(seeding.model_copy(update={"rules_dir": shipped_settings.rules_dir}))
+    subject = f"[ENCRYPT] {PURPOSE}"
+    try:
+        code, reply = await send(
+            running.address,
+            message(subject=subject, body=f"SSN {value}\n{DISCLAIMER}\n", to=("x@fbi.gov",)),
+            rcpt_tos=("x@nsa.gov",),
+        )
+        assert code == 250 and "Held" in reply, reply
+        [held] = running.gate.quarantine.messages()
+        assert "cumulative-exposure" in held.rules
+        code, reply = await send(
+            running.address,
+            message(subject=subject, body=f"SSN {fresh}\n{DISCLAIMER}\n"),
+            rcpt_tos=("x@nsa.gov",),
+        )
+        assert len(running.gate.quarantine.messages()) == 2  # no agreement with nsa.gov
+        assert "cumulative-exposure" not in running.gate.quarantine.messages()[0].rules
+    finally:
+        await running.server.stop(grace=5)
+        running.gate.close()

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from piigate.cli import main
 from piigate.config import Settings
 from piigate.errors import QuarantineError
+from piigate.pipeline import Screener
 from piigate.quarantine import State
 from piigate.quarantine.review import Review
 from piigate.quarantine.sealed import SealedFiles
@@ -225,3 +226,38 @@ async def test_report_file_is_self_contained_and_lists_expedited_releases(
     assert "Expedited releases (1)" in html
     assert "alice@dhs.gov: 2 held messages" in html  # a sender to coach
     assert value not in html
+
+
+async def test_the_running_service_expires_old_held_mail_by_itself(
+    shipped_settings: Settings,
+    screener: Screener,
+    tmp_path: Path,
+    sink: Sink,
+    rng: random.Random,
+) -> None:
+    """`piigate serve` checks every quarantine.expire_interval: a message held longer than
+    max_age_days expires and its sender is told, with no command run."""
+    from tests.integration.service import running_service, smtp_address
+
+    base = settings_for(shipped_settings, tmp_path, sink.address)
+    settings = base.model_copy(
+        update={"quarantine": base.quarantine.model_copy(update={"expire_interval": 0.2})}
+    )
+    async with running_service(settings, screener) as service:
+        raw = message(
+            subject=f"[ENCRYPT] {PURPOSE}",
+            body=f"SSN {ssn(rng)}\n{DISCLAIMER}\n",
+            to=("clerk@example.com",),
+        )
+        code, reply = await send(smtp_address(service), raw, rcpt_tos=("clerk@example.com",))
+        assert code == 250 and "Held" in reply
+        store = service.gate.quarantine
+        [held] = store.messages()
+        old = (datetime.now(UTC) - timedelta(days=15)).isoformat()
+        store.execute("UPDATE quarantine_messages SET held_at = ? WHERE id = ?", (old, held.id))
+        for _ in range(50):
+            if store.get(held.id).state is State.EXPIRED:
+                break
+            await asyncio.sleep(0.1)
+        assert store.get(held.id).state is State.EXPIRED
+        assert sum(m.rcpt_tos == ["alice@dhs.gov"] for m in sink.messages) == 2  # held, expired

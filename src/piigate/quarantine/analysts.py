@@ -14,6 +14,7 @@ from piigate.quarantine.store import QuarantineStore, now_iso
 _NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 MIN_PASSWORD = 12
 
+
 class Analysts:
     def __init__(self, store: QuarantineStore) -> None:
         self.store = store
