@@ -79,14 +79,21 @@ async def serve() -> None:
     passthrough_port = await _listen(PassThrough(sink_port))
     folder = Path(tempfile.mkdtemp(prefix="piigate-bench-"))
     create_key_file(folder / "q.key")
+    create_key_file(folder / "l.key")
     base = load_settings(shipped_dir() / "config" / "piigate.yaml")
     settings = base.model_copy(
         update={
             "listen": HostPort("127.0.0.1", 0),
             "upstream": HostPort("127.0.0.1", sink_port),
-            "ledger": base.ledger.model_copy(update={"url": f"sqlite:///{folder}/l.db"}),
+            "ledger": base.ledger.model_copy(
+                update={"url": f"sqlite:///{folder}/l.db", "key_file": folder / "l.key"}
+            ),
             "quarantine": base.quarantine.model_copy(
-                update={"dir": folder / "q", "key_file": folder / "q.key"}
+                update={
+                    "dir": folder / "q",
+                    "key_file": folder / "q.key",
+                    "url": f"sqlite:///{folder}/q.db",
+                }
             ),
             "log": base.log.model_copy(update={"level": "warning"}),
         }
