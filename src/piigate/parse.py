@@ -96,13 +96,14 @@ def _defects_of(node: Message, index: int) -> list[Defect]:
 
 
 def _all_headers(message: EmailMessage) -> tuple[tuple[str, str], ...]:
-    headers: list[tuple[str, str]] = []
-    for name in message.keys():  # noqa: SIM118 (an EmailMessage is not a dict)
-        try:
-            headers.extend((name, str(value).strip()) for value in message.get_all(name, []))
-        except (ValueError, LookupError, email.errors.HeaderParseError):
-            continue
-    return tuple(dict.fromkeys(headers))
+    """Every header as (name, unfolded raw value): no header-registry parse per field (the
+    policy reads a few X- headers; decoded values come from ``_header``)."""
+    return tuple((name, _unfold(value)) for name, value in message.raw_items())
+
+
+def _unfold(value: object) -> str:
+    text = value if isinstance(value, str) else str(value)
+    return " ".join(text.split())
 
 
 def _header(message: EmailMessage, name: str) -> str:
@@ -114,10 +115,7 @@ def _header(message: EmailMessage, name: str) -> str:
 
 
 def _addresses(message: EmailMessage, *names: str) -> tuple[str, ...]:
-    values: list[str] = []
-    for name in names:
-        try:
-            values.extend(str(v) for v in message.get_all(name, []))
-        except (ValueError, LookupError, email.errors.HeaderParseError):
-            continue
+    """Addresses from the raw header values (getaddresses copes with malformed ones)."""
+    wanted = {n.lower() for n in names}
+    values = [_unfold(v) for k, v in message.raw_items() if k.lower() in wanted]
     return tuple(addr for _, addr in getaddresses(values) if addr)
