@@ -217,3 +217,23 @@ def delivering_rules(tmp_path: Path) -> Path:
         "    message: Delivered under audit ({summary}).\n"
     )
     return folder
+
+
+FIVE_ORGANIZATIONS = ("fbi.gov", "usdoj.gov", "dia.mil", "opm.gov", "cia.gov")
+
+
+async def disclose_to_five_organizations(settings: Settings, ssn_value: str) -> None:
+    """Run a gate with ``settings`` (rules that deliver PII) and send one person's SSN to five
+    outside organisations, so its ledger holds five disclosures of that person."""
+    from tests.synthetic import message
+
+    running = await start_gate(settings)
+    try:
+        for org in FIVE_ORGANIZATIONS:
+            code, reply = await send(
+                running.address, message(body=f"SSN {ssn_value}\n"), rcpt_tos=(f"agent@{org}",)
+            )
+            assert code == 250, reply
+    finally:
+        await running.server.stop(grace=5)
+        running.gate.close()

@@ -12,7 +12,7 @@ import pytest
 
 from piigate.config import Settings
 from piigate.record import open_ledger
-from tests.conftest import Sink, send, settings_for, start_gate
+from tests.conftest import Sink, disclose_to_five_organizations, send, settings_for, start_gate
 from tests.synthetic import message, ssn
 
 
@@ -71,17 +71,8 @@ async def test_scan_counts_earlier_disclosures_from_the_ledger(
     from piigate.cli import main
 
     settings = settings_for(shipped_settings, tmp_path, sink.address, rules_dir=delivering_rules)
-    running = await start_gate(settings)
     value = ssn(random.Random(12))
-    try:
-        for org in ("fbi.gov", "usdoj.gov", "dia.mil", "opm.gov", "cia.gov"):
-            code, _ = await send(
-                running.address, message(body=f"SSN {value}\n"), rcpt_tos=(f"agent@{org}",)
-            )
-            assert code == 250
-    finally:
-        await running.server.stop(grace=5)
-        running.gate.close()
+    await disclose_to_five_organizations(settings, value)
     eml = tmp_path / "sixth.eml"
     eml.write_bytes(
         message(

@@ -17,7 +17,14 @@ import pyzipper
 
 from piigate.config import Settings
 from piigate.pipeline import Screener
-from tests.conftest import RunningGate, Sink, send, settings_for, start_gate
+from tests.conftest import (
+    RunningGate,
+    Sink,
+    disclose_to_five_organizations,
+    send,
+    settings_for,
+    start_gate,
+)
 from tests.integration.test_policy_rules import DISCLAIMER, PURPOSE
 from tests.synthetic import message, ssn
 
@@ -268,16 +275,7 @@ async def test_cumulative_exposure_counts_the_gates_own_ledger(
     person seen nowhere before goes to the same sixth organisation without that rule."""
     value, fresh = ssn(rng), ssn(rng)
     seeding = settings_for(shipped_settings, tmp_path, sink.address, rules_dir=delivering_rules)
-    running = await start_gate(seeding)
-    try:
-        for org in ("fbi.gov", "usdoj.gov", "dia.mil", "opm.gov", "cia.gov"):
-            code, _ = await send(
-                running.address, message(body=f"SSN {value}\n"), rcpt_tos=(f"agent@{org}",)
-            )
-            assert code == 250
-    finally:
-        await running.server.stop(grace=5)
-        running.gate.close()
+    await disclose_to_five_organizations(seeding, value)
     running = await start_gate(seeding.model_copy(update={"rules_dir": shipped_settings.rules_dir}))
     subject = f"[ENCRYPT] {PURPOSE}"
     try:
