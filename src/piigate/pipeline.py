@@ -195,6 +195,7 @@ def open_quarantine(settings: Settings) -> QuarantineStore:
 def build_gate(settings: Settings, screener: Screener | None = None) -> Gate:
     """The screener plus the I/O stages: relay, quarantine (needs its key) and ledger."""
     ledger = ledger_for(settings)
+    ledger.start_indexing()
     # The gate's policy counts earlier disclosures (cumulative exposure) in its own ledger.
     screener = (screener or build_screener(settings)).with_history(ledger)
     actor = Actor(

@@ -24,6 +24,7 @@ Row = tuple[Any, ...]
 
 SQLITE_CHUNK = 500  # markers per IN (...) list
 APPEND_LOCK = 0x70696967  # "piig": the advisory lock id of the chain
+INDEX_LOCK = 0x70696968  # the advisory lock id of the individuals' look-up index
 DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
 """What a database may raise; the ledger translates each into ``LedgerError``."""
 
@@ -37,6 +38,10 @@ class Database(Protocol):
     def insert_individuals(self, rows: Sequence[tuple[int, str]]) -> None: ...
     def begin_locked(self) -> None:
         """Start a transaction holding the chain's append lock."""
+
+    def begin_indexing(self) -> None:
+        """Start a transaction holding the look-up index's lock (appends go on meanwhile,
+        where the database allows: on PostgreSQL; SQLite has one write lock)."""
 
     def begin(self) -> None:
         """Start a transaction that will write (SQLite takes its write lock at once)."""
@@ -74,6 +79,9 @@ class SqliteDatabase:
         )
 
     def begin_locked(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def begin_indexing(self) -> None:
         self._db.execute("BEGIN IMMEDIATE")
 
     def begin(self) -> None:
@@ -122,12 +130,18 @@ class PostgresDatabase:
         self._db.execute("BEGIN")
         self._db.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
 
+    def begin_indexing(self) -> None:
+        self._db.execute("BEGIN")
+        self._db.execute("SELECT pg_advisory_xact_lock(%s)", (INDEX_LOCK,))
+
     def begin(self) -> None:
         self._db.execute("BEGIN")
 
     def ddl(self, statement: str) -> str:
-        return statement.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGINT PRIMARY KEY").replace(
-            " INTEGER", " BIGINT"
+        return (
+            statement.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGINT PRIMARY KEY")
+            .replace(" INTEGER", " BIGINT")
+            .replace(" BLOB", " BYTEA")
         )
 
     def any_of(self, column: str, values: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:

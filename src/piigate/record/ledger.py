@@ -9,6 +9,9 @@ commits the record before it answers 250. If the commit fails after the upstream
 the message — the disclosure happened — the record (which holds only hashes, never PII) is
 appended to a journal file, fsync'ed, and moved into the database the next time the ledger
 opens; the client still gets its 250, since a 451 would make its MTA send the mail twice.
+
+The individuals' look-up index is filled after the commit (``record.indexer``): queries
+that read it catch it up first, and a running gate keeps it caught up in the background.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import fcntl
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
@@ -32,6 +35,7 @@ from piigate.record.accounting import CaseRecipient
 from piigate.record.chain import ChainCheck, Verification, record_from_json, record_to_json
 from piigate.record.dialects import DB_ERRORS, Database, connect, redact, sqlite_path
 from piigate.record.identity import Identities
+from piigate.record.indexer import Indexer, catch_up
 from piigate.record.migrations import MIGRATIONS
 
 POSTGRES_JOURNAL = Path("var/piigate/ledger.journal")
@@ -50,9 +54,12 @@ class Ledger:
         identities: Identities | None = None,
         agencies: Mapping[str, str] | None = None,
         migrate: bool = True,
+        connect_again: Callable[[], Database] | None = None,
     ) -> None:
         self._db = db
         self._lock = threading.Lock()
+        self._connect_again = connect_again
+        self._indexer: Indexer | None = None
         self.journal = journal
         self.identities = identities
         self.agencies = dict(agencies or {})
@@ -77,7 +84,21 @@ class Ledger:
             reason = (str(exc).splitlines() or [type(exc).__name__])[0]
             raise LedgerError(f"ledger {self._db.name}: cannot {doing}: {reason}") from exc
 
+    def start_indexing(self) -> None:
+        """Keep the look-up index caught up from a thread with its own connection (the gate
+        does; the commands catch it up when they read it)."""
+        if self._indexer is None and self._connect_again is not None:
+            self._indexer = Indexer(self._connect_again)
+
+    def catch_up_index(self) -> int:
+        """Index the records not yet in the individuals' look-up index; how many there were."""
+        with self._using("index individuals") as db:
+            return catch_up(db)
+
     def close(self) -> None:
+        if self._indexer is not None:
+            self._indexer.close()
+            self._indexer = None
         with self._lock:
             self._db.close()
 
@@ -94,6 +115,8 @@ class Ledger:
     def append(self, record: DisclosureRecord) -> int:
         with self._using("write") as db:
             sealed = store.append(db, record)
+        if self._indexer is not None:
+            self._indexer.wake()
         assert sealed.id is not None
         return sealed.id
 
@@ -167,10 +190,12 @@ class Ledger:
         """Every disclosure that included this person (552a(c)(3)), oldest first."""
         digest = self._identities().hash(identity_key)
         with self._using("read") as db:
+            catch_up(db)  # the index answers only for the records it holds
             return accounting.for_individual(db, digest)
 
     def recipients(self, case_id: str) -> list[CaseRecipient]:
         with self._using("read") as db:
+            catch_up(db)
             return accounting.recipients_for_case(db, case_id)
 
     def organizations_for(self, individuals: frozenset[str]) -> dict[str, frozenset[str]]:
@@ -178,16 +203,25 @@ class Ledger:
         identities = self._identities()
         by_hash = {identities.hash(key): key for key in individuals}
         with self._using("read") as db:
+            catch_up(db)
             found = accounting.organizations_by_hash(db, list(by_hash))
         return {by_hash[digest]: orgs for digest, orgs in found.items()}
 
     def verify(self) -> Verification:
-        """Recompute the chain from its anchor; report the first altered or missing record."""
+        """Recompute the chain from its anchor; report the first altered or missing record,
+        or the first whose entries in the individuals' look-up index differ from it (an
+        edited index would hide a person's disclosures from their accounting)."""
         with self._using("verify") as db:
             check = ChainCheck(*store.chain_anchor(db))
+            through = store.indexed_through(db)
             for batch in store.batches(db, check.last_id):
+                mismatched = store.index_mismatches(db, batch, through)
                 for record in batch:
                     failure = check.check(record)
+                    if failure is None and record.id in mismatched:
+                        failure = Verification(
+                            check.checked - 1, record.id, "look-up index does not match it"
+                        )
                     if failure is not None:
                         return failure
         return Verification(check.checked)
@@ -229,7 +263,12 @@ def open_ledger(
     identities = Identities(key) if key is not None else None
     try:
         return Ledger(
-            db, journal=journal, identities=identities, agencies=agencies, migrate=migrate
+            db,
+            journal=journal,
+            identities=identities,
+            agencies=agencies,
+            migrate=migrate,
+            connect_again=lambda: connect(url, create=False),
         )
     except LedgerError:
         db.close()

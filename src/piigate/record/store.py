@@ -23,6 +23,8 @@ _COLUMNS = (
 )
 BATCH = 500
 """Records per step of ``verify``."""
+DIGEST_SIZE = 32
+"""Bytes of one individual's HMAC-SHA-256 in a record's packed ``individual_set``."""
 
 
 @contextmanager
@@ -81,7 +83,8 @@ def append(db: Database, record: DisclosureRecord) -> DisclosureRecord:
 
 def _insert(db: Database, record: DisclosureRecord) -> None:
     db.execute(
-        f"INSERT INTO disclosures ({_COLUMNS}) VALUES ({', '.join('?' * 17)})",  # noqa: S608
+        f"INSERT INTO disclosures ({_COLUMNS}, individual_set)"  # noqa: S608
+        f" VALUES ({', '.join('?' * 18)})",
         (
             record.id,
             record.recorded_at,
@@ -100,6 +103,7 @@ def _insert(db: Database, record: DisclosureRecord) -> None:
             json.dumps(list(record.uninspected)),
             record.prev_hash,
             record.hash,
+            pack(record.individual_hashes),
         ),
     )
     db.executemany(
@@ -110,9 +114,48 @@ def _insert(db: Database, record: DisclosureRecord) -> None:
             for n, r in enumerate(record.recipients)
         ],
     )
-    if record.individual_hashes:
-        assert record.id is not None
-        db.insert_individuals([(record.id, h) for h in record.individual_hashes])
+
+
+def pack(hashes: Sequence[str]) -> bytes | None:
+    """The sorted hex digests as one value (32 bytes each); None when there are none."""
+    return bytes.fromhex("".join(hashes)) if hashes else None
+
+
+def unpack(packed: bytes | None) -> tuple[str, ...]:
+    if not packed:
+        return ()
+    text = bytes(packed).hex()
+    step = 2 * DIGEST_SIZE
+    return tuple(text[start : start + step] for start in range(0, len(text), step))
+
+
+def indexed_through(db: Database) -> int:
+    """The last record whose individuals are in the look-up index."""
+    return int(db.execute("SELECT indexed_through FROM ledger_index_state")[0][0])
+
+
+def index_next(db: Database) -> int | None:
+    """Copy the individuals of the first record not yet in the look-up index into it, in one
+    transaction with the index's lock; return that record's id (None when all are in)."""
+    db.begin_indexing()
+    try:
+        rows = db.execute(
+            "SELECT id, individual_set FROM disclosures WHERE id > ? ORDER BY id LIMIT 1",
+            (indexed_through(db),),
+        )
+        if not rows:
+            db.execute("ROLLBACK")
+            return None
+        record_id, packed = int(rows[0][0]), rows[0][1]
+        hashes = unpack(packed)
+        if hashes:
+            db.insert_individuals([(record_id, digest) for digest in hashes])
+        db.execute("UPDATE ledger_index_state SET indexed_through = ?", (record_id,))
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return record_id
 
 
 def _attachment_json(attachment: Any) -> dict[str, Any]:
@@ -140,23 +183,49 @@ def select(
     """Records matching ``where`` (SQL on the disclosures table ``d``), oldest first, with
     their recipients (and the individuals' hashes when asked)."""
     clause = f"WHERE {where}" if where else ""
-    sql = f"SELECT {_COLUMNS} FROM disclosures d {clause} ORDER BY id"  # noqa: S608
+    columns = f"{_COLUMNS}, individual_set" if individuals else _COLUMNS
+    sql = f"SELECT {columns} FROM disclosures d {clause} ORDER BY id"  # noqa: S608
     rows = db.execute(sql, params)
     ids = [int(row[0]) for row in rows]
     recipients = _children(
         db, ids, "disclosure_id, address, organization, agency", "disclosure_recipients"
     )
-    hashes = {}
-    if individuals:
-        hashes = _children(db, ids, "disclosure_id, individual", "disclosure_individuals")
+    hashes = _individuals(db, rows) if individuals else {}
     return [
         _record(
             row,
             tuple(Recipient(*r[1:]) for r in recipients.get(int(row[0]), ())),
-            tuple(sorted(h[1] for h in hashes.get(int(row[0]), ()))),
+            hashes.get(int(row[0]), ()),
         )
         for row in rows
     ]
+
+
+def _individuals(db: Database, rows: list[Row]) -> dict[int, tuple[str, ...]]:
+    """Each record's hashes: from its packed set; for records written before the set
+    existed (schema step 3), from the look-up index."""
+    found = {int(row[0]): unpack(row[17]) for row in rows if row[17] is not None}
+    older = [int(row[0]) for row in rows if row[17] is None and int(row[6]) > 0]
+    for record_id, index_rows in indexed(db, older).items():
+        found[record_id] = tuple(sorted(r[1] for r in index_rows))
+    return found
+
+
+def index_mismatches(db: Database, records: list[DisclosureRecord], through: int) -> set[int]:
+    """The ids of indexed records (id <= ``through``) whose look-up index entries are not
+    exactly their own individuals."""
+    expected = {r.id: r.individual_hashes for r in records if r.id is not None and r.id <= through}
+    rows = indexed(db, list(expected))
+    return {
+        record_id
+        for record_id, hashes in expected.items()
+        if tuple(sorted(row[1] for row in rows.get(record_id, ()))) != hashes
+    }
+
+
+def indexed(db: Database, ids: list[int]) -> dict[int, list[Row]]:
+    """The look-up index's rows (disclosure_id, individual) of these records."""
+    return _children(db, ids, "disclosure_id, individual", "disclosure_individuals")
 
 
 def _children(db: Database, ids: list[int], columns: str, table: str) -> dict[int, list[Row]]:

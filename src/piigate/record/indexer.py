@@ -1,0 +1,86 @@
+"""The individuals' look-up index, filled after the commit.
+
+A record carries its individuals' hashes itself (``disclosures.individual_set``, sealed into
+the chain), so appending one costs the same whatever the ledger holds. Putting 4,825 random
+hashes into an index of a million entries touches thousands of index pages; that work is
+done here, off the path between the client's DATA and its 250: a thread with its own
+connection copies each new record's hashes into ``disclosure_individuals`` (one record per
+transaction, under the index's own lock, so several gate instances on one PostgreSQL never
+index a record twice) and advances ``ledger_index_state.indexed_through``.
+
+Every query that reads the index first catches it up itself (``catch_up``), so an answer is
+never missing a record that is already committed, whether or not this thread has run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import suppress
+
+import structlog
+
+from piigate.errors import LedgerError
+from piigate.record import store
+from piigate.record.dialects import DB_ERRORS, Database
+
+log = structlog.get_logger("piigate.record")
+
+POLL_SECONDS = 5.0
+"""Also look without being woken: other gate instances append to a shared ledger."""
+RETRY_SECONDS = 30.0
+FAULTS: tuple[type[Exception], ...] = (*DB_ERRORS, LedgerError)
+
+
+def catch_up(db: Database) -> int:
+    """Index every record not yet in the look-up index; return how many there were."""
+    done = 0
+    while store.index_next(db) is not None:
+        done += 1
+    return done
+
+
+class Indexer:
+    """The background thread. ``wake`` after an append; ``close`` finishes the record in
+    hand and stops (what is left is indexed by the next catch-up)."""
+
+    def __init__(self, connect: Callable[[], Database], *, poll: float = POLL_SECONDS) -> None:
+        self._connect = connect
+        self._poll = poll
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ledger-indexer", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        db: Database | None = None
+        while not self._stop.is_set():
+            try:
+                db = db or self._connect()
+                self._index_until_done(db)
+                delay = self._poll
+            except FAULTS as exc:
+                log.warning("ledger index: cannot catch up; will retry", error=type(exc).__name__)
+                self._drop(db)
+                db, delay = None, RETRY_SECONDS
+            self._wake.wait(delay)
+            self._wake.clear()
+        self._drop(db)
+
+    def _index_until_done(self, db: Database) -> None:
+        while not self._stop.is_set() and store.index_next(db) is not None:
+            pass
+
+    @staticmethod
+    def _drop(db: Database | None) -> None:
+        if db is not None:
+            with suppress(*DB_ERRORS):
+                db.close()
