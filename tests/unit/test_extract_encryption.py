@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime
 import random
+from pathlib import Path
 
+import msoffcrypto.format.xls97
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -288,3 +290,73 @@ def test_password_protected_opendocument_is_graded(algorithm: str, grade: Grade)
     extraction = extract(parse_message(message.as_bytes()))
     assert [(a.grade, a.inspected) for a in extraction.attachments] == [(grade, False)]
     assert extraction.unscannable == ()
+
+
+OFFICE_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "office"
+"""Made by LibreOffice (tests/fixtures/office/make.py): no Python library writes these
+schemes. Each holds ``secret_ssn`` under ``PASSWORD``."""
+
+
+@pytest.mark.parametrize(
+    "name", ["legacy-rc4.doc", "legacy-rc4.xls", "standard.docx", "standard.xlsx"]
+)
+def test_legacy_and_standard_office_encryption_is_weak(
+    detector: Detector, secret_ssn: str, name: str
+) -> None:
+    """97-2003 RC4 (Word, Excel) and ECMA-376 standard encryption (AES-128 under one SHA-1
+    key) are weak; without the password nothing is read and nothing is blocking."""
+    data = (OFFICE_FIXTURES / name).read_bytes()
+    extraction, attachment, findings = run(detector, "Password by phone.", name, data)
+    assert (attachment.grade, attachment.inspected) == (Grade.ENCRYPTED_WEAK, False)
+    assert (findings, extraction.unscannable) == ([], ())
+
+
+@pytest.mark.parametrize(
+    ("name", "where"),
+    [
+        ("legacy-rc4.xls", "attachment legacy-rc4.xls sheet Sheet1"),
+        ("standard.docx", "attachment standard.docx"),
+        ("standard.xlsx", "attachment standard.xlsx sheet Sheet1"),
+    ],
+)
+def test_password_in_message_opens_legacy_and_standard_office(
+    detector: Detector, secret_ssn: str, name: str, where: str
+) -> None:
+    """The password in the body opens each; the SSN inside is found as plain text, in its
+    sheet for a workbook."""
+    data = (OFFICE_FIXTURES / name).read_bytes()
+    _, attachment, findings = run(detector, f"The password is {PASSWORD}", name, data)
+    assert (attachment.grade, attachment.password_in_message) == (Grade.ENCRYPTED_WEAK, True)
+    assert [(f.entity_type, f.where, f.grade) for f in findings] == [
+        ("US_SSN", where, Grade.PLAINTEXT)
+    ]
+    assert secret_ssn not in repr(findings)
+
+
+def test_opened_word_97_document_is_still_unreadable(detector: Detector) -> None:
+    """A Word 97-2003 file the message's password opens is marked so, and then (no
+    maintained reader for .doc) is a blocking defect, never clean."""
+    data = (OFFICE_FIXTURES / "legacy-rc4.doc").read_bytes()
+    extraction, attachment, _ = run(detector, f"pw: {PASSWORD}", "legacy-rc4.doc", data)
+    assert attachment.password_in_message
+    assert [d.where for d in extraction.unscannable] == ["attachment legacy-rc4.doc"]
+
+
+def test_a_decrypter_that_fails_makes_the_attachment_unscannable(
+    detector: Detector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the decryption library itself breaks while trying a password (as msoffcrypto once
+    did on every 97-2003 file), the attachment is a blocking defect and extraction goes on:
+    never an exception for the whole message, never clean. (A patched fault: the real one is
+    fixed.)"""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise TypeError("decrypter fault")
+
+    monkeypatch.setattr(msoffcrypto.format.xls97.Xls97File, "load_key", broken)
+    data = (OFFICE_FIXTURES / "legacy-rc4.xls").read_bytes()
+    extraction, attachment, _ = run(detector, f"password: {PASSWORD}", "l.xls", data)
+    assert (attachment.grade, attachment.inspected) == (Grade.ENCRYPTED_WEAK, False)
+    assert [(d.where, d.reason) for d in extraction.unscannable] == [
+        ("attachment l.xls", "cannot try passwords: TypeError")
+    ]

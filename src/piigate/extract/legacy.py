@@ -48,7 +48,12 @@ def office_lock(blob: Blob) -> Lock | None:
         attempt = msoffcrypto.OfficeFile(io.BytesIO(blob.data))
         plain = io.BytesIO()
         try:
-            attempt.load_key(password=password, verify_password=True)
+            # OOXML checks a password only when asked; the 97-2003 formats always check it
+            # (and their load_key takes no such argument).
+            if getattr(attempt, "format", "") == "ooxml":
+                attempt.load_key(password=password, verify_password=True)
+            else:
+                attempt.load_key(password=password)
             attempt.decrypt(plain)
         except _OFFICE_ERRORS:
             return None

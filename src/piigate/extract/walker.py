@@ -136,6 +136,11 @@ class Walker:
                 self.defects.append(Defect(item.blob.where, str(exc)))
                 self.stopped = True
                 return
+            except Exception as exc:  # a decrypter failing on hostile bytes: never clean
+                reason = f"cannot try passwords: {type(exc).__name__}"
+                log.info("unreadable content", where=item.blob.where, reason=reason)
+                self.defects.append(Defect(item.blob.where, reason))
+                continue
             if opened is None:
                 continue
             self._opened(item, opened, in_message)
