@@ -3,6 +3,8 @@ the chain's verdict on records out of place."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import replace
 from datetime import date
@@ -49,6 +51,16 @@ def test_hashes_depend_on_the_key() -> None:
     assert len(hashes) == 2 and list(hashes) == sorted(hashes)
     with pytest.raises(LedgerError):
         Identities(b"short")
+
+
+def test_hash_is_hmac_sha256_of_the_identity_key() -> None:
+    """What the ledger stores is exactly HMAC-SHA-256(ledger key, identity key) in hex, the
+    same for every call (the keyed state is reused, never changed)."""
+    key = secrets.token_bytes(32)
+    identities = Identities(key)
+    for identity_key in ("ssn:512347781", "name-dob:doe jane|1970-01-02", "ssn:512347781"):
+        expected = hmac.new(key, identity_key.encode(), hashlib.sha256).hexdigest()
+        assert identities.hash(identity_key) == expected
 
 
 def test_retention_cutoff_handles_leap_days() -> None:
