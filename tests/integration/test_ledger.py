@@ -21,7 +21,8 @@ import pytest
 
 from piigate.errors import LedgerError
 from piigate.model import Attachment, DisclosureRecord, Grade, Recipient
-from piigate.record import Ledger, open_ledger
+from piigate.record import Ledger, open_ledger, store
+from piigate.record.dialects import connect
 from piigate.record.identity import Identities
 from tests.synthetic import ssn
 
@@ -395,3 +396,28 @@ def raw_rows(ledger_url: str, sql: str) -> list[tuple[Any, ...]]:
             return [tuple(row) for row in conn.execute(sql)]
     with psycopg.connect(ledger_url) as conn:
         return [tuple(row) for row in conn.execute(sql)]
+
+
+def test_a_large_record_is_indexed_in_steps_and_found_whole(
+    ledger: Ledger, ledger_url: str, rng: random.Random
+) -> None:
+    """A 2,500-person record goes into the look-up index 1,000 people per transaction (an
+    append waits behind one step, not the whole list); a person in the last part is found
+    by the accounting, and once done every person is in the index exactly once."""
+    assert ledger.identities is not None
+    people = ssn_keys(rng, 2500)
+    ledger.append(disclosure(ledger.identities, people))
+    db = connect(ledger_url)
+    try:
+        assert store.index_step(db) == 1
+        assert len(raw_rows(ledger_url, "SELECT individual FROM disclosure_individuals")) == 1000
+        assert raw_rows(
+            ledger_url, "SELECT indexed_through, indexed_part FROM ledger_index_state"
+        ) == [(0, 1000)]
+    finally:
+        db.close()
+    last = max(people, key=ledger.identities.hash)  # the hashes are stored sorted
+    assert [r.id for r in ledger.accounting(last)] == [1]
+    rows = raw_rows(ledger_url, "SELECT individual FROM disclosure_individuals")
+    assert len(rows) == len(set(rows)) == 2500
+    assert ledger.verify().intact

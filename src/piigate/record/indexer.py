@@ -4,7 +4,7 @@ A record carries its individuals' hashes itself (``disclosures.individual_set``,
 the chain), so appending one costs the same whatever the ledger holds. Putting 4,825 random
 hashes into an index of a million entries touches thousands of index pages; that work is
 done here, off the path between the client's DATA and its 250: a thread with its own
-connection copies each new record's hashes into ``disclosure_individuals`` (one record per
+connection copies each new record's hashes into ``disclosure_individuals`` (at most 1,000 per
 transaction, under the index's own lock, so several gate instances on one PostgreSQL never
 index a record twice) and advances ``ledger_index_state.indexed_through``.
 
@@ -34,10 +34,10 @@ FAULTS: tuple[type[Exception], ...] = (*DB_ERRORS, LedgerError)
 
 def catch_up(db: Database) -> int:
     """Index every record not yet in the look-up index; return how many there were."""
-    done = 0
-    while store.index_next(db) is not None:
-        done += 1
-    return done
+    records = set()
+    while (record_id := store.index_step(db)) is not None:
+        records.add(record_id)
+    return len(records)
 
 
 class Indexer:
@@ -76,7 +76,7 @@ class Indexer:
         self._drop(db)
 
     def _index_until_done(self, db: Database) -> None:
-        while not self._stop.is_set() and store.index_next(db) is not None:
+        while not self._stop.is_set() and store.index_step(db) is not None:
             pass
 
     @staticmethod

@@ -62,11 +62,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 3: a record carries its individuals' hashes itself (one packed value, sealed into the
     #    chain), so appending costs the same on an empty ledger and a full one; the look-up
     #    index disclosure_individuals is filled after the commit (see record.indexer) and
-    #    ledger_index_state says how far. Records before this step are already indexed.
+    #    ledger_index_state says how far (the last record wholly in, and how many of the next
+    #    one's). Records before this step are already indexed.
     (
         "ALTER TABLE disclosures ADD COLUMN individual_set BLOB",
-        "CREATE TABLE ledger_index_state (indexed_through INTEGER NOT NULL)",
-        "INSERT INTO ledger_index_state (indexed_through)"
-        " SELECT COALESCE(MAX(id), 0) FROM disclosures",
+        """CREATE TABLE ledger_index_state (
+            indexed_through INTEGER NOT NULL,
+            indexed_part INTEGER NOT NULL
+        )""",
+        "INSERT INTO ledger_index_state (indexed_through, indexed_part)"
+        " SELECT COALESCE(MAX(id), 0), 0 FROM disclosures",
     ),
 )

@@ -25,6 +25,8 @@ BATCH = 500
 """Records per step of ``verify``."""
 DIGEST_SIZE = 32
 """Bytes of one individual's HMAC-SHA-256 in a record's packed ``individual_set``."""
+INDEX_CHUNK = 1000
+"""Individuals put into the look-up index per transaction."""
 
 
 @contextmanager
@@ -130,27 +132,34 @@ def unpack(packed: bytes | None) -> tuple[str, ...]:
 
 
 def indexed_through(db: Database) -> int:
-    """The last record whose individuals are in the look-up index."""
+    """The last record whose individuals are all in the look-up index."""
     return int(db.execute("SELECT indexed_through FROM ledger_index_state")[0][0])
 
 
-def index_next(db: Database) -> int | None:
-    """Copy the individuals of the first record not yet in the look-up index into it, in one
-    transaction with the index's lock; return that record's id (None when all are in)."""
+def index_step(db: Database) -> int | None:
+    """Copy up to ``INDEX_CHUNK`` individuals of the first record not yet wholly in the
+    look-up index into it, in one transaction with the index's lock (a 4,825-person record
+    takes five steps, so an append never waits long behind one). Returns that record's id;
+    None when every record is in."""
     db.begin_indexing()
     try:
+        through, done = db.execute("SELECT indexed_through, indexed_part FROM ledger_index_state")[
+            0
+        ]
         rows = db.execute(
             "SELECT id, individual_set FROM disclosures WHERE id > ? ORDER BY id LIMIT 1",
-            (indexed_through(db),),
+            (through,),
         )
         if not rows:
             db.execute("ROLLBACK")
             return None
-        record_id, packed = int(rows[0][0]), rows[0][1]
-        hashes = unpack(packed)
+        record_id, packed = int(rows[0][0]), bytes(rows[0][1] or b"")
+        start, end = int(done) * DIGEST_SIZE, (int(done) + INDEX_CHUNK) * DIGEST_SIZE
+        hashes = unpack(packed[start:end])
         if hashes:
             db.insert_individuals([(record_id, digest) for digest in hashes])
-        db.execute("UPDATE ledger_index_state SET indexed_through = ?", (record_id,))
+        state = (record_id, 0) if end >= len(packed) else (through, int(done) + len(hashes))
+        db.execute("UPDATE ledger_index_state SET indexed_through = ?, indexed_part = ?", state)
     except BaseException:
         db.execute("ROLLBACK")
         raise
