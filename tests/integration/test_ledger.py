@@ -172,7 +172,7 @@ def test_recipient_or_individual_edits_are_caught(
     recipient address, a changed individual, and a person removed from the look-up index
     (which would hide them from their accounting) are each reported at their record."""
     append_many(ledger, rng, 4, 3)
-    assert ledger.catch_up_index() == 4
+    assert ledger.catch_up_index() == 1  # twelve people: one step
     assert ledger.verify().intact
     raw_sql(ledger_url, "DELETE FROM disclosure_individuals WHERE disclosure_id = 2")
     assert (ledger.verify().bad_id, ledger.verify().reason) == (
@@ -409,7 +409,7 @@ def test_a_large_record_is_indexed_in_steps_and_found_whole(
     ledger.append(disclosure(ledger.identities, people))
     db = connect(ledger_url)
     try:
-        assert store.index_step(db) == 1
+        assert store.index_step(db, until=1)
         assert len(raw_rows(ledger_url, "SELECT individual FROM disclosure_individuals")) == 1000
         assert raw_rows(
             ledger_url, "SELECT indexed_through, indexed_part FROM ledger_index_state"
@@ -421,3 +421,22 @@ def test_a_large_record_is_indexed_in_steps_and_found_whole(
     rows = raw_rows(ledger_url, "SELECT individual FROM disclosure_individuals")
     assert len(rows) == len(set(rows)) == 2500
     assert ledger.verify().intact
+
+
+def test_small_records_share_an_index_step_and_later_ones_wait(
+    ledger: Ledger, ledger_url: str, rng: random.Random
+) -> None:
+    """Thirty one-person records are indexed in one transaction; a step bounded by an id
+    (what a catch-up saw committed when it began) leaves the records after it for later."""
+    append_many(ledger, rng, 30, 1)
+    db = connect(ledger_url)
+    try:
+        assert store.index_step(db, until=20)
+        assert not store.index_step(db, until=20)
+    finally:
+        db.close()
+    assert raw_rows(ledger_url, "SELECT indexed_through, indexed_part FROM ledger_index_state") == [
+        (20, 0)
+    ]
+    assert ledger.catch_up_index() == 1
+    assert len(raw_rows(ledger_url, "SELECT individual FROM disclosure_individuals")) == 30

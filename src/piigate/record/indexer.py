@@ -4,9 +4,10 @@ A record carries its individuals' hashes itself (``disclosures.individual_set``,
 the chain), so appending one costs the same whatever the ledger holds. Putting 4,825 random
 hashes into an index of a million entries touches thousands of index pages; that work is
 done here, off the path between the client's DATA and its 250: a thread with its own
-connection copies each new record's hashes into ``disclosure_individuals`` (at most 1,000 per
-transaction, under the index's own lock, so several gate instances on one PostgreSQL never
-index a record twice) and advances ``ledger_index_state.indexed_through``.
+connection copies each new record's hashes into ``disclosure_individuals`` (at most 1,000
+per transaction, several small records in one, under the index's own lock, so several gate
+instances on one PostgreSQL never index a record twice) and advances
+``ledger_index_state`` (the last record wholly in, and how many of the next one's).
 
 Every query that reads the index first catches it up itself (``catch_up``), so an answer is
 never missing a record that is already committed, whether or not this thread has run.
@@ -33,11 +34,14 @@ FAULTS: tuple[type[Exception], ...] = (*DB_ERRORS, LedgerError)
 
 
 def catch_up(db: Database) -> int:
-    """Index every record not yet in the look-up index; return how many there were."""
-    records = set()
-    while (record_id := store.index_step(db)) is not None:
-        records.add(record_id)
-    return len(records)
+    """Index every record committed before now that is not yet in the look-up index (later
+    ones are not chased: under a stream of appends this would never end); return how many
+    steps it took."""
+    until = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM disclosures")[0][0])
+    steps = 0
+    while store.index_step(db, until):
+        steps += 1
+    return steps
 
 
 class Indexer:
@@ -76,7 +80,8 @@ class Indexer:
         self._drop(db)
 
     def _index_until_done(self, db: Database) -> None:
-        while not self._stop.is_set() and store.index_step(db) is not None:
+        until = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM disclosures")[0][0])
+        while not self._stop.is_set() and store.index_step(db, until):
             pass
 
     @staticmethod

@@ -91,7 +91,8 @@ class Ledger:
             self._indexer = Indexer(self._connect_again)
 
     def catch_up_index(self) -> int:
-        """Index the records not yet in the individuals' look-up index; how many there were."""
+        """Index the records not yet in the individuals' look-up index; how many steps
+        (transactions) it took."""
         with self._using("index individuals") as db:
             return catch_up(db)
 

@@ -136,35 +136,51 @@ def indexed_through(db: Database) -> int:
     return int(db.execute("SELECT indexed_through FROM ledger_index_state")[0][0])
 
 
-def index_step(db: Database) -> int | None:
-    """Copy up to ``INDEX_CHUNK`` individuals of the first record not yet wholly in the
-    look-up index into it, in one transaction with the index's lock (a 4,825-person record
-    takes five steps, so an append never waits long behind one). Returns that record's id;
-    None when every record is in."""
+def index_step(db: Database, until: int) -> bool:
+    """Copy up to ``INDEX_CHUNK`` individuals of the records (up to id ``until``) not yet
+    wholly in the look-up index into it, in one transaction with the index's lock: many
+    small records take one step, a 4,825-person record five (so an append never waits long
+    behind one). False when there was nothing to do."""
     db.begin_indexing()
     try:
         through, done = db.execute("SELECT indexed_through, indexed_part FROM ledger_index_state")[
             0
         ]
         rows = db.execute(
-            "SELECT id, individual_set FROM disclosures WHERE id > ? ORDER BY id LIMIT 1",
-            (through,),
+            "SELECT id, individual_set FROM disclosures WHERE id > ? AND id <= ?"
+            " ORDER BY id LIMIT ?",
+            (through, until, INDEX_CHUNK),
         )
         if not rows:
             db.execute("ROLLBACK")
-            return None
-        record_id, packed = int(rows[0][0]), bytes(rows[0][1] or b"")
-        start, end = int(done) * DIGEST_SIZE, (int(done) + INDEX_CHUNK) * DIGEST_SIZE
-        hashes = unpack(packed[start:end])
-        if hashes:
-            db.insert_individuals([(record_id, digest) for digest in hashes])
-        state = (record_id, 0) if end >= len(packed) else (through, int(done) + len(hashes))
+            return False
+        entries, state = _next_entries(rows, int(through), int(done))
+        if entries:
+            db.insert_individuals(entries)
         db.execute("UPDATE ledger_index_state SET indexed_through = ?, indexed_part = ?", state)
     except BaseException:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
-    return record_id
+    return True
+
+
+def _next_entries(
+    rows: list[Row], through: int, done: int
+) -> tuple[list[tuple[int, str]], tuple[int, int]]:
+    """Up to ``INDEX_CHUNK`` (record id, hash) entries from ``rows``, the first record's
+    starting after its ``done`` first; and the index state after them."""
+    entries: list[tuple[int, str]] = []
+    for record_id, packed in rows:
+        room = INDEX_CHUNK - len(entries)
+        hashes = unpack(bytes(packed or b"")[done * DIGEST_SIZE :])
+        entries.extend((int(record_id), digest) for digest in hashes[:room])
+        if len(hashes) > room:
+            return entries, (through, done + room)
+        through, done = int(record_id), 0
+        if len(entries) >= INDEX_CHUNK:
+            break
+    return entries, (through, 0)
 
 
 def _attachment_json(attachment: Any) -> dict[str, Any]:
