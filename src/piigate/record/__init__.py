@@ -6,6 +6,7 @@ chain      canonical JSON, the hash chain, verification
 dialects   SQLite / PostgreSQL connections and the append lock
 migrations versioned schema steps
 store      the SQL (one code path for both databases)
+indexer    the individuals' look-up index, filled after each commit
 accounting per-person, per-case and per-organisation queries; retention and prune
 ledger     Ledger: the data-access layer the gate and the commands use
 history    ExposureHistory for the policy, and the keyless fallback for ``scan``
