@@ -23,6 +23,7 @@ from piigate.errors import LedgerError
 from piigate.model import Attachment, DisclosureRecord, Grade, Recipient
 from piigate.record import Ledger, open_ledger, store
 from piigate.record.dialects import connect
+from piigate.record.form import attachment_text
 from piigate.record.identity import Identities
 from tests.synthetic import ssn
 
@@ -87,7 +88,8 @@ def raw_sql(ledger_url: str, sql: str, params: tuple[Any, ...] = ()) -> None:
 
 def test_record_round_trips_with_every_field(ledger: Ledger, rng: random.Random) -> None:
     """What goes in comes back: recipients in order with agency, nature, authority, release
-    details, uninspected parts, individuals' hashes, and the chain fields it was sealed with."""
+    details, uninspected parts, individuals' hashes, and the chain fields it was sealed with;
+    an attachment whose password was in the message says so on the form and still verifies."""
     assert ledger.identities is not None
     keys = ssn_keys(rng, 3)
     record = DisclosureRecord(
@@ -102,7 +104,10 @@ def test_record_round_trips_with_every_field(ledger: Ledger, rng: random.Random)
         message_id="<m1@dhs.gov>",
         sha256="ab" * 32,
         outcome="released",
-        attachments=(Attachment("a.zip", "application/zip", 99, Grade.ENCRYPTED_WEAK, False),),
+        attachments=(
+            Attachment("a.zip", "application/zip", 99, Grade.ENCRYPTED_WEAK, False),
+            Attachment("b.zip", "application/zip", 98, Grade.ENCRYPTED_WEAK, True, True),
+        ),
         purpose="routine use G",
         sharing_agreement="ISAA-2015-07",
         case_id="I14-OPR-0042",
@@ -118,6 +123,9 @@ def test_record_round_trips_with_every_field(ledger: Ledger, rng: random.Random)
     expected = {**_fields(record), "id": 1, "prev_hash": stored.prev_hash, "hash": stored.hash}
     assert {**_fields(stored), "individual_hashes": record.individual_hashes} == expected
     assert ledger.verify().intact
+    assert attachment_text(stored.attachments[1]).endswith(
+        "inspected, its password was in the same message)"
+    )
 
 
 def _fields(record: DisclosureRecord) -> dict[str, Any]:

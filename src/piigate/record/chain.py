@@ -67,6 +67,7 @@ def attachment_from_json(data: dict[str, Any]) -> Attachment:
         size=int(data["size"]),
         grade=Grade(data["grade"]),
         inspected=bool(data["inspected"]),
+        password_in_message=bool(data.get("password_in_message", False)),
     )
 
 

@@ -45,6 +45,8 @@ def nature_text(record: DisclosureRecord) -> str:
 
 def attachment_text(attachment: Attachment) -> str:
     inspected = "inspected" if attachment.inspected else "NOT inspected"
+    if attachment.password_in_message:
+        inspected += ", its password was in the same message"
     return (
         f"{attachment.name} ({attachment.content_type}, {attachment.size} bytes, "
         f"{attachment.grade}, {inspected})"

@@ -190,6 +190,7 @@ def _attachment_json(attachment: Any) -> dict[str, Any]:
         "size": attachment.size,
         "grade": str(attachment.grade),
         "inspected": attachment.inspected,
+        "password_in_message": attachment.password_in_message,
     }
 
 
