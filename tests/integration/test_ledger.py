@@ -369,7 +369,10 @@ def test_a_running_gate_indexes_new_records_in_the_background(
 ) -> None:
     """With indexing started (as the gate does), appended records reach the individuals'
     look-up index without any query asking for it; closing stops the thread."""
+    before = set(threading.enumerate())
     ledger.start_indexing()
+    (indexer,) = [t for t in threading.enumerate() if t not in before]
+    assert indexer.name == "ledger-indexer"
     append_many(ledger, rng, 3, 5)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -380,7 +383,7 @@ def test_a_running_gate_indexes_new_records_in_the_background(
     assert sorted(row[0] for row in rows) == [1] * 5 + [2] * 5 + [3] * 5
     assert raw_rows(ledger_url, "SELECT indexed_through FROM ledger_index_state") == [(3,)]
     ledger.close()
-    assert not any(t.name == "ledger-indexer" for t in threading.enumerate())
+    assert not indexer.is_alive()
 
 
 def test_records_written_before_the_packed_set_still_verify_and_answer(
