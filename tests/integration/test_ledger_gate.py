@@ -89,14 +89,16 @@ async def test_two_gates_on_one_postgres_ledger_lose_and_duplicate_nothing(
     delivering: Settings, sink: Sink, tmp_path: Path, postgres_url: str, rng: random.Random
 ) -> None:
     """Two gate instances, 200 messages each through real SMTP, appending concurrently to one
-    PostgreSQL ledger: 400 records, one per message, ids 1..400, and the chain verifies."""
+    PostgreSQL ledger: 400 records, one per message, ids 1..400, the chain verifies, and
+    each person's accounting finds their one record (both gates indexing meanwhile)."""
     base = delivering
     screener = build_screener(base)
     gates = []
     for n in (1, 2):
         settings = ledger_settings(base, url=postgres_url, journal=tmp_path / f"j{n}")
         gates.append(await start_gate(settings, screener))
-    bodies = [f"Note {i}: SSN {ssn(rng)}\n" for i in range(2 * PER_GATE)]
+    people = [ssn(rng) for _ in range(2 * PER_GATE)]
+    bodies = [f"Note {i}: SSN {person}\n" for i, person in enumerate(people)]
     queue: asyncio.Queue[tuple[RunningGate, bytes]] = asyncio.Queue()
     for i, body in enumerate(bodies):
         queue.put_nowait((gates[i % 2], message(subject=f"Case note {i}", body=body)))
@@ -118,6 +120,8 @@ async def test_two_gates_on_one_postgres_ledger_lose_and_duplicate_nothing(
         await asyncio.gather(*(sender() for _ in range(2 * SENDERS_PER_GATE)))
         records = gates[0].records()
         verification = gates[1].gate.ledger.verify()
+        ledger = gates[0].gate.ledger
+        found = [[r.id for r in ledger.accounting(ssn_key(p))] for p in people[::40]]
     finally:
         clients.shutdown()
         for running in gates:
@@ -130,6 +134,8 @@ async def test_two_gates_on_one_postgres_ledger_lose_and_duplicate_nothing(
         hashlib.sha256(m.content).hexdigest() for m in sink.messages
     }
     assert verification.intact and verification.checked == len(bodies)
+    assert [len(ids) for ids in found] == [1] * len(found)
+    assert len({ids[0] for ids in found}) == len(found)
 
 
 def test_gate_refuses_to_start_without_the_ledger_key(
