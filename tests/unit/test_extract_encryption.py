@@ -293,18 +293,21 @@ def test_password_protected_opendocument_is_graded(algorithm: str, grade: Grade)
 
 
 OFFICE_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "office"
-"""Made by LibreOffice (tests/fixtures/office/make.py): no Python library writes these
-schemes. Each holds ``secret_ssn`` under ``PASSWORD``."""
+"""Made by LibreOffice (tests/fixtures/office/make.py) and, for XOR, Apache POI
+(MakeXor.java there): no Python library writes these schemes. Each holds ``secret_ssn``
+under ``PASSWORD``."""
 
 
 @pytest.mark.parametrize(
-    "name", ["legacy-rc4.doc", "legacy-rc4.xls", "standard.docx", "standard.xlsx"]
+    "name",
+    ["legacy-rc4.doc", "legacy-rc4.xls", "legacy-xor.xls", "standard.docx", "standard.xlsx"],
 )
 def test_legacy_and_standard_office_encryption_is_weak(
     detector: Detector, secret_ssn: str, name: str
 ) -> None:
-    """97-2003 RC4 (Word, Excel) and ECMA-376 standard encryption (AES-128 under one SHA-1
-    key) are weak; without the password nothing is read and nothing is blocking."""
+    """97-2003 RC4 (Word, Excel), 97-2003 XOR obfuscation (Excel) and ECMA-376 standard
+    encryption (AES-128 under one SHA-1 key) are weak; without the password nothing is read
+    and nothing is blocking."""
     data = (OFFICE_FIXTURES / name).read_bytes()
     extraction, attachment, findings = run(detector, "Password by phone.", name, data)
     assert (attachment.grade, attachment.inspected) == (Grade.ENCRYPTED_WEAK, False)
@@ -315,6 +318,7 @@ def test_legacy_and_standard_office_encryption_is_weak(
     ("name", "where"),
     [
         ("legacy-rc4.xls", "attachment legacy-rc4.xls sheet Sheet1"),
+        ("legacy-xor.xls", "attachment legacy-xor.xls sheet Sheet1"),
         ("standard.docx", "attachment standard.docx"),
         ("standard.xlsx", "attachment standard.xlsx sheet Sheet1"),
     ],
