@@ -451,3 +451,31 @@ def test_small_records_share_an_index_step_and_later_ones_wait(
     ]
     assert ledger.catch_up_index() == 1
     assert len(raw_rows(ledger_url, "SELECT individual FROM disclosure_individuals")) == 30
+
+
+def test_prune_of_a_record_the_index_was_part_way_through(
+    ledger: Ledger, ledger_url: str, rng: random.Random
+) -> None:
+    """Pruning an old 2,500-person record the index had done 1,000 of leaves the index to
+    start on the first record kept: the kept record's people are indexed whole, no one is
+    skipped, and the chain verifies."""
+    assert ledger.identities is not None
+    old = disclosure(
+        ledger.identities, ssn_keys(rng, 2500), recorded_at="2015-06-01T00:00:00.000+00:00"
+    )
+    ledger.append(old)
+    kept = ssn_keys(rng, 3)
+    ledger.append(disclosure(ledger.identities, kept))
+    db = connect(ledger_url)
+    try:
+        assert store.index_step(db, until=2)
+    finally:
+        db.close()
+    assert ledger.prune(date(2017, 1, 1), retention_years=5, today=date(2026, 11, 25)) == 1
+    assert ledger.catch_up_index() == 1
+    rows = raw_rows(ledger_url, "SELECT disclosure_id, individual FROM disclosure_individuals")
+    assert sorted(rows) == [
+        (2, ledger.identities.hash(k)) for k in sorted(kept, key=ledger.identities.hash)
+    ]
+    assert ledger.verify().intact
+    assert [r.id for r in ledger.accounting(kept[0])] == [2]

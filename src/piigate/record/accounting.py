@@ -112,9 +112,16 @@ def prune(db: Database, before: date) -> int:
         through = int(through)
         last_hash = db.execute("SELECT hash FROM disclosures WHERE id = ?", (through,))[0][0]
         count = int(db.execute("SELECT COUNT(*) FROM disclosures WHERE id <= ?", (through,))[0][0])
+        db.hold_index_lock()
         for table in ("disclosure_individuals", "disclosure_recipients"):
             db.execute(f"DELETE FROM {table} WHERE disclosure_id <= ?", (through,))  # noqa: S608
         db.execute("DELETE FROM disclosures WHERE id <= ?", (through,))
+        # A record the index was part-way through may be gone: start after the pruned ones.
+        db.execute(
+            "UPDATE ledger_index_state SET indexed_through = ?, indexed_part = 0"
+            " WHERE indexed_through < ?",
+            (through, through),
+        )
         db.execute(
             "INSERT INTO ledger_checkpoints (pruned_through, hash, pruned_before, pruned_at)"
             " VALUES (?, ?, ?, ?)",

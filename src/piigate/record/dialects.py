@@ -43,6 +43,10 @@ class Database(Protocol):
         """Start a transaction holding the look-up index's lock (appends go on meanwhile,
         where the database allows: on PostgreSQL; SQLite has one write lock)."""
 
+    def hold_index_lock(self) -> None:
+        """In a transaction that holds the append lock, take the index's lock too (prune
+        does: it moves the index's state). Always in this order, so no deadlock."""
+
     def begin(self) -> None:
         """Start a transaction that will write (SQLite takes its write lock at once)."""
 
@@ -83,6 +87,9 @@ class SqliteDatabase:
 
     def begin_indexing(self) -> None:
         self._db.execute("BEGIN IMMEDIATE")
+
+    def hold_index_lock(self) -> None:
+        """SQLite's one write lock, held already, covers the index too."""
 
     def begin(self) -> None:
         self._db.execute("BEGIN IMMEDIATE")
@@ -132,6 +139,9 @@ class PostgresDatabase:
 
     def begin_indexing(self) -> None:
         self._db.execute("BEGIN")
+        self.hold_index_lock()
+
+    def hold_index_lock(self) -> None:
         self._db.execute("SELECT pg_advisory_xact_lock(%s)", (INDEX_LOCK,))
 
     def begin(self) -> None:
