@@ -479,3 +479,21 @@ def test_prune_of_a_record_the_index_was_part_way_through(
     ]
     assert ledger.verify().intact
     assert [r.id for r in ledger.accounting(kept[0])] == [2]
+
+
+def test_cumulative_exposure_reads_unindexed_records_without_indexing_them(
+    ledger: Ledger, ledger_url: str, rng: random.Random
+) -> None:
+    """The gate's per-message question (which organisations already have these people)
+    answers from the index and from records not yet in it alike, and does not stop to index
+    them (a backlog of big lists must not hold up the next message)."""
+    assert ledger.identities is not None
+    a, b = ssn_keys(rng, 2)
+    ledger.append(disclosure(ledger.identities, [a], orgs=("fbi.gov",)))
+    ledger.catch_up_index()
+    ledger.append(disclosure(ledger.identities, [a, b], orgs=("state.gov",)))
+    assert ledger.organizations_for(frozenset({a, b})) == {
+        a: frozenset({"fbi.gov", "state.gov"}),
+        b: frozenset({"state.gov"}),
+    }
+    assert raw_rows(ledger_url, "SELECT indexed_through FROM ledger_index_state") == [(1,)]

@@ -9,8 +9,10 @@ per transaction, several small records in one, under the index's own lock, so se
 instances on one PostgreSQL never index a record twice) and advances
 ``ledger_index_state`` (the last record wholly in, and how many of the next one's).
 
-Every query that reads the index first catches it up itself (``catch_up``), so an answer is
-never missing a record that is already committed, whether or not this thread has run.
+The commands that read the index (accounting, recipients of a case) first catch it up
+themselves (``catch_up``); the gate's per-message cumulative-exposure look-up reads the
+records not yet indexed from their packed sets. So an answer is never missing a record that
+is already committed, whether or not this thread has run.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ the message — the disclosure happened — the record (which holds only hashes,
 appended to a journal file, fsync'ed, and moved into the database the next time the ledger
 opens; the client still gets its 250, since a 451 would make its MTA send the mail twice.
 
-The individuals' look-up index is filled after the commit (``record.indexer``): queries
-that read it catch it up first, and a running gate keeps it caught up in the background.
+The individuals' look-up index is filled after the commit (``record.indexer``): a running
+gate keeps it caught up in the background, and no query misses a record it has not reached.
 """
 
 from __future__ import annotations
@@ -204,7 +204,6 @@ class Ledger:
         identities = self._identities()
         by_hash = {identities.hash(key): key for key in individuals}
         with self._using("read") as db:
-            catch_up(db)
             found = accounting.organizations_by_hash(db, list(by_hash))
         return {by_hash[digest]: orgs for digest, orgs in found.items()}
 
