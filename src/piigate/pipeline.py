@@ -124,9 +124,15 @@ class Gate:
         return True
 
     def close(self) -> None:
-        """Close the gate's stores (the ledger and the quarantine's database)."""
+        """Close the gate's stores (the ledger and the quarantine's database) and any upstream
+        connection still pooled."""
+        self.actor.relay.close_pool_now()
         self.actor.ledger.close()
         self.actor.quarantine.close()
+
+    @property
+    def relay(self) -> Relay:
+        return self.actor.relay
 
     @property
     def ledger(self) -> Ledger:
