@@ -137,6 +137,11 @@ class HttpSettings(_Section):
 class ScanSettings(_Section):
     timeout: float = Field(default=30.0, gt=0)
     """Seconds to screen one message before the gate answers 451."""
+    inline_max_bytes: int = Field(default=16 * 1024, ge=0)
+    """Mail up to this size whose parts are all text (no attachment, nothing that opens) is
+    screened on the event loop instead of a worker thread (cheaper: no thread hop and no
+    contention for the interpreter lock); its cost is bounded by its size. 0: always a
+    thread. A look-up in the ledger (cumulative exposure) still runs in a thread."""
 
 
 class RecognizerTuning(_Section):
