@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from piigate.act.pool import UpstreamPool
+from piigate.act.relay import Relay
 from piigate.config import HostPort, Settings
+from piigate.model import Envelope
 from piigate.pipeline import Screener
 from tests.conftest import RunningGate, SinkSMTP, send, settings_for, start_gate
 from tests.synthetic import message
@@ -33,6 +35,8 @@ class Upstream:
     421 and hangs up (a restarting Postfix)."""
     drop_second_data: bool = False
     """On a connection's second DATA: hang up after the content, before the reply."""
+    data_delay: float = 0.0
+    """Seconds to wait before answering DATA (an upstream slow to queue)."""
 
     async def handle_MAIL(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -49,6 +53,7 @@ class Upstream:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        await asyncio.sleep(self.data_delay)
         if session.mails == 2 and self.drop_second_data:
             server.transport.abort()
             return "250 never sent"
@@ -244,8 +249,6 @@ async def test_gate_close_closes_pooled_connections(
 
 async def test_pool_keeps_at_most_size_idle_connections(upstream: RunningUpstream) -> None:
     """Connections given back beyond ``size`` are closed with QUIT, not kept."""
-    from piigate.act.relay import Relay
-
     relay = Relay(upstream.address, 5.0, "gate.test", pool_size=1)
     relay.open_pool()
     pool = relay.pool
@@ -258,3 +261,22 @@ async def test_pool_keeps_at_most_size_idle_connections(upstream: RunningUpstrea
     await _until(lambda: upstream.handler.quits == 2)
     await relay.close_pool()
     assert upstream.handler.quits == 3 and upstream.handler.open_connections == 0
+
+
+async def test_relay_cancelled_mid_transaction_closes_its_connection(
+    upstream: RunningUpstream,
+) -> None:
+    """A relay cancelled while the upstream has not answered DATA (a shutdown whose grace ran
+    out) closes that connection instead of keeping it: its state is unknown."""
+    upstream.handler.data_delay = 5.0
+    relay = Relay(upstream.address, 10.0, "gate.test", pool_size=2)
+    relay.open_pool()
+    sending = asyncio.create_task(relay.send(Envelope("a@dhs.gov", ("b@fbi.gov",)), message()))
+    await _until(lambda: upstream.handler.open_connections == 1)
+    await asyncio.sleep(0.2)  # the content is on its way; the reply is not
+    sending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+    await _until(lambda: upstream.handler.open_connections == 0)
+    assert relay.pool is not None and relay.pool.idle_count == 0
+    await relay.close_pool()

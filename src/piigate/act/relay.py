@@ -105,23 +105,16 @@ class Relay:
                 return await _transact(single, envelope, content)
         client, reused = await pool.take()
         try:
-            errors = await _transact(client, envelope, content)
+            return await _pooled_transaction(pool, client, envelope, content)
         except Exception as exc:
-            pool.discard(client)
             if not (reused and _gone_before_data(client, exc)):
                 raise
             log.info(
                 "pooled upstream connection was gone; retrying on a new one",
                 error_type=type(exc).__name__,
             )
-            client, _ = await pool.take(fresh=True)
-            try:
-                errors = await _transact(client, envelope, content)
-            except Exception:
-                pool.discard(client)
-                raise
-        pool.give_back(client)
-        return errors
+        client, _ = await pool.take(fresh=True)
+        return await _pooled_transaction(pool, client, envelope, content)
 
     async def _connect(self) -> _Connection:
         client = _Connection(
@@ -160,6 +153,20 @@ async def _transact(
     errors, _ = await client.sendmail(
         envelope.mail_from, list(envelope.rcpt_tos), content, mail_options=options
     )
+    return errors
+
+
+async def _pooled_transaction(
+    pool: UpstreamPool[_Connection], client: _Connection, envelope: Envelope, content: bytes
+) -> dict[str, aiosmtplib.SMTPResponse]:
+    """A transaction on a pool's connection: given back once it completes, closed after any
+    failure or cancellation (its state is unknown)."""
+    try:
+        errors = await _transact(client, envelope, content)
+    except BaseException:
+        pool.discard(client)
+        raise
+    pool.give_back(client)
     return errors
 
 
