@@ -8,6 +8,11 @@ one: for each mail kind (clean 4 KB; 500 KB CSV attachment) and concurrency (1, 
 persistent aiosmtplib connections send messages back to back. It prints msgs/s and p50/p99
 latency per relay, and piigate's throughput ratio and added latency against the pass-through
 relay measured in the same run. Rounds alternate the relays to spread the machine's noise.
+
+For clean mail a second gate runs as well, the same code with its two latency settings off
+(``upstream_smtp.pool_size: 0``, a new upstream connection per message, and
+``scan.inline_max_bytes: 0``, every message screened in a worker thread): what those two
+settings buy, measured in the same run.
 """
 
 from __future__ import annotations
@@ -72,11 +77,25 @@ async def _listen(handler: Any) -> int:
     return int(server.sockets[0].getsockname()[1])
 
 
+OFF = "piigate, pool and inline off"
+"""The second gate: ``upstream_smtp.pool_size: 0`` and ``scan.inline_max_bytes: 0``."""
+
+
 async def serve() -> None:
-    """Child process: sink, pass-through relay and piigate; print their ports; run until
-    stdin closes."""
+    """Child process: sink, pass-through relay and two gates (as configured; with the pool
+    and inline screening off); print their ports; run until stdin closes."""
     sink_port = await _listen(Sink())
     passthrough_port = await _listen(PassThrough(sink_port))
+    gate = await _start_gate(sink_port)
+    off = await _start_gate(sink_port, pool_size=0, inline_max_bytes=0)
+    ports = {"passthrough": passthrough_port, "piigate": gate.address[1], OFF: off.address[1]}
+    print(json.dumps(ports), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
+async def _start_gate(sink_port: int, **latency: int) -> GateServer:
+    """A gate relaying to the sink, with its own ledger and quarantine; ``latency`` sets
+    ``pool_size`` and ``inline_max_bytes`` (default: the shipped settings)."""
     folder = Path(tempfile.mkdtemp(prefix="piigate-bench-"))
     create_key_file(folder / "q.key")
     create_key_file(folder / "l.key")
@@ -98,11 +117,21 @@ async def serve() -> None:
             "log": base.log.model_copy(update={"level": "warning"}),
         }
     )
+    if latency:
+        settings = settings.model_copy(
+            update={
+                "upstream_smtp": settings.upstream_smtp.model_copy(
+                    update={"pool_size": latency["pool_size"]}
+                ),
+                "scan": settings.scan.model_copy(
+                    update={"inline_max_bytes": latency["inline_max_bytes"]}
+                ),
+            }
+        )
     configure_logging(settings.log)
     gate = GateServer(build_gate(settings), settings.listen, settings.smtp)
     await gate.start()
-    print(json.dumps({"passthrough": passthrough_port, "piigate": gate.address[1]}), flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    return gate
 
 
 def clean_mail(rng: random.Random) -> bytes:
@@ -168,48 +197,57 @@ async def run(args: argparse.Namespace, ports: dict[str, int]) -> list[dict[str,
     kinds = {"clean 4 KB": clean_mail(rng), "500 KB CSV": csv_mail(rng)}
     rows = []
     for kind, raw in kinds.items():
+        gates = ["piigate", OFF] if kind.startswith("clean") else ["piigate"]
         for concurrency in (1, 16):
             count = args.messages if kind.startswith("clean") else max(20, args.messages // 10)
             stats: dict[str, dict[str, list[float]]] = {}
-            for relay in ["passthrough", "piigate"] * args.rounds:
+            for relay in ["passthrough", *gates] * args.rounds:
                 await load(ports[relay], raw, min(count, 20), concurrency)  # warm-up
                 rate, lat, tempfailed = await load(ports[relay], raw, count, concurrency)
                 entry = stats.setdefault(relay, {"rate": [], "lat": [], "4xx": []})
                 entry["rate"].append(rate)
                 entry["lat"].extend(lat or [float("nan")])
                 entry["4xx"].append(tempfailed)
-            base, gate = stats["passthrough"], stats["piigate"]
-            row = {
-                "mail": kind,
-                "concurrency": concurrency,
-                "passthrough_msgs_s": statistics.median(base["rate"]),
-                "piigate_msgs_s": statistics.median(gate["rate"]),
-                "passthrough_p50_ms": pct(base["lat"], 50),
-                "passthrough_p99_ms": pct(base["lat"], 99),
-                "piigate_p50_ms": pct(gate["lat"], 50),
-                "piigate_p99_ms": pct(gate["lat"], 99),
-            }
-            row["piigate_4xx"] = sum(gate["4xx"])
-            row["throughput_ratio"] = row["piigate_msgs_s"] / row["passthrough_msgs_s"]
-            row["added_p50_ms"] = row["piigate_p50_ms"] - row["passthrough_p50_ms"]
-            row["added_p99_ms"] = row["piigate_p99_ms"] - row["passthrough_p99_ms"]
-            rows.append(row)
-            print(
-                json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}),
-                flush=True,
-            )
+            for gate in gates:
+                row = compare(stats["passthrough"], stats[gate])
+                row = {"mail": kind, "gate": gate, "concurrency": concurrency, **row}
+                rows.append(row)
+                print(
+                    json.dumps(
+                        {k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}
+                    ),
+                    flush=True,
+                )
     return rows
+
+
+def compare(base: dict[str, list[float]], gate: dict[str, list[float]]) -> dict[str, Any]:
+    """One gate against the pass-through relay: rates, percentiles, ratio, added latency."""
+    row: dict[str, Any] = {
+        "passthrough_msgs_s": statistics.median(base["rate"]),
+        "piigate_msgs_s": statistics.median(gate["rate"]),
+        "passthrough_p50_ms": pct(base["lat"], 50),
+        "passthrough_p99_ms": pct(base["lat"], 99),
+        "piigate_p50_ms": pct(gate["lat"], 50),
+        "piigate_p99_ms": pct(gate["lat"], 99),
+    }
+    row["piigate_4xx"] = int(sum(gate["4xx"]))
+    row["throughput_ratio"] = row["piigate_msgs_s"] / row["passthrough_msgs_s"]
+    row["added_p50_ms"] = row["piigate_p50_ms"] - row["passthrough_p50_ms"]
+    row["added_p99_ms"] = row["piigate_p99_ms"] - row["passthrough_p99_ms"]
+    return row
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| mail | conc. | pass-through msgs/s | piigate msgs/s | ratio | pass-through p50 / p99 ms"
-        " | piigate p50 / p99 ms | added p50 / p99 ms | piigate 4xx |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| mail | gate | conc. | pass-through msgs/s | piigate msgs/s | ratio"
+        " | pass-through p50 / p99 ms | piigate p50 / p99 ms | added p50 / p99 ms | piigate 4xx |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        gate = "as shipped" if r["gate"] == "piigate" else "pool and inline off"
         lines.append(
-            f"| {r['mail']} | {r['concurrency']} | {r['passthrough_msgs_s']:.0f} | "
+            f"| {r['mail']} | {gate} | {r['concurrency']} | {r['passthrough_msgs_s']:.0f} | "
             f"{r['piigate_msgs_s']:.0f} | {r['throughput_ratio']:.2f} | "
             f"{r['passthrough_p50_ms']:.1f} / {r['passthrough_p99_ms']:.1f} | "
             f"{r['piigate_p50_ms']:.1f} / {r['piigate_p99_ms']:.1f} | "

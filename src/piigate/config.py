@@ -95,6 +95,13 @@ class UpstreamSettings(_Section):
     """Verify the upstream's certificate and name when ``starttls`` is on."""
     ca_file: Path | None = None
     """CA bundle to verify the upstream with (default: the system's)."""
+    pool_size: int = Field(default=10, ge=0)
+    """Connections kept open to the upstream between messages (0: a new one per message).
+    Each holds one of the upstream's smtpd processes while idle: keep it (times the number
+    of gates) within the re-injection listener's process limit."""
+    pool_idle: float = Field(default=2.0, gt=0)
+    """Seconds an unused pooled connection stays open (Postfix's own smtp client keeps its
+    cached connections 2 s: ``smtp_connection_cache_time_limit``)."""
 
 
 class TlsSettings(_Section):
@@ -130,6 +137,11 @@ class HttpSettings(_Section):
 class ScanSettings(_Section):
     timeout: float = Field(default=30.0, gt=0)
     """Seconds to screen one message before the gate answers 451."""
+    inline_max_bytes: int = Field(default=16 * 1024, ge=0)
+    """Mail up to this size whose parts are all text (no attachment, nothing that opens) is
+    screened on the event loop instead of a worker thread (cheaper: no thread hop and no
+    contention for the interpreter lock); its cost is bounded by its size. 0: always a
+    thread. A look-up in the ledger (cumulative exposure) still runs in a thread."""
 
 
 class RecognizerTuning(_Section):

@@ -12,6 +12,7 @@ import email.errors
 import email.policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
+from typing import Any
 
 from piigate.config import ExtractionSettings
 from piigate.model import Defect, ParsedMessage, Part
@@ -20,11 +21,37 @@ from piigate.model import Defect, ParsedMessage, Part
 _POLICY = email.policy.default.clone(max_line_length=None)
 
 
+class _HeaderOnce(EmailMessage):
+    """An ``EmailMessage`` that parses each header value (with the policy's header registry)
+    once: the stdlib parses it again on every read, and Content-Type alone is read about a
+    dozen times per part while parsing and walking. A cached value is used only while the
+    raw value it came from is still the one in the message."""
+
+    def get(self, name: str, failobj: Any = None) -> Any:
+        wanted = name.lower()
+        for key, raw in self.raw_items():
+            if key.lower() == wanted:
+                known = self._parsed_headers.get(wanted)
+                if known is not None and known[0] is raw:
+                    return known[1]
+                value = self.policy.header_fetch_parse(key, raw)
+                self._parsed_headers[wanted] = (raw, value)
+                return value
+        return failobj
+
+    @property
+    def _parsed_headers(self) -> dict[str, tuple[Any, Any]]:
+        cache: dict[str, tuple[Any, Any]] | None = self.__dict__.get("_piigate_parsed")
+        if cache is None:
+            cache = self.__dict__["_piigate_parsed"] = {}
+        return cache
+
+
 def parse_message(raw: bytes, limits: ExtractionSettings | None = None) -> ParsedMessage:
     """Parse ``raw``; forwarded messages (message/rfc822) are walked into like any multipart.
     Past ``limits.max_parts`` MIME parts the rest is not read: a blocking defect."""
     max_parts = (limits or ExtractionSettings()).max_parts
-    message = email.message_from_bytes(raw, _class=EmailMessage, policy=_POLICY)
+    message = email.message_from_bytes(raw, _class=_HeaderOnce, policy=_POLICY)
     assert isinstance(message, EmailMessage)
     parts: list[Part] = []
     defects: list[Defect] = []

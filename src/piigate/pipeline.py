@@ -4,13 +4,13 @@
                └──────── Screener.screen (CPU only) ──┘   └─ Gate.handle ─┘
 
 ``Screener`` is pure computation and serves both the SMTP gate and ``piigate scan``. ``Gate``
-runs it off the event loop with a time limit, then acts on the verdict and records the
-disclosure. The rule of the gate: a 250 only when the message was relayed or durably held.
+runs it with a time limit (in a worker thread, or on the event loop for small all-text mail:
+``piigate.scheduling``), then acts on the verdict and records the disclosure. The rule of
+the gate: a 250 only when the message was relayed or durably held.
 """
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import time
 from dataclasses import replace
@@ -28,6 +28,7 @@ from piigate.errors import ConfigError
 from piigate.extract import extract
 from piigate.keys import quarantine_key
 from piigate.model import (
+    Detection,
     Disposition,
     Envelope,
     ExposureHistory,
@@ -43,6 +44,7 @@ from piigate.quarantine import QuarantineStore
 from piigate.quarantine.sealed import SealedFiles
 from piigate.receive import replies
 from piigate.record import Ledger, ledger_for
+from piigate.scheduling import screen_within
 
 log = structlog.get_logger("piigate")
 
@@ -78,11 +80,24 @@ class Screener:
         return self.screen_parsed(envelope, parse_message(raw, self.extraction))
 
     def screen_parsed(self, envelope: Envelope, message: ParsedMessage) -> Screening:
+        return self.conclude(envelope, message, *self.examine(message))
+
+    def examine(self, message: ParsedMessage) -> tuple[Extraction, Detection]:
+        """extract → detect: CPU only."""
         budget = self.scan_timeout * EXTRACTION_SHARE if self.scan_timeout else None
         passwords = self.policy.passwords(message)
         extraction = extract(message, passwords, settings=self.extraction, timeout=budget)
         extraction = with_subject(extraction, message)
-        detection = self.detector.detect(extraction.segments)
+        return extraction, self.detector.detect(extraction.segments)
+
+    def conclude(
+        self,
+        envelope: Envelope,
+        message: ParsedMessage,
+        extraction: Extraction,
+        detection: Detection,
+    ) -> Screening:
+        """decide; reads the ledger's history when ``policy.reads_history(detection)``."""
         verdict = self.policy.decide(envelope, message, extraction, detection)
         return Screening(envelope, message, extraction, detection, verdict)
 
@@ -97,10 +112,14 @@ class Gate:
         actor: Actor,
         scan_timeout: float,
         observer: GateObserver | None = None,
+        inline_max_bytes: int = 0,
     ) -> None:
+        """``inline_max_bytes``: small all-text mail is screened on the event loop (see
+        ``piigate.scheduling``); 0: every message in a worker thread."""
         self.screener = screener
         self.actor = actor
         self.scan_timeout = scan_timeout
+        self.inline_max_bytes = inline_max_bytes
         self.observer = observer or NullObserver()
 
     @property
@@ -124,9 +143,15 @@ class Gate:
         return True
 
     def close(self) -> None:
-        """Close the gate's stores (the ledger and the quarantine's database)."""
+        """Close the gate's stores (the ledger and the quarantine's database) and any upstream
+        connection still pooled."""
+        self.actor.relay.close_pool_now()
         self.actor.ledger.close()
         self.actor.quarantine.close()
+
+    @property
+    def relay(self) -> Relay:
+        return self.actor.relay
 
     @property
     def ledger(self) -> Ledger:
@@ -139,8 +164,8 @@ class Gate:
     async def handle(self, envelope: Envelope, raw: bytes) -> Outcome:
         started = time.perf_counter()
         try:
-            screening = await asyncio.wait_for(
-                asyncio.to_thread(self.screener.screen, envelope, raw), self.scan_timeout
+            screening = await screen_within(
+                self.screener, envelope, raw, self.scan_timeout, self.inline_max_bytes
             )
         except TimeoutError:
             log.warning("scan timed out", timeout_s=self.scan_timeout, size=len(raw))
@@ -206,4 +231,9 @@ def build_gate(settings: Settings, screener: Screener | None = None) -> Gate:
         policy=settings.policy,
         rescreen=screener.screen,
     )
-    return Gate(screener=screener, actor=actor, scan_timeout=settings.scan.timeout)
+    return Gate(
+        screener=screener,
+        actor=actor,
+        scan_timeout=settings.scan.timeout,
+        inline_max_bytes=settings.scan.inline_max_bytes,
+    )

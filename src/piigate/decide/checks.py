@@ -215,6 +215,7 @@ def cumulative_exposure(facts: Facts, params: ExposureParams) -> Hold | None:
     individuals = facts.detection.individuals
     if not individuals or not facts.organizations:
         return None
+    # The only read of the history, and only with individuals: Policy.reads_history says so.
     earlier = facts.history.organizations_for(individuals)
     now = set(facts.organizations)
     over = sum(

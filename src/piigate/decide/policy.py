@@ -56,6 +56,11 @@ class Policy:
     def with_history(self, history: ExposureHistory) -> Policy:
         return Policy(self.rules, self.domains, self.settings, history)
 
+    def reads_history(self, detection: Detection) -> bool:
+        """Whether ``decide`` may query the history (the ledger: I/O) for this detection: only
+        when individuals were found (``cumulative-exposure`` looks up nobody else)."""
+        return bool(detection.individuals) and not isinstance(self.history, NoHistory)
+
     def decide(
         self,
         envelope: Envelope,

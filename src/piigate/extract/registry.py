@@ -26,7 +26,7 @@ from piigate.config import ExtractionSettings
 from piigate.extract import archives, legacy, mail, markup, ooxml, opendoc, pdf
 from piigate.extract.content import Blob, Content, Reader
 from piigate.extract.sniff import sniff
-from piigate.extract.walker import Walker
+from piigate.extract.walker import Walker, blob_of
 from piigate.model import Extraction, Grade, ParsedMessage
 
 READERS: dict[str, Reader] = {
@@ -72,6 +72,20 @@ READERS.update(
         "signature": _not_inspected(Grade.PLAINTEXT),
     }
 )
+
+
+TEXT_ONLY_KINDS = frozenset({"text", "html"})
+"""Kinds whose reader opens nothing (no member, no document): their cost follows their size."""
+
+
+def reads_as_text_only(message: ParsedMessage) -> bool:
+    """True when every part is message text (not an attachment) whose bytes are plain text or
+    HTML: reading it opens no archive, document or attached mail, so screening costs time
+    in proportion to the message's size (the gate screens such small mail on its event loop).
+    A body part whose bytes are, say, a zip is not text only, whatever its content type."""
+    return all(
+        not part.is_attachment and sniff(blob_of(part)) in TEXT_ONLY_KINDS for part in message.parts
+    )
 
 
 def extract(

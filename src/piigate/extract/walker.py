@@ -53,7 +53,7 @@ class Walker:
     def run(self, message: ParsedMessage, passwords: tuple[str, ...]) -> Extraction:
         self.defects.extend(message.defects)
         for part in message.parts:
-            self.visit(_blob_of(part))
+            self.visit(blob_of(part))
         self._password_deadline = time.monotonic() + self.settings.password_seconds
         self._unlock(message.subject, passwords)
         return Extraction(tuple(self.segments), tuple(self.attachments), tuple(self.defects))
@@ -177,6 +177,6 @@ class Walker:
                     yield "\n".join(" ".join(row) for row in table.rows)
 
 
-def _blob_of(part: Part) -> Blob:
+def blob_of(part: Part) -> Blob:
     name = (part.filename or f"part-{part.index}") if part.is_attachment else ""
     return Blob(name, part.payload, part.content_type, part.charset, where_label=part.where)

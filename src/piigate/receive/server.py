@@ -115,6 +115,7 @@ class GateServer:
         self._server = await loop.create_server(
             self._protocol, host=self.listen.host, port=self.listen.port, reuse_address=True
         )
+        self.gate.relay.open_pool()
         log.info("listening", address=f"{self.address[0]}:{self.address[1]}")
 
     @property
@@ -144,6 +145,7 @@ class GateServer:
                 protocol.transport.close()
         await self._server.wait_closed()
         self._server = None
+        await self.gate.relay.close_pool()
         log.info("stopped")
 
     async def serve_until_signalled(self) -> None:
