@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,10 +74,12 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say, in one line at the end, what was skipped for want of PostgreSQL and why."""
-    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "postgres" in r.keywords]
-    if skipped:
-        reason = str(skipped[0].longrepr[2]) if isinstance(skipped[0].longrepr, tuple) else ""
-        terminalreporter.write_line(
-            f"postgres: {len(skipped)} tests skipped: {reason.removeprefix('Skipped: ')}"
-        )
+    """Say at the end what was skipped and why (no PostgreSQL, Postfix or Chromium here),
+    one line per reason."""
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reason = str(longrepr[2]) if isinstance(longrepr, tuple) else "no reason given"
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    for reason, count in reasons.items():
+        terminalreporter.write_line(f"skipped {count}: {reason}")
