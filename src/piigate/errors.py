@@ -3,6 +3,7 @@
     PiigateError
     ├── ConfigError          a settings or rules file (or environment variable) is invalid
     ├── ScanError            the pipeline could not screen a message (always a 451)
+    │   └── DetectionTimeout     detection ran out of its share of scan.timeout
     ├── ExtractionError      content could not be read (becomes a blocking Defect)
     │   └── LimitExceeded        a message hit an extraction limit (size, depth, time ...)
     ├── RelayError
@@ -27,6 +28,10 @@ class ConfigError(PiigateError):
 
 class ScanError(PiigateError):
     pass
+
+
+class DetectionTimeout(ScanError):  # noqa: N818  (reads as what happened)
+    """Detection passed its deadline; the screener turns this into a blocking defect."""
 
 
 class ExtractionError(PiigateError):

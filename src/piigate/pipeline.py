@@ -24,10 +24,11 @@ from piigate.config import ExtractionSettings, Settings
 from piigate.decide import Policy, load_rules
 from piigate.detect import Detector
 from piigate.domains import Domains
-from piigate.errors import ConfigError
+from piigate.errors import ConfigError, DetectionTimeout
 from piigate.extract import extract
 from piigate.keys import quarantine_key
 from piigate.model import (
+    Defect,
     Detection,
     Disposition,
     Envelope,
@@ -50,6 +51,9 @@ log = structlog.get_logger("piigate")
 
 EXTRACTION_SHARE = 0.75
 """The part of ``scan.timeout`` that extraction may use before it stops itself."""
+DETECTION_SHARE = 0.9
+"""The part of ``scan.timeout`` after which detection stops itself (leaving the decision the
+rest, so the gate still gets a verdict)."""
 
 
 class Screener:
@@ -67,8 +71,9 @@ class Screener:
         self.extraction = extraction or ExtractionSettings()
         self.scan_timeout = scan_timeout
         """The gate's time limit. Extraction stops itself (a blocking defect, so the message is
-        held as unscannable) at three quarters of it, leaving detection and the decision the
-        rest: a message too slow to read is quarantined, not answered 451 on every retry."""
+        held as unscannable) at three quarters of it, and detection at nine tenths, leaving
+        the decision the rest: a message too slow to read is held or refused as unscannable,
+        not answered 451 on every retry, and no scan runs on after the gate gave up on it."""
 
     def with_history(self, history: ExposureHistory) -> Screener:
         """The same screener (the detector is shared), deciding with earlier disclosures."""
@@ -84,11 +89,17 @@ class Screener:
 
     def examine(self, message: ParsedMessage) -> tuple[Extraction, Detection]:
         """extract → detect: CPU only."""
+        started = time.monotonic()
         budget = self.scan_timeout * EXTRACTION_SHARE if self.scan_timeout else None
         passwords = self.policy.passwords(message)
         extraction = extract(message, passwords, settings=self.extraction, timeout=budget)
         extraction = with_subject(extraction, message)
-        return extraction, self.detector.detect(extraction.segments)
+        deadline = started + self.scan_timeout * DETECTION_SHARE if self.scan_timeout else None
+        try:
+            return extraction, self.detector.detect(extraction.segments, deadline=deadline)
+        except DetectionTimeout as exc:
+            stopped = Defect("message", str(exc))
+            return replace(extraction, defects=(*extraction.defects, stopped)), Detection(())
 
     def conclude(
         self,

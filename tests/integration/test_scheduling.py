@@ -57,9 +57,9 @@ class Threads:
         self.seen: dict[str, list[int]] = {}
 
     def wrap(self, label: str, work: Callable[..., Any]) -> Callable[..., Any]:
-        def observed(*args: Any) -> Any:
+        def observed(*args: Any, **kwargs: Any) -> Any:
             self.seen.setdefault(label, []).append(threading.get_ident())
-            return work(*args)
+            return work(*args, **kwargs)
 
         return observed
 

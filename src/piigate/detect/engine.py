@@ -11,6 +11,7 @@ them across the whole message.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 
 import structlog
@@ -26,6 +27,7 @@ from piigate.detect.recognizer import KEY
 from piigate.detect.registry import LEXICON, NER, build_recognizers, source_enabled
 from piigate.detect.tables import RowRecord, TableAnalyzer
 from piigate.detect.text_tables import split_tables
+from piigate.errors import DetectionTimeout
 from piigate.model import Detection, Finding, Segment, Table
 
 log = structlog.get_logger("piigate.detect")
@@ -62,21 +64,29 @@ class Detector:
         )
         self.tables = TableAnalyzer(self.recognizers, self.lexicon, self._hits)
 
-    def detect(self, segments: Sequence[Segment]) -> Detection:
+    def detect(self, segments: Sequence[Segment], *, deadline: float | None = None) -> Detection:
+        """Findings and individuals of ``segments``. With ``deadline`` (``time.monotonic()``),
+        ``DetectionTimeout`` once it has passed: checked between chunks of text, tables and
+        thousands of rows, so a scan the gate gave up on does not run on for minutes."""
+        clock = Deadline(deadline)
         findings: list[Finding] = []
         records: list[frozenset[str]] = []
         for segment in segments:
-            self._detect_segment(segment, findings, records)
+            self._detect_segment(segment, findings, records, clock)
         return Detection(tuple(findings), individuals.resolve(records))
 
     # -- one segment -------------------------------------------------------------------------
 
     def _detect_segment(
-        self, segment: Segment, findings: list[Finding], records: list[frozenset[str]]
+        self,
+        segment: Segment,
+        findings: list[Finding],
+        records: list[frozenset[str]],
+        clock: Deadline,
     ) -> None:
         prose, embedded = split_tables(segment.text)
         if prose.strip():
-            self._detect_prose(segment, prose, findings, records)
+            self._detect_prose(segment, prose, findings, records, clock)
         for first_line, table in embedded:
             self._detect_table(
                 segment,
@@ -85,17 +95,24 @@ class Detector:
                 first_line=first_line,
                 findings=findings,
                 records=records,
+                clock=clock,
             )
         for table in segment.tables:
             where = f"{segment.where} sheet {table.name}" if table.name else segment.where
             self._detect_table(
-                segment, where, table, first_line=1, findings=findings, records=records
+                segment, where, table, first_line=1, findings=findings, records=records, clock=clock
             )
 
     def _detect_prose(
-        self, segment: Segment, text: str, findings: list[Finding], records: list[frozenset[str]]
+        self,
+        segment: Segment,
+        text: str,
+        findings: list[Finding],
+        records: list[frozenset[str]],
+        clock: Deadline,
     ) -> None:
         for offset, chunk in _chunks(text):
+            clock.check()
             hits = list(self._hits(chunk))
             if not hits:
                 continue
@@ -142,8 +159,10 @@ class Detector:
         first_line: int,
         findings: list[Finding],
         records: list[frozenset[str]],
+        clock: Deadline,
     ) -> None:
-        labels, rows = self.tables.analyse(table)
+        clock.check()
+        labels, rows = self.tables.analyse(table, clock.check)
         for record in rows:
             keys = self._table_record(
                 segment, where, record, labels=labels, first_line=first_line, findings=findings
@@ -231,3 +250,16 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
             end = cut + 1 if cut > offset else end
         yield offset, text[offset:end]
         offset = end
+
+
+class Deadline:
+    """When one detection pass must stop (``time.monotonic()``; None: never)."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float | None) -> None:
+        self.at = at
+
+    def check(self) -> None:
+        if self.at is not None and time.monotonic() > self.at:
+            raise DetectionTimeout("detection ran out of time (scan.timeout)")

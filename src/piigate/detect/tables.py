@@ -30,6 +30,8 @@ from piigate.model import Table
 
 SAMPLE = 50
 FULL_NAME, FIRST_NAME, LAST_NAME, ROUTING = "name", "first-name", "last-name", "routing"
+CHECK_ROWS = 4096
+"""Rows between two deadline checks."""
 
 # Most specific first: "SSN last 4" is a last-four column, not an SSN column.
 _ORDER = (
@@ -129,9 +131,11 @@ class TableAnalyzer:
         self.lexicon = lexicon
         self.text_hits = text_hits
 
-    def analyse(self, table: Table) -> tuple[list[str], list[RowRecord]]:
+    def analyse(
+        self, table: Table, check: Callable[[], None] = lambda: None
+    ) -> tuple[list[str], list[RowRecord]]:
         """The column labels (header cell or letter) and one record per data row that
-        carries a hit."""
+        carries a hit. ``check`` is called every ``CHECK_ROWS`` rows (it raises to stop)."""
         rows = table.rows
         if not rows:
             return [], []
@@ -143,9 +147,11 @@ class TableAnalyzer:
         ]
         first_data = 1 if header else 0
         typed = {c.index: c for c in columns}
-        text_hits = self._untyped_hits(rows, first_data, width, set(typed))
+        text_hits = self._untyped_hits(rows, first_data, width, set(typed), check)
         records = []
         for r in range(first_data, len(rows)):
+            if r % CHECK_ROWS == 0:
+                check()
             row = rows[r]
             hits = list(text_hits.get(r, ()))
             name_parts: dict[str, str] = {}
@@ -235,13 +241,20 @@ class TableAnalyzer:
         ]
 
     def _untyped_hits(
-        self, rows: Sequence[tuple[str, ...]], first: int, width: int, typed: set[int]
+        self,
+        rows: Sequence[tuple[str, ...]],
+        first: int,
+        width: int,
+        typed: set[int],
+        check: Callable[[], None],
     ) -> dict[int, list[TableHit]]:
         untyped = [i for i in range(width) if i not in typed]
         if not untyped:
             return {}
         lines, offsets = [], []
         for r in range(first, len(rows)):
+            if r % CHECK_ROWS == 0:
+                check()
             row = rows[r]
             parts, starts, position = [], [], 0
             for i in untyped:
