@@ -143,9 +143,8 @@ def index_step(db: Database, until: int) -> bool:
     behind one). False when there was nothing to do."""
     db.begin_indexing()
     try:
-        through, done = db.execute("SELECT indexed_through, indexed_part FROM ledger_index_state")[
-            0
-        ]
+        progress = db.execute("SELECT indexed_through, indexed_part FROM ledger_index_state")
+        through, done = progress[0]
         rows = db.execute(
             "SELECT id, individual_set FROM disclosures WHERE id > ? AND id <= ?"
             " ORDER BY id LIMIT ?",
