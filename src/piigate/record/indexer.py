@@ -35,20 +35,20 @@ RETRY_SECONDS = 30.0
 FAULTS: tuple[type[Exception], ...] = (*DB_ERRORS, LedgerError)
 
 
-def catch_up(db: Database) -> int:
+def catch_up(db: Database, stop: Callable[[], bool] = lambda: False) -> int:
     """Index every record committed before now that is not yet in the look-up index (later
-    ones are not chased: under a stream of appends this would never end); return how many
-    steps it took."""
+    ones are not chased: under a stream of appends this would never end), unless ``stop``
+    says to stop between steps; return how many steps it took."""
     until = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM disclosures")[0][0])
     steps = 0
-    while store.index_step(db, until):
+    while not stop() and store.index_step(db, until):
         steps += 1
     return steps
 
 
 class Indexer:
-    """The background thread. ``wake`` after an append; ``close`` finishes the record in
-    hand and stops (what is left is indexed by the next catch-up)."""
+    """The background thread. ``wake`` after an append; ``close`` finishes the step in hand
+    and stops (what is left is indexed by the next catch-up)."""
 
     def __init__(self, connect: Callable[[], Database], *, poll: float = POLL_SECONDS) -> None:
         self._connect = connect
@@ -71,7 +71,7 @@ class Indexer:
         while not self._stop.is_set():
             try:
                 db = db or self._connect()
-                self._index_until_done(db)
+                catch_up(db, self._stop.is_set)
                 delay = self._poll
             except FAULTS as exc:
                 log.warning("ledger index: cannot catch up; will retry", error=type(exc).__name__)
@@ -80,11 +80,6 @@ class Indexer:
             self._wake.wait(delay)
             self._wake.clear()
         self._drop(db)
-
-    def _index_until_done(self, db: Database) -> None:
-        until = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM disclosures")[0][0])
-        while not self._stop.is_set() and store.index_step(db, until):
-            pass
 
     @staticmethod
     def _drop(db: Database | None) -> None:
