@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: install install-test system-test-deps run test lint clean postfix soak bench
+.PHONY: install install-test system-test-deps libreoffice run test lint clean postfix soak bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,7 +54,19 @@ system-test-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: lint postfix system-test-deps
+# LibreOffice (headless, no GUI), which writes the Office and OpenDocument fixtures of
+# tests/unit/test_extract_office.py the way users' documents are written. Installed from
+# Debian's packages when missing and we may (root with apt-get, as in CI; a few minutes);
+# elsewhere nothing is installed and those tests skip, saying why.
+libreoffice:
+	@if ! command -v soffice >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    -o DPkg::Lock::Timeout=600 libreoffice-writer-nogui libreoffice-calc-nogui \
+	    libreoffice-impress-nogui >/dev/null; \
+	fi
+
+test: lint postfix system-test-deps libreoffice
 	$(BIN)/python -m pytest
 
 # The full soak: 10,000 messages from 32 clients (make test runs a smaller count).

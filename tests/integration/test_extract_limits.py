@@ -207,7 +207,7 @@ def test_defect_reasons_never_quote_the_content() -> None:
         "broken zip archive (BadZipFile)",
         "broken PDF (PDFium error 3)",
         "broken gzip stream (error)",
-        "OLE2 compound files cannot be read",
+        "broken OLE2 compound file (OSError)",
     ]
     for defect in extraction.defects:
         assert value not in defect.reason and value[-4:] not in defect.reason

@@ -54,7 +54,7 @@ def test_xlsx_every_sheet_hidden_ones_too_comment_and_header(
     detector: Detector, ssns: list[str]
 ) -> None:
     """Cells of visible and hidden sheets are tables (row = line, header = column); the cell
-    comment and the page header are read as the attachment's text."""
+    comment and the page header are read and named by their place."""
     data = formats.xlsx(
         {"People": [("Name", "SSN"), ("Doe", ssns[0])], "Old": [("ID", "SSN"), (1, ssns[1])]},
         hidden=("Old",),
@@ -67,8 +67,11 @@ def test_xlsx_every_sheet_hidden_ones_too_comment_and_header(
         ("attachment people.xlsx sheet People", 2, "SSN", masked(ssns[0])),
         ("attachment people.xlsx sheet Old", 2, "SSN", masked(ssns[1])),
     }
-    texts = {f.masked for f in findings if f.where == "attachment people.xlsx"}
-    assert texts == {masked(ssns[2]), masked(ssns[3])}
+    named = {(f.where, f.masked) for f in findings if "sheet" not in f.where}
+    assert named == {
+        ("attachment people.xlsx comments", masked(ssns[2])),
+        ("attachment people.xlsx headers and footers", masked(ssns[3])),
+    }
 
 
 def test_docx_body_table_header_footer_and_comment(detector: Detector, ssns: list[str]) -> None:

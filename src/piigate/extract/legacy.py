@@ -1,6 +1,11 @@
 """OLE2 (compound file) documents: encrypted Office files (msoffcrypto-tool), Excel 97-2003
-workbooks (xlrd). Word and PowerPoint 97-2003 have no maintained pure-Python reader: they
-are unreadable (a blocking defect), never clean.
+workbooks (xlrd), OLE objects embedded in documents (their ``Ole10Native`` package, read with
+oletools, or the document they hold). Word and PowerPoint 97-2003 have no maintained
+pure-Python reader: they are unreadable (a blocking defect), never clean.
+
+A file encrypted with Excel's default password (``VelvetSweatshop``, which Excel applies
+without asking and opens without a prompt) is in effect plain: it is opened and graded
+plaintext.
 
 Encryption grades: ECMA-376 agile encryption with a 256-bit AES key → strong; agile with a
 shorter key, ECMA-376 standard encryption (AES-128, one SHA-1 key) and the 97-2003 RC4 and
@@ -10,10 +15,15 @@ XOR schemes → weak.
 from __future__ import annotations
 
 import io
+import struct
+from collections.abc import Iterator
+from pathlib import PureWindowsPath
 
 import msoffcrypto
 import msoffcrypto.exceptions
+import olefile
 import xlrd
+from oletools import oleobj
 
 from piigate.errors import ExtractionError
 from piigate.extract.content import Blob, Content, Lock, Reader
@@ -21,6 +31,7 @@ from piigate.extract.limits import Budget
 from piigate.extract.ooxml import cell_text, trim_row, trim_rows
 from piigate.model import Grade, Table
 
+DEFAULT_PASSWORD = "VelvetSweatshop"  # noqa: S105  (Excel's published default, not a secret)
 _OFFICE_ERRORS = (
     msoffcrypto.exceptions.FileFormatError,
     msoffcrypto.exceptions.DecryptionError,
@@ -74,17 +85,33 @@ def _office_grade(office: object) -> tuple[Grade, str]:
     return Grade.ENCRYPTED_WEAK, f"office {getattr(office, 'format', 'legacy')} RC4/XOR"
 
 
-def read_encrypted_office(blob: Blob, budget: Budget) -> Content:
+def encrypted(blob: Blob) -> Content | None:
+    """None when ``blob`` is not encrypted; its decrypted document when the default password
+    opens it (in effect plain: graded plaintext); else the Lock to try passwords on."""
     lock = office_lock(blob)
     if lock is None:
-        raise ExtractionError("encrypted Office file whose encryption cannot be read")
+        return None
+    try:
+        opened = lock.open(DEFAULT_PASSWORD)
+    except Exception:  # a decrypter failing on hostile bytes: the lock is reported as usual
+        opened = None
+    if opened is not None:
+        opened.grade = Grade.PLAINTEXT
+        return opened
     return Content(lock=lock)
 
 
+def read_encrypted_office(blob: Blob, budget: Budget) -> Content:
+    content = encrypted(blob)
+    if content is None:
+        raise ExtractionError("encrypted Office file whose encryption cannot be read")
+    return content
+
+
 def read_xls(blob: Blob, budget: Budget) -> Content:
-    lock = office_lock(blob)
-    if lock is not None:
-        return Content(lock=lock)
+    protected = encrypted(blob)
+    if protected is not None:
+        return protected
     try:
         book = xlrd.open_workbook(file_contents=blob.data, on_demand=True)
     except (xlrd.XLRDError, ValueError, KeyError, IndexError, AssertionError) as exc:
@@ -117,9 +144,58 @@ def unreadable_office(name: str) -> Reader:
     """A reader for an OLE2 format with no maintained reader: its encryption is still graded."""
 
     def read_unreadable(blob: Blob, budget: Budget) -> Content:
-        lock = office_lock(blob)
-        if lock is not None:
-            return Content(lock=lock)
+        protected = encrypted(blob)
+        if protected is not None:
+            return protected
         raise ExtractionError(f"{name} files cannot be read")
 
     return read_unreadable
+
+
+def read_ole(blob: Blob, budget: Budget) -> Content:
+    """An OLE2 compound file that is no Office document of its own: an object embedded in a
+    document. What it holds (an ``Ole10Native`` package, an OOXML ``Package``, a PDF's
+    ``CONTENTS``) is a member for the walker; with none of these it cannot be read."""
+    protected = encrypted(blob)
+    if protected is not None:
+        return protected
+    members = list(ole_members(blob, budget))
+    if not members:
+        raise ExtractionError("OLE2 compound files of this kind cannot be read")
+    return Content(children=members)
+
+
+def ole_members(blob: Blob, budget: Budget) -> Iterator[Blob]:
+    try:
+        ole = olefile.OleFileIO(blob.data)
+    except (OSError, ValueError, IndexError, KeyError) as exc:
+        raise ExtractionError(f"broken OLE2 compound file ({type(exc).__name__})") from exc
+    with ole:
+        for path in ole.listdir(streams=True, storages=False):
+            name = path[-1].lower()
+            if name not in _HELD_STREAMS:
+                continue
+            budget.check_time()
+            budget.take_member()
+            size = ole.get_size(path)
+            budget.check_member(size)
+            budget.take_bytes(size)
+            data = ole.openstream(path).read()
+            if name == "\x01ole10native":
+                yield _native_package(blob, data)
+            else:
+                yield blob.child("/".join(path), data)
+
+
+_HELD_STREAMS = frozenset({"\x01ole10native", "package", "contents"})
+
+
+def _native_package(blob: Blob, data: bytes) -> Blob:
+    """The file an ``Ole10Native`` stream packages (an attachment dropped into a document),
+    under its own name."""
+    try:
+        native = oleobj.OleNativeStream(bindata=data)
+    except (ValueError, IndexError, struct.error, TypeError) as exc:
+        raise ExtractionError(f"broken OLE package ({type(exc).__name__})") from exc
+    name = PureWindowsPath(native.filename or "").name or "package"
+    return blob.child(name, bytes(native.data or b""))

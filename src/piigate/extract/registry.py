@@ -9,7 +9,8 @@ on each lock; then the passwords given to the gate out of band.
 kind              read by                               kind              read by
 text json xml     markup (decoded text)                 zip               archives (pyzipper)
 html              markup (visible text, tables)         gzip bzip2 xz tar archives (stdlib)
-table             markup (csv module)                   docx xlsx pptx    ooxml
+table             markup (csv module)                   docx xlsx xlsb    word, excel (by
+                                                        pptx              content type), powerpoint
 rtf               markup (striprtf)                     odf               opendoc (odfpy)
 email             mail (stdlib email)                   xls               legacy (xlrd)
 msg tnef          mail (extract-msg, tnefparse)         office-encrypted  legacy (msoffcrypto)
@@ -23,7 +24,17 @@ from __future__ import annotations
 import time
 
 from piigate.config import ExtractionSettings
-from piigate.extract import archives, legacy, mail, markup, ooxml, opendoc, pdf
+from piigate.extract import (
+    archives,
+    excel,
+    legacy,
+    mail,
+    markup,
+    opendoc,
+    pdf,
+    powerpoint,
+    word,
+)
 from piigate.extract.content import Blob, Content, Reader
 from piigate.extract.sniff import sniff
 from piigate.extract.walker import Walker, blob_of
@@ -41,15 +52,16 @@ READERS: dict[str, Reader] = {
     "bzip2": archives.stream_reader("bzip2"),
     "xz": archives.stream_reader("xz"),
     "tar": archives.read_tar,
-    "docx": ooxml.read_docx,
-    "xlsx": ooxml.read_xlsx,
-    "pptx": ooxml.read_pptx,
+    "docx": word.read_docx,
+    "xlsx": excel.read_xlsx,
+    "xlsb": excel.read_xlsx,
+    "pptx": powerpoint.read_pptx,
     "odf": opendoc.read_odf,
     "xls": legacy.read_xls,
     "office-encrypted": legacy.read_encrypted_office,
     "doc": legacy.unreadable_office("Word 97-2003 (.doc)"),
     "ppt": legacy.unreadable_office("PowerPoint 97-2003 (.ppt)"),
-    "ole": legacy.unreadable_office("OLE2 compound"),
+    "ole": legacy.read_ole,
     "pdf": pdf.read_pdf,
     "email": mail.read_email,
     "msg": mail.read_msg,

@@ -15,10 +15,11 @@ import filetype
 import olefile
 
 from piigate.extract.content import Blob
+from piigate.extract.ooxml import package_kind
 from piigate.extract.text import decode_text, looks_like_text
 
 KINDS = (
-    "zip", "docx", "xlsx", "pptx", "odf", "gzip", "bzip2", "xz", "tar",
+    "zip", "docx", "xlsx", "xlsb", "pptx", "odf", "gzip", "bzip2", "xz", "tar",
     "office-encrypted", "xls", "doc", "ppt", "msg", "ole",
     "pdf", "tnef", "rtf", "cms-enveloped", "cms-signed", "pgp", "signature",
     "html", "table", "json", "xml", "email", "text", "image", "unknown",
@@ -99,28 +100,29 @@ def _zip_kind(data: bytes) -> str:
                 mimetype = archive.read("mimetype")
                 if mimetype.startswith(b"application/vnd.oasis.opendocument"):
                     return "odf"
+            if "[Content_Types].xml" in names:
+                return package_kind(archive) or "zip"
     except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError):
         return "zip"  # the zip reader reports what is wrong with it
-    if "[Content_Types].xml" in names:
-        for prefix, kind in (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx")):
-            if any(name.startswith(prefix) for name in names):
-                return kind
     return "zip"
 
 
 def _ole_kind(data: bytes) -> str:
     try:
         with olefile.OleFileIO(data) as ole:
-            streams = {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
+            entries = ole.listdir(streams=True, storages=True)
     except (OSError, ValueError, IndexError, KeyError):
         return "ole"
-    if "EncryptionInfo" in streams and "EncryptedPackage" in streams:
+    # Stream names are matched without regard to case, as Office itself does.
+    streams = {"/".join(entry) for entry in entries}
+    lower = {stream.lower() for stream in streams}
+    if "encryptioninfo" in lower and "encryptedpackage" in lower:
         return "office-encrypted"
-    if streams & {"Workbook", "Book"}:
+    if lower & {"workbook", "book"}:
         return "xls"
-    if "WordDocument" in streams:
+    if "worddocument" in lower:
         return "doc"
-    if "PowerPoint Document" in streams:
+    if "powerpoint document" in lower:
         return "ppt"
     if "__properties_version1.0" in streams or any(s.startswith("__substg1.0_") for s in streams):
         return "msg"

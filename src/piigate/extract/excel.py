@@ -1,0 +1,233 @@
+"""Excel workbooks (.xlsx .xlsm .xltx .xltm, and binary .xlsb): every sheet's cells with
+python-calamine (hidden and very hidden sheets too), then the places calamine does not read,
+from the package's XML with lxml: cell comments and notes, formulas whose cached value is
+missing (their string literals, concatenated when the formula only joins literals), data
+validation lists and messages, headers and footers, defined names, Excel 4.0 macro sheets,
+chart caches, SmartArt, document properties; embedded objects go back to the walker.
+
+A .xlsb's parts other than its cells are binary records: only its cells, charts, properties
+and embedded objects are read (README "Extraction" lists what is not).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+
+from lxml import etree
+from python_calamine import CalamineError, CalamineWorkbook
+
+from piigate.errors import ExtractionError
+from piigate.extract.content import Blob, Content, Passage
+from piigate.extract.limits import Budget
+from piigate.extract.ooxml import (
+    Element,
+    Package,
+    all_text,
+    attribute,
+    cell_text,
+    drawing_passages,
+    embedded_objects,
+    local,
+    open_package,
+    passage,
+    properties,
+    texts,
+    trim_row,
+    trim_rows,
+)
+from piigate.extract.sheetxml import shared_strings, sheet_table
+from piigate.model import Table
+
+_SHEETS = (
+    "spreadsheetml.worksheet+xml",
+    "ms-excel.macrosheet+xml",
+    "ms-excel.intlmacrosheet+xml",
+    "spreadsheetml.dialogsheet+xml",
+)
+_NAMESPACES = (
+    "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "http://purl.oclc.org/ooxml/spreadsheetml/main",  # ISO 29500 strict
+)
+_WANTED = ("c", "row", "dataValidation", "headerFooter")
+_MARKERS = re.compile(rb"<(?:\w+:)?(?:f|dataValidation|headerFooter)[\s>/]")
+_LITERAL = re.compile(r'"((?:[^"]|"")*)"')
+_CONCAT = re.compile(r"(?i)(?:_xlfn\.)?concat(?:enate)?\b")
+_PAGE_CODES = re.compile(r'&(?:"[^"]*"|K[0-9A-Fa-f]{6}|K\d\d[+-]\d{3}|\d+|[A-Za-z])')
+_CHUNK = 1024 * 1024
+
+
+def read_xlsx(blob: Blob, budget: Budget) -> Content:
+    """Every sheet's cells (calamine), then the places inside the package it skips."""
+    package = open_package(blob, budget)
+    binary = package.main().endswith(".bin")
+    try:
+        tables = _cells(blob, budget)
+    except CalamineError as exc:  # e.g. a workbook with an Excel 4.0 macro sheet
+        if binary:
+            raise ExtractionError("broken binary workbook (CalamineError)") from exc
+        tables = []
+    content = Content(tables=tables)
+    if not binary:
+        content.tables.extend(_xml_sheets(package, budget, {table.name for table in tables}))
+        content.passages.extend(_xml_places(package, budget))
+    content.passages.extend(drawing_passages(package))
+    content.passages.append(properties(package))
+    content.children.extend(embedded_objects(package, budget))
+    return content
+
+
+def _cells(blob: Blob, budget: Budget) -> list[Table]:
+    """Every worksheet, hidden ones too, with python-calamine (a Rust reader, about three
+    times faster than openpyxl's read-only mode on the benchmark); cell positions are kept,
+    so a row's number is its line and a column keeps its letter."""
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(blob.data))
+    tables = []
+    try:
+        for name in workbook.sheet_names:
+            budget.check_time()
+            sheet = workbook.get_sheet_by_name(name)
+            indent = ("",) * (sheet.start[1] if sheet.start else 0)
+            rows = []
+            for index, values in enumerate(sheet.iter_rows()):
+                if index % 10_000 == 0:
+                    budget.check_time()
+                rows.append(trim_row((*indent, *(cell_text(v) for v in values))))
+            tables.append(Table(name, trim_rows(rows)))
+    finally:
+        workbook.close()
+    return tables
+
+
+def _xml_sheets(package: Package, budget: Budget, read: set[str]) -> Iterator[Table]:
+    """The sheets calamine did not read (macro and dialog sheets; every sheet when it
+    refused the workbook), from their XML."""
+    names = _sheet_names(package)
+    strings: list[str] | None = None
+    for part in package.parts(*_SHEETS):
+        name = names.get(part, part)
+        if name in read:
+            continue
+        strings = shared_strings(package) if strings is None else strings
+        yield sheet_table(package, part, name, strings, budget)
+
+
+def _xml_places(package: Package, budget: Budget) -> Iterator[Passage]:
+    names = _sheet_names(package)
+    formulas: list[str] = []
+    validations: list[str] = []
+    headers: list[str] = []
+    for part in package.parts(*_SHEETS):
+        budget.check_time()
+        if _has_markers(package, part):
+            sheet = names.get(part, part)
+            _scan_sheet(package, part, sheet, budget, (formulas, validations, headers))
+    yield passage("formulas", formulas)
+    yield passage("data validation", validations)
+    yield passage("headers and footers", headers)
+    comments = package.parts("spreadsheetml.comments+xml")
+    yield passage("comments", (t for n in comments for t in texts(package.xml(n), "comment")))
+    threads = package.parts("ms-excel.threadedcomments+xml")
+    yield passage("comments", (t for n in threads for t in texts(package.xml(n), "text")))
+    yield passage("defined names", _defined_names(package.xml(package.main())))
+
+
+def _sheet_names(package: Package) -> dict[str, str]:
+    """Sheet part → the sheet's name, from the workbook and its relationships."""
+    main = package.main()
+    targets = package.relations(main)
+    names = {}
+    for sheet in package.xml(main).iter():
+        if local(sheet) == "sheet":
+            rel = attribute(sheet, "id")
+            if rel in targets:
+                names[targets[rel]] = sheet.get("name", "")
+    return names
+
+
+def _has_markers(package: Package, part: str) -> bool:
+    """Whether a sheet has a formula, a validation or a page header: most have none, and a
+    byte scan is far cheaper than parsing every cell."""
+    tail = b""
+    with package.archive.open(part) as stream:
+        while chunk := stream.read(_CHUNK):
+            if _MARKERS.search(tail + chunk):
+                return True
+            tail = chunk[-64:]
+    return False
+
+
+def _scan_sheet(
+    package: Package,
+    part: str,
+    sheet: str,
+    budget: Budget,
+    out: tuple[list[str], list[str], list[str]],
+) -> None:
+    formulas, validations, headers = out
+    tags = [f"{{{ns}}}{name}" for ns in _NAMESPACES for name in _WANTED]
+    with package.archive.open(part) as stream:
+        events = etree.iterparse(
+            stream, tag=tags, resolve_entities=False, no_network=True, load_dtd=False
+        )
+        for count, (_, element) in enumerate(events):
+            name = local(element)
+            if name == "c":
+                value = _missing_value(element)
+                if value:
+                    formulas.append(f"{sheet}!{element.get('r', '')}: {value}")
+            elif name == "dataValidation":
+                validations.extend(_validation(element))
+            elif name == "headerFooter":
+                headers.extend(
+                    _PAGE_CODES.sub(" ", str(t)) for t in element.itertext() if t.strip()
+                )
+            if name in ("row", "dataValidation", "headerFooter"):
+                _free(element)
+            if count % 10_000 == 0:
+                budget.check_time()
+
+
+def _free(element: Element) -> None:
+    """Drop what has been read, so a sheet of a million rows is never held whole."""
+    element.clear()
+    parent = element.getparent()
+    while parent is not None and element.getprevious() is not None:
+        del parent[0]
+
+
+def _missing_value(cell: Element) -> str:
+    """A formula cell saved without its value (written by a program, not Excel): the text
+    its string literals make."""
+    formula = next((c for c in cell if local(c) == "f"), None)
+    value = next((c for c in cell if local(c) in ("v", "is")), None)
+    if formula is None or not formula.text or (value is not None and all_text(value)):
+        return ""
+    return formula_text(formula.text)
+
+
+def formula_text(formula: str) -> str:
+    """The string literals of a formula; joined when the formula does nothing but join them
+    (``"123-45-" & "6789"``, ``CONCATENATE("a","b")``), else one after another."""
+    literals = [found.replace('""', '"') for found in _LITERAL.findall(formula)]
+    if not literals:
+        return ""
+    rest = _CONCAT.sub("", _LITERAL.sub("", formula))
+    only_joins = set(rest) <= set("&,() =")
+    return "".join(literals) if only_joins else " ".join(literals)
+
+
+def _validation(rule: Element) -> Iterator[str]:
+    for message in ("promptTitle", "prompt", "errorTitle", "error"):
+        if rule.get(message):
+            yield str(rule.get(message))
+    for element in rule:
+        if local(element) in ("formula1", "formula2") and element.text:
+            yield formula_text(element.text) or element.text
+
+
+def _defined_names(workbook: Element) -> Iterator[str]:
+    for element in workbook.iter():
+        if local(element) == "definedName" and element.text:
+            yield f"{element.get('name', '')}: {formula_text(element.text) or element.text}"
