@@ -61,7 +61,8 @@ def check_zip(archive: zipfile.ZipFile, budget: Budget) -> None:
 
 def read_zip(blob: Blob, budget: Budget) -> Content:
     archive = open_zip(blob.data)
-    files = [info for info in archive.infolist() if not info.is_dir()]
+    # A member with an empty name is a file (archivers extract it; zipfile's is_dir fails).
+    files = [info for info in archive.infolist() if not info.filename.endswith("/")]
     plain = [info for info in files if not info.flag_bits & 0x1]
     locked = [info for info in files if info.flag_bits & 0x1]
     content = Content()
@@ -128,7 +129,7 @@ def _read_members(
         except MessageLimitExceeded:
             raise
         except ExtractionError as exc:
-            where = blob.child(info.filename, b"").where
+            where = blob.child(_member_name(info), b"").where
             content.defects.append(Defect(where, str(exc)))
 
 
@@ -144,7 +145,14 @@ def _zip_member(
             data = bounded_read(stream, budget, info.compress_size)
     except _ZIP_ERRORS as exc:
         raise ExtractionError(f"broken zip member ({type(exc).__name__})") from exc
-    return blob.child(info.filename, data)
+    return blob.child(_member_name(info), data)
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    return info.filename or UNNAMED
+
+
+UNNAMED = "(unnamed member)"
 
 
 def bounded_read(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import tarfile
 import zipfile
 from pathlib import PurePath
 
@@ -84,12 +85,23 @@ def _binary_kind(data: bytes) -> str | None:
             return "cms-signed"
     guess = filetype.guess(data[:8192])
     if guess is None:
-        return None
+        return "tar" if _is_v7_tar(data) else None
     if guess.mime in _BINARY_KINDS:
         return _BINARY_KINDS[guess.mime]
     if guess.mime.startswith("image/"):
         return "image"
     return "unknown"
+
+
+def _is_v7_tar(data: bytes) -> bool:
+    """A tar without the ``ustar`` magic (the V7 layout): its first header's checksum holds."""
+    if len(data) < 1024:
+        return False
+    try:
+        tarfile.TarInfo.frombuf(data[:512], "utf-8", "surrogateescape")
+    except tarfile.HeaderError:
+        return False
+    return True
 
 
 def _zip_kind(data: bytes) -> str:
