@@ -20,7 +20,7 @@ from piigate.receive.server import GateServer
 
 REPO = Path(__file__).resolve().parents[1]
 
-pytest_plugins = ["tests.ledger_fixtures"]
+pytest_plugins = ["tests.ledger_fixtures", "tests.office_fixtures"]
 
 
 @dataclass

@@ -5,7 +5,6 @@ synthetic SSN in one place, found by the real Detector and reported at that plac
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from piigate.extract import extract
 from piigate.model import Extraction, Grade
 from piigate.parse import parse_message
 from tests import formats, office_formats
+from tests.office_fixtures import LibreOfficeDocuments
 from tests.synthetic import ssn
 
 
@@ -43,21 +43,10 @@ def scan(detector: Detector, name: str, data: bytes) -> tuple[Extraction, dict[s
     return extraction, found
 
 
-@pytest.fixture(scope="session")
-def libreoffice_documents(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[dict[str, str], dict[str, bytes]]]:
-    """The source document converted once per session (LibreOffice takes seconds a run)."""
-    if office_formats.libreoffice() is None:
-        pytest.skip("LibreOffice (soffice) is not installed: `make libreoffice` installs it")
-    values = values_for((*office_formats.WORD_PLACES, "body"), 15)
-    yield values, office_formats.libreoffice_documents(values, tmp_path_factory.mktemp("lo"))
-
-
 @pytest.mark.parametrize("extension", ["docx", "docm", "dotx", "odt"])
 def test_libreoffice_documents_every_place_named(
     detector: Detector,
-    libreoffice_documents: tuple[dict[str, str], dict[str, bytes]],
+    libreoffice_documents: LibreOfficeDocuments,
     extension: str,
 ) -> None:
     """A document LibreOffice wrote, as Word (and macro-enabled, template) and OpenDocument:
@@ -73,7 +62,7 @@ def test_libreoffice_documents_every_place_named(
 
 
 def test_libreoffice_rtf_body(
-    detector: Detector, libreoffice_documents: tuple[dict[str, str], dict[str, bytes]]
+    detector: Detector, libreoffice_documents: LibreOfficeDocuments
 ) -> None:
     """The same document as RTF: its body (with the tracked insertion) is read; RTF's other
     places are read by extract/markup.py, and README "Extraction" lists which are not."""
