@@ -206,3 +206,16 @@ def test_opendocument_with_external_dtd_and_no_thumbnails(
     extraction, found = scan(detector, "f.odt", data)
     assert extraction.unscannable == ()
     assert found == {"attachment f.odt": {masked(value)}}
+
+
+def test_binary_workbook_every_sheet(detector: Detector) -> None:
+    """A binary workbook (.xlsb, written by SheetJS: see tests/fixtures/office/make_xlsb.js)
+    is read sheet by sheet with calamine, its very hidden sheet too."""
+    data = (Path(__file__).parents[1] / "fixtures" / "office" / "hidden.xlsb").read_bytes()
+    first, second = values_for(("visible", "hidden"), 23).values()
+    extraction, found = scan(detector, "book.xlsb", data)
+    assert extraction.unscannable == ()
+    assert found == {
+        "attachment book.xlsb sheet People": {masked(first)},
+        "attachment book.xlsb sheet Vault": {masked(second)},
+    }
