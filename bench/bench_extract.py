@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests import formats
+from tests import formats, office_formats
 from tests.synthetic import ssn
 
 from piigate.config import ExtractionSettings
@@ -72,6 +72,29 @@ def mime_message(scale: float) -> bytes:
     return _message(parts)
 
 
+def _embedded_objects(scale: float) -> list[tuple[str, bytes]]:
+    """Ten workbooks and ten packaged CSV files (Ole10Native), 2,000 rows each."""
+    rng = random.Random(5)
+    objects = []
+    for number in range(int(10 * scale)):
+        rows = _rows(rng, 2000)
+        book = formats.xlsx({"People": [("Name", "SSN", "Address", "Amount"), *rows]})
+        objects.append((f"Microsoft_Excel_Worksheet{number}.xlsx", book))
+        text = "\n".join(",".join(str(v) for v in row) for row in _rows(rng, 2000)).encode()
+        objects.append((f"oleObject{number}.bin", office_formats.ole_package("list.csv", text)))
+    return objects
+
+
+def embedded_message(scale: float) -> bytes:
+    objects = _embedded_objects(scale)
+    return _message([("memo.docx", office_formats.word_with_embeddings("See below.", objects))])
+
+
+def attached_objects_message(scale: float) -> bytes:
+    """The baseline for the embedded objects: the same twenty files attached to the message."""
+    return _message(_embedded_objects(scale))
+
+
 def _message(attachments: list[tuple[str, bytes]]) -> bytes:
     return formats.email_with(
         "See attached.", [(name, data, "application/octet-stream") for name, data in attachments]
@@ -83,6 +106,8 @@ CASES: dict[str, Callable[[float], bytes]] = {
     "5 MB PDF (text pages)": pdf_message,
     "20 MB ZIP of CSVs": zip_message,
     "50-part MIME message": mime_message,
+    "Word document, 20 embedded objects": embedded_message,
+    "the same 20 objects attached (baseline)": attached_objects_message,
 }
 
 
