@@ -366,3 +366,55 @@ def xls_with_stream_case(sheets: dict[str, formats.Rows]) -> bytes:
     without case in a compound file, and Excel and LibreOffice open it."""
     book = formats.xls(sheets)
     return book.replace("Workbook".encode("utf-16-le"), "WORKBOOK".encode("utf-16-le"))
+
+
+WORD_XML_PLACES = (
+    "content control",
+    "field result",
+    "vml text box",
+    "grouped text box",
+    "image descriptions",
+    "endnotes",
+)
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_WORD_BODY = """<w:body xmlns:w="{w}" xmlns:v="urn:schemas-microsoft-com:vml"
+ xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+ xmlns:wpg="http://schemas.microsoft.com/office/word/2010/wordprocessingGroup"
+ xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
+ xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">
+<w:sdt><w:sdtPr><w:alias w:val="Client"/></w:sdtPr><w:sdtContent><w:p><w:r>
+ <w:t>Client {content control}</w:t></w:r></w:p></w:sdtContent></w:sdt>
+<w:p><w:fldSimple w:instr=" DOCPROPERTY Client "><w:r><w:t>{field result}</w:t></w:r></w:fldSimple></w:p>
+<w:p><w:r><w:pict><v:shape style="width:200pt;height:50pt"><v:textbox><w:txbxContent><w:p><w:r>
+ <w:t>Old box {vml text box}</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></w:r></w:p>
+<w:p><w:r><w:drawing><wp:anchor><wp:docPr id="7" name="Picture 7" descr="Photo of {image descriptions}"/>
+ <a:graphic><a:graphicData uri="http://schemas.microsoft.com/office/word/2010/wordprocessingGroup">
+ <wpg:wgp><wps:wsp><wps:txbx><w:txbxContent><w:p><w:r><w:t>In group {grouped text box}</w:t></w:r>
+ </w:p></w:txbxContent></wps:txbx></wps:wsp></wpg:wgp></a:graphicData></a:graphic></wp:anchor>
+</w:drawing></w:r></w:p>
+</w:body>"""  # noqa: E501
+
+
+def word_xml_places(values: dict[str, str]) -> bytes:
+    """A python-docx document whose body gets, with lxml, what python-docx cannot write: a
+    content control, a field's result, a VML text box, a text box in a group, a picture's
+    description; and an endnotes part."""
+    body = etree.fromstring(_WORD_BODY.format(w=_W, **values).encode())
+
+    def replace_body(root: etree._Element) -> None:
+        old = root.find(f"{{{_W}}}body")
+        assert old is not None
+        for child in list(body):
+            old.append(child)
+
+    package = rewrite(formats.docx(["Memo"]), {"word/document.xml": _xml_edit(replace_body)})
+    endnotes = (
+        f'<w:endnotes xmlns:w="{_W}"><w:endnote w:id="1"><w:p><w:r><w:t>'
+        f"Endnote {values['endnotes']}</w:t></w:r></w:p></w:endnote></w:endnotes>"
+    ).encode()
+    return with_part(
+        package, "word/endnotes.xml",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.endnotes+xml",
+        _XML + endnotes, "word/document.xml", f"{_DOC_RELS}/endnotes", "rIdEndnotes1",
+    )  # fmt: skip

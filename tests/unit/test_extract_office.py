@@ -51,7 +51,8 @@ def test_libreoffice_documents_every_place_named(
 ) -> None:
     """A document LibreOffice wrote, as Word (and macro-enabled, template) and OpenDocument:
     the SSN in each header, footer, footnote, comment, text box, tracked deletion and the
-    properties is found once, at that place; the tracked insertion is body text."""
+    properties is found at that place (a text box once, not again from its VML fallback); the
+    tracked insertion is body text."""
     values, documents = libreoffice_documents
     name = f"case.{extension}"
     extraction, found = scan(detector, name, documents[extension])
@@ -59,6 +60,8 @@ def test_libreoffice_documents_every_place_named(
     expected = {f"attachment {name} {place}": {masked(values[place])} for place in values}
     expected[f"attachment {name}"] = expected.pop(f"attachment {name} body")
     assert found == expected
+    [boxes] = [s.text for s in extraction.segments if s.where.endswith(" text boxes")]
+    assert boxes.count(values["text boxes"]) == 1  # DrawingML and its VML fallback: read once
 
 
 def test_libreoffice_rtf_body(
@@ -218,4 +221,22 @@ def test_binary_workbook_every_sheet(detector: Detector) -> None:
     assert found == {
         "attachment book.xlsb sheet People": {masked(first)},
         "attachment book.xlsb sheet Vault": {masked(second)},
+    }
+
+
+def test_word_content_controls_fields_vml_groups_images_endnotes(detector: Detector) -> None:
+    """A content control's text and a field's result are body text; a VML text box and a text
+    box inside a group are text boxes; a picture's description and an endnote are read at
+    their places."""
+    values = values_for(office_formats.WORD_XML_PLACES, 24)
+    extraction, found = scan(detector, "memo.docx", office_formats.word_xml_places(values))
+    assert extraction.unscannable == ()
+    assert found == {
+        "attachment memo.docx": {masked(values["content control"]), masked(values["field result"])},
+        "attachment memo.docx text boxes": {
+            masked(values["vml text box"]),
+            masked(values["grouped text box"]),
+        },
+        "attachment memo.docx image descriptions": {masked(values["image descriptions"])},
+        "attachment memo.docx endnotes": {masked(values["endnotes"])},
     }
