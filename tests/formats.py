@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import struct
+import tarfile
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -305,3 +306,40 @@ def outlook_msg(subject: str, body: str, attachments: dict[str, bytes]) -> bytes
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def zip_with_unnamed_member(data: bytes) -> bytes:
+    """A one-member stored zip whose member's name is empty (APPNOTE 4.3.7 and 4.3.12: as
+    some archivers write it; zipfile refuses to write one, so these lines do)."""
+    crc = zlib.crc32(data)
+    common = struct.pack("<HHHHHIIIH", 20, 0, 0, 0, 0, crc, len(data), len(data), 0)
+    local = b"PK\x03\x04" + common + struct.pack("<H", 0)
+    trailer = struct.pack("<HHHHII", 0, 0, 0, 0, 0, 0)  # extra, comment, disk, attrs, offset
+    central = b"PK\x01\x02" + struct.pack("<H", 20) + common + trailer
+    end = struct.pack(
+        "<4sHHHHIIH", b"PK\x05\x06", 0, 0, 1, 1, len(central), len(local) + len(data), 0
+    )
+    return local + data + central + end
+
+
+def v7_tar(name: str, data: bytes) -> bytes:
+    """A tar in the pre-POSIX V7 layout (no ``ustar`` magic, owner names or prefix): written by
+    tarfile as USTAR, then those fields cleared and the header checksum recomputed, as V7
+    tar wrote them (tarfile writes no V7)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as archive:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    raw = bytearray(buffer.getvalue())
+    raw[257:500] = bytes(243)  # magic, version, uname, gname, devices, prefix: not in V7
+    raw[148:156] = b" " * 8
+    raw[148:156] = b"%06o\x00 " % sum(raw[:512])
+    return bytes(raw)
+
+
+def xls_with_stream_case(sheets: dict[str, Rows]) -> bytes:
+    """An .xls (xlwt) whose workbook stream is named ``WORKBOOK``: stream names compare
+    without case in a compound file, and Excel and LibreOffice open it."""
+    book = xls(sheets)
+    return book.replace("Workbook".encode("utf-16-le"), "WORKBOOK".encode("utf-16-le"))

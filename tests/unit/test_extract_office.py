@@ -164,11 +164,11 @@ def test_containers_archivers_open(detector: Detector) -> None:
     message = formats.email_with(
         "x",
         [
-            ("a.zip", office_formats.zip_with_unnamed_member(f"SSN {values['zip']}".encode()),
+            ("a.zip", formats.zip_with_unnamed_member(f"SSN {values['zip']}".encode()),
              "application/zip"),
-            ("b.tar", office_formats.v7_tar("list.txt", f"SSN {values['tar']}".encode()),
+            ("b.tar", formats.v7_tar("list.txt", f"SSN {values['tar']}".encode()),
              "application/x-tar"),
-            ("c.xls", office_formats.xls_with_stream_case({"A": [("SSN",), (values["xls"],)]}),
+            ("c.xls", formats.xls_with_stream_case({"A": [("SSN",), (values["xls"],)]}),
              "application/vnd.ms-excel"),
         ],
     )  # fmt: skip
