@@ -51,7 +51,8 @@ _NAMESPACES = (
     "http://purl.oclc.org/ooxml/spreadsheetml/main",  # ISO 29500 strict
 )
 _WANTED = ("c", "row", "dataValidation", "headerFooter")
-_MARKERS = (b"/f>", b"dataValidation", b"headerFooter")  # a formula with text ends in </f>
+# A formula with text ends in </f> (or </x:f> with a prefix).
+_MARKERS = (b"/f>", b":f>", b"dataValidation", b"headerFooter")
 _LITERAL = re.compile(r'"((?:[^"]|"")*)"')
 _CONCAT = re.compile(r"(?i)(?:_xlfn\.)?concat(?:enate)?\b")
 _PAGE_CODES = re.compile(r'&(?:"[^"]*"|K[0-9A-Fa-f]{6}|K\d\d[+-]\d{3}|\d+|[A-Za-z])')
