@@ -240,3 +240,36 @@ def test_word_content_controls_fields_vml_groups_images_endnotes(detector: Detec
         "attachment memo.docx image descriptions": {masked(values["image descriptions"])},
         "attachment memo.docx endnotes": {masked(values["endnotes"])},
     }
+
+
+def test_office_xml_entities_are_never_expanded_or_fetched(
+    detector: Detector, tmp_path: Path
+) -> None:
+    """A document part declaring an external entity (a local file) is read without loading it;
+    one declaring an entity bomb is refused by the parser before any expansion (Word refuses
+    a DTD in a document part too): a blocking defect, never an expansion."""
+    value = values_for(("x",), 25)["x"]
+    local_file = tmp_path / "secret.txt"
+    local_file.write_text("LOCAL-FILE-CONTENT")
+    secret = f'<!ENTITY secret SYSTEM "{local_file.as_uri()}">'
+    bomb = "".join(f'<!ENTITY e{n} "{f"&e{n - 1};" * 10}">' for n in range(1, 10))
+
+    def with_doctype(declarations: str, references: bytes) -> bytes:
+        def hostile(part: bytes) -> bytes:
+            head, _, rest = part.partition(b"?>")
+            doctype = f"<!DOCTYPE w:document [{declarations}]>".encode()
+            return head + b"?>" + doctype + rest.replace(b"Memo", b"Memo " + references, 1)
+
+        plain = formats.docx(["Memo", f"SSN {value}"])
+        return office_formats.rewrite(plain, {"word/document.xml": hostile})
+
+    extraction, found = scan(detector, "x.docx", with_doctype(secret, b"&secret;"))
+    assert extraction.unscannable == ()
+    assert found == {"attachment x.docx": {masked(value)}}
+    [body] = [s.text for s in extraction.segments if s.where == "attachment x.docx"]
+    assert "LOCAL-FILE-CONTENT" not in body
+    bombed = with_doctype(f'<!ENTITY e0 "boom">{bomb}', b"&e9;")
+    extraction, _ = scan(detector, "bomb.docx", bombed)
+    assert [d.reason for d in extraction.unscannable] == [
+        "broken XML in an Office document (XMLSyntaxError)"
+    ]
