@@ -1,0 +1,171 @@
+"""What a PDF holds besides the text on its pages, read with pypdf from the document's objects.
+
+Read: AcroForm field values (``/V``, also of fields without an appearance stream, and rich
+text ``/RV``), XFA form data (the ``datasets`` packet), annotation contents on every page
+(``/Contents``, ``/RC``, author ``/T``, subject ``/Subj``; comments, FreeText, popups, markup)
+and link URIs, the document information dictionary, XMP metadata, bookmark titles, and the
+files attached to the document (the EmbeddedFiles name tree and FileAttachment annotations),
+which go back to the walker as members. Text in optional-content (hidden) layers is on the
+page and read with it (PDFium's text layer ignores visibility).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, PdfObject, StreamObject
+
+from piigate.extract.content import Blob
+from piigate.extract.embedded import member, section
+from piigate.extract.limits import Budget
+from piigate.extract.text import decode_text
+
+_MAX_OUTLINE_ITEMS = 100_000
+_SKIPPED_INFO_KEYS = frozenset({"/CreationDate", "/ModDate", "/Trapped"})
+
+
+@dataclass(slots=True)
+class PdfParts:
+    sections: list[Blob] = field(default_factory=list)
+    files: list[Blob] = field(default_factory=list)
+
+
+def read_parts(blob: Blob, reader: PdfReader, budget: Budget) -> PdfParts:
+    """Every place of ``reader``'s document listed above, as Blobs for the walker."""
+    parts = PdfParts()
+    texts = {
+        "form fields": list(_form_fields(reader)),
+        "annotations": list(_annotations(reader, budget)),
+        "document information": list(_info(reader)),
+        "bookmarks": list(_bookmarks(reader)),
+    }
+    for place, lines in texts.items():
+        if lines:
+            parts.sections.append(section(blob, place, "\n".join(lines)))
+    for place, xml in _xml_streams(reader):
+        parts.sections.append(section(blob, place, xml, "text/xml"))
+    seen: set[tuple[str, bytes]] = set()
+    for name, data in _attached_files(reader):
+        key = (name, hashlib.sha256(data).digest())
+        if key not in seen:
+            seen.add(key)
+            parts.files.append(member(blob, budget, name, data))
+    return parts
+
+
+def _form_fields(reader: PdfReader) -> Iterator[str]:
+    for name, values in (reader.get_fields() or {}).items():
+        for key in ("/V", "/RV"):
+            value = _text(values.get(key))
+            if value:
+                label = _text(values.get("/TU")) or name
+                yield f"{label}: {value}"
+
+
+def _annotations(reader: PdfReader, budget: Budget) -> Iterator[str]:
+    for number, page in enumerate(reader.pages, start=1):
+        budget.check_time()
+        for annotation in _annotation_dicts(page):
+            subtype = str(annotation.get("/Subtype", "/Annot")).lstrip("/")
+            if subtype == "Widget":
+                continue  # a form field's widget: its value is read with the form
+            values = [_text(annotation.get(key)) for key in ("/T", "/Subj", "/Contents", "/RC")]
+            action = annotation.get("/A")
+            if isinstance(action, DictionaryObject):
+                values.append(_text(action.get("/URI")))
+            text = " ".join(value for value in values if value)
+            if text:
+                yield f"page {number} {subtype}: {text}"
+
+
+def _annotation_dicts(page: DictionaryObject) -> Iterator[DictionaryObject]:
+    annotations = page.get("/Annots")
+    annotations = annotations.get_object() if annotations is not None else None
+    if not isinstance(annotations, ArrayObject):
+        return
+    for item in annotations:
+        annotation = item.get_object()
+        if isinstance(annotation, DictionaryObject):
+            yield annotation
+
+
+def _info(reader: PdfReader) -> Iterator[str]:
+    for key, value in (reader.metadata or {}).items():
+        text = _text(value)
+        if key not in _SKIPPED_INFO_KEYS and text:
+            yield f"{key.lstrip('/')}: {text}"
+
+
+def _bookmarks(reader: PdfReader) -> Iterator[str]:
+    pending: list[object] = [reader.outline]
+    count = 0
+    while pending and count < _MAX_OUTLINE_ITEMS:
+        item = pending.pop()
+        count += 1
+        if isinstance(item, list):
+            pending.extend(reversed(item))
+        elif isinstance(item, DictionaryObject):
+            title = _text(item.get("/Title"))
+            if title:
+                yield title
+
+
+def _xml_streams(reader: PdfReader) -> Iterator[tuple[str, str]]:
+    """XFA form data and XMP metadata: XML, read as XML (element text and attributes)."""
+    for name, data in (reader.xfa or {}).items():
+        if name in ("datasets", "form") and data:
+            yield f"XFA {name}", _decoded(data)
+    metadata = reader.root_object.get("/Metadata")
+    metadata = metadata.get_object() if metadata is not None else None
+    if isinstance(metadata, StreamObject):
+        yield "XMP metadata", _decoded(metadata.get_data())
+
+
+def _attached_files(reader: PdfReader) -> Iterator[tuple[str, bytes]]:
+    for embedded in reader.attachment_list:
+        yield embedded.name, embedded.content
+    for page in reader.pages:
+        for annotation in _annotation_dicts(page):
+            if annotation.get("/Subtype") == "/FileAttachment":
+                found = _file_of(annotation.get("/FS"))
+                if found is not None:
+                    yield found
+
+
+def _file_of(spec: PdfObject | None) -> tuple[str, bytes] | None:
+    """The name and bytes of a file specification's embedded file (``/EF /F`` or ``/UF``)."""
+    spec = spec.get_object() if spec is not None else None
+    if not isinstance(spec, DictionaryObject):
+        return None
+    files = spec.get("/EF")
+    files = files.get_object() if files is not None else None
+    if not isinstance(files, DictionaryObject):
+        return None
+    stream = files.get("/UF") or files.get("/F") or files.get("/DOS") or files.get("/Unix")
+    stream = stream.get_object() if stream is not None else None
+    if not isinstance(stream, StreamObject):
+        return None
+    name = _text(spec.get("/UF")) or _text(spec.get("/F")) or "attached-file"
+    return name, stream.get_data()
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "get_object"):
+        value = value.get_object()
+    if isinstance(value, StreamObject):
+        return _decoded(value.get_data())
+    if isinstance(value, list):
+        return " ".join(_text(item) for item in value)
+    if isinstance(value, bytes):
+        return _decoded(value)
+    text = str(value)
+    return "" if text.startswith("/") and " " not in text else text.strip()
+
+
+def _decoded(data: bytes) -> str:
+    return decode_text(data, None)
