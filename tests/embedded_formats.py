@@ -195,26 +195,31 @@ def pdf_without_pages(info: Mapping[str, str]) -> bytes:
 
 
 def rtf_with_package(text: str, name: str, data: bytes) -> bytes:
-    """An RTF document with ``data`` embedded as an OLE Package object (``\\objemb``), as
-    Word writes a file dropped into a document: the OLE1 native data of class ``Package``
-    holding an Ole10Native record, hex-encoded in ``\\objdata``. No Python library writes
-    RTF objects, so these lines follow [MS-OLEDS] 2.2.4 and the Ole10Native layout."""
+    """An RTF document with ``data`` embedded as an OLE Package object, as Word writes a file
+    dropped into a document: OLE1 native data of class ``Package`` holding the Ole10Native
+    record (name, source path, temporary path, size, bytes)."""
     source = f"C:\\Users\\tester\\{name}".encode() + b"\x00"
     native = (
         struct.pack("<H", 2)
         + name.encode()
         + b"\x00"
         + source
-        + struct.pack("<HH", 0, 3)
-        + struct.pack("<I", len(source))
+        + struct.pack("<II", 0x00030000, len(source))
         + source
         + struct.pack("<I", len(data))
         + data
     )
-    native = struct.pack("<I", len(native)) + native
+    return rtf_with_object(text, "Package", native)
+
+
+def rtf_with_object(text: str, class_name: str, native: bytes) -> bytes:
+    """An RTF document with one embedded object (``\\object\\objemb``) of ``class_name``
+    whose native data is ``native`` (for ``Excel.Sheet.8``, the workbook's compound file),
+    hex-encoded in ``\\objdata`` as OLE1 data. No Python library writes RTF objects, so
+    these lines follow [MS-OLEDS] 2.2.4 (ObjectHeader, then the native data's size)."""
     ole1 = (
         struct.pack("<II", 0x00000501, 2)  # OLEVersion, FormatID: embedded
-        + _length_prefixed(b"Package")
+        + _length_prefixed(class_name.encode())
         + _length_prefixed(b"")  # topic
         + _length_prefixed(b"")  # item
         + struct.pack("<I", len(native))
@@ -224,9 +229,8 @@ def rtf_with_package(text: str, name: str, data: bytes) -> bytes:
     body = text.replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}")
     return (
         "{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0 Arial;}}\\f0\\fs20 " + body + "\\par\n"
-        "{\\object\\objemb{\\*\\objclass Package}\\objw1000\\objh1000{\\*\\objdata\n"
-        + hexed
-        + "\n}}\\par\n}"
+        "{\\object\\objemb{\\*\\objclass " + class_name + "}\\objw1000\\objh1000"
+        "{\\*\\objdata\n" + hexed + "\n}}\\par\n}"
     ).encode()
 
 

@@ -11,6 +11,7 @@ from striprtf.striprtf import rtf_to_text
 from piigate.extract.content import Blob, Content
 from piigate.extract.html import read_html
 from piigate.extract.limits import Budget
+from piigate.extract.rtf_objects import read_objects
 from piigate.extract.tables import read_delimited
 from piigate.extract.text import decode_text
 
@@ -72,7 +73,10 @@ def read_xml(blob: Blob, budget: Budget) -> Content:
 
 
 def read_rtf(blob: Blob, budget: Budget) -> Content:
-    return Content(text=rtf_text(decode_text(blob.data, None)))
+    """The document's text; objects embedded in it (``\\objdata``) become its members."""
+    objects = read_objects(blob, budget)
+    text = rtf_text(decode_text(blob.data, None))
+    return Content(text=text, children=objects.files, defects=objects.defects)
 
 
 def rtf_text(rtf: str) -> str:
