@@ -24,6 +24,7 @@ from piigate.extract.limits import Budget
 from piigate.extract.text import decode_text
 
 _MAX_OUTLINE_ITEMS = 100_000
+_MAX_FORM_FIELDS = 1_000_000
 _SKIPPED_INFO_KEYS = frozenset({"/CreationDate", "/ModDate", "/Trapped"})
 
 
@@ -57,12 +58,36 @@ def read_parts(blob: Blob, reader: PdfReader, budget: Budget) -> PdfParts:
 
 
 def _form_fields(reader: PdfReader) -> Iterator[str]:
-    for name, values in (reader.get_fields() or {}).items():
+    """``name: value`` of every field in the AcroForm's tree (``/Fields`` and ``/Kids``),
+    named by its full name or its tooltip (``/TU``). Only the names and values are loaded,
+    not the widgets' appearance streams (pypdf's ``get_fields`` loads those too)."""
+    form = _dictionary(reader.root_object.get("/AcroForm"))
+    pending = [("", item) for item in reversed(_array(form.get("/Fields")) if form else [])]
+    seen: set[int] = set()
+    while pending:
+        parent, item = pending.pop()
+        node = _dictionary(item)
+        if node is None or id(node) in seen or len(seen) > _MAX_FORM_FIELDS:
+            continue
+        seen.add(id(node))
+        name = _text(node.get("/T"))
+        full = f"{parent}.{name}" if parent and name else parent or name
+        label = _text(node.get("/TU")) or full
         for key in ("/V", "/RV"):
-            value = _text(values.get(key))
+            value = _text(node.get(key))
             if value:
-                label = _text(values.get("/TU")) or name
                 yield f"{label}: {value}"
+        pending.extend((full, kid) for kid in reversed(_array(node.get("/Kids"))))
+
+
+def _dictionary(value: object) -> DictionaryObject | None:
+    value = value.get_object() if isinstance(value, PdfObject) else value
+    return value if isinstance(value, DictionaryObject) else None
+
+
+def _array(value: object) -> list[PdfObject]:
+    value = value.get_object() if isinstance(value, PdfObject) else value
+    return list(value) if isinstance(value, ArrayObject) else []
 
 
 def _annotations(reader: PdfReader, budget: Budget) -> Iterator[str]:
