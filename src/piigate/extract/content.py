@@ -58,12 +58,22 @@ class Lock:
     open: Callable[[str], Content | None]
 
 
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """Text read from one named place inside a blob (``comments``, ``text boxes``,
+    ``tracked deletions``): its findings are reported at ``<where> <place>``."""
+
+    place: str
+    text: str = field(repr=False)
+
+
 @dataclass(slots=True)
 class Content:
     """What a reader found in one blob: prose, tables, members to read next, problems."""
 
     text: str = ""
     tables: list[Table] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
     children: list[Blob] = field(default_factory=list)
     defects: list[Defect] = field(default_factory=list)
     lock: Lock | None = None

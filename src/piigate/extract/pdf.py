@@ -82,7 +82,7 @@ def _add_parts(content: Content, blob: Blob, reader: PdfReader | None, budget: B
         reason = f"PDF forms, annotations and attached files unreadable ({type(exc).__name__})"
         content.defects.append(Defect(blob.where, reason))
         return
-    content.children.extend(parts.sections)
+    content.passages.extend(parts.passages)
     content.children.extend(parts.files)
 
 

@@ -1,12 +1,13 @@
 """What a PDF holds besides the text on its pages, read with pypdf from the document's objects.
 
-Read: AcroForm field values (``/V``, also of fields without an appearance stream, and rich
-text ``/RV``), XFA form data (the ``datasets`` packet), annotation contents on every page
-(``/Contents``, ``/RC``, author ``/T``, subject ``/Subj``; comments, FreeText, popups, markup)
-and link URIs, the document information dictionary, XMP metadata, bookmark titles, and the
-files attached to the document (the EmbeddedFiles name tree and FileAttachment annotations),
-which go back to the walker as members. Text in optional-content (hidden) layers is on the
-page and read with it (PDFium's text layer ignores visibility).
+Read: AcroForm field values (``/V``, also of fields without an appearance stream; rich text
+``/RV``; default values ``/DV``), XFA form data (the ``datasets`` and ``form`` packets),
+annotation contents on every page (``/Contents``, ``/RC``, author ``/T``, subject ``/Subj``:
+comments, FreeText, popups, markup) and link URIs, the document information dictionary, XMP
+metadata, bookmark titles, and the files attached to the document (the EmbeddedFiles name
+tree and FileAttachment annotations), which go back to the walker as members. Text in
+optional-content (hidden) layers is on the page and read with it (PDFium's text layer
+ignores visibility).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from dataclasses import dataclass, field
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, PdfObject, StreamObject
 
-from piigate.extract.content import Blob
-from piigate.extract.embedded import member, section
+from piigate.extract.content import Blob, Passage
+from piigate.extract.embedded import member
+from piigate.extract.html import html_to_text
 from piigate.extract.limits import Budget
+from piigate.extract.markup import read_xml
 from piigate.extract.text import decode_text
 
 _MAX_OUTLINE_ITEMS = 100_000
@@ -30,12 +33,13 @@ _SKIPPED_INFO_KEYS = frozenset({"/CreationDate", "/ModDate", "/Trapped"})
 
 @dataclass(slots=True)
 class PdfParts:
-    sections: list[Blob] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
     files: list[Blob] = field(default_factory=list)
 
 
 def read_parts(blob: Blob, reader: PdfReader, budget: Budget) -> PdfParts:
-    """Every place of ``reader``'s document listed above, as Blobs for the walker."""
+    """Every place of ``reader``'s document listed above: text as passages named by their
+    place (``form fields``), attached files as members."""
     parts = PdfParts()
     texts = {
         "form fields": list(_form_fields(reader)),
@@ -45,9 +49,9 @@ def read_parts(blob: Blob, reader: PdfReader, budget: Budget) -> PdfParts:
     }
     for place, lines in texts.items():
         if lines:
-            parts.sections.append(section(blob, place, "\n".join(lines)))
+            parts.passages.append(Passage(place, "\n".join(lines)))
     for place, xml in _xml_streams(reader):
-        parts.sections.append(section(blob, place, xml, "text/xml"))
+        parts.passages.append(Passage(place, read_xml(Blob("", xml, "text/xml"), budget).text))
     seen: set[tuple[str, bytes]] = set()
     for name, data in _attached_files(reader):
         key = (name, hashlib.sha256(data).digest())
@@ -73,7 +77,7 @@ def _form_fields(reader: PdfReader) -> Iterator[str]:
         name = _text(node.get("/T"))
         full = f"{parent}.{name}" if parent and name else parent or name
         label = _text(node.get("/TU")) or full
-        for key in ("/V", "/RV"):
+        for key in ("/V", "/RV", "/DV"):
             value = _text(node.get(key))
             if value:
                 yield f"{label}: {value}"
@@ -97,7 +101,9 @@ def _annotations(reader: PdfReader, budget: Budget) -> Iterator[str]:
             subtype = str(annotation.get("/Subtype", "/Annot")).lstrip("/")
             if subtype == "Widget":
                 continue  # a form field's widget: its value is read with the form
-            values = [_text(annotation.get(key)) for key in ("/T", "/Subj", "/Contents", "/RC")]
+            values = [_text(annotation.get(key)) for key in ("/T", "/Subj", "/Contents")]
+            rich = _text(annotation.get("/RC"))  # XHTML: the same comment, formatted
+            values.append(html_to_text(rich) if rich else "")
             action = annotation.get("/A")
             if isinstance(action, DictionaryObject):
                 values.append(_text(action.get("/URI")))
@@ -138,15 +144,15 @@ def _bookmarks(reader: PdfReader) -> Iterator[str]:
                 yield title
 
 
-def _xml_streams(reader: PdfReader) -> Iterator[tuple[str, str]]:
+def _xml_streams(reader: PdfReader) -> Iterator[tuple[str, bytes]]:
     """XFA form data and XMP metadata: XML, read as XML (element text and attributes)."""
     for name, data in (reader.xfa or {}).items():
         if name in ("datasets", "form") and data:
-            yield f"XFA {name}", _decoded(data)
+            yield f"XFA {name}", bytes(data)
     metadata = reader.root_object.get("/Metadata")
     metadata = metadata.get_object() if metadata is not None else None
     if isinstance(metadata, StreamObject):
-        yield "XMP metadata", _decoded(metadata.get_data())
+        yield "XMP metadata", metadata.get_data()
 
 
 def _attached_files(reader: PdfReader) -> Iterator[tuple[str, bytes]]:

@@ -101,8 +101,11 @@ class Walker:
         self.defects.extend(content.defects)
         if content.text.strip() or content.tables:
             self.segments.append(Segment(blob.where, content.text, grade, tuple(content.tables)))
+        for passage in content.passages:  # text from a named place inside the blob
+            if passage.text.strip():
+                self.segments.append(Segment(f"{blob.where} {passage.place}", passage.text, grade))
         try:
-            self.budget.take_bytes(len(content.text))
+            self.budget.take_bytes(len(content.text) + sum(len(p.text) for p in content.passages))
         except MessageLimitExceeded as exc:
             self.defects.append(Defect(blob.where, str(exc)))
             self.stopped = True
