@@ -325,3 +325,25 @@ def rtf_compressing_to_a_final_nul(text: str, final_nul: bool) -> bytes:
         if compress(rtf).endswith(b"\x00") == final_nul:
             return rtf
     raise AssertionError("no padding gives the wanted ending")
+
+
+def libreoffice_rtf(document: bytes, workdir: Path) -> bytes | None:
+    """``document`` (a .docx) saved as RTF by LibreOffice headless; None when LibreOffice is
+    not installed (the office branch's Makefile target installs it from Debian)."""
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        return None
+    source = workdir / "case.docx"
+    source.write_bytes(document)
+    profile = (workdir / "profile").as_uri()
+    command = [soffice, "--headless", f"-env:UserInstallation={profile}", "--convert-to", "rtf"]
+    subprocess.run(
+        [*command, "--outdir", str(workdir), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    return (workdir / "case.rtf").read_bytes()

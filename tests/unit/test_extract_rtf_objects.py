@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +54,35 @@ def test_objdata_that_is_not_ole1_is_a_blocking_defect(detector: Detector) -> No
     data = b"{\\rtf1\\ansi Text{\\object\\objemb{\\*\\objdata 0badc0ffee0badc0ffee}}}"
     extraction, _ = scan(detector, attach("odd.rtf", data, "application/rtf"))
     assert [d.where for d in extraction.defects if d.blocking] == ["attachment odd.rtf"]
+
+
+def test_libreoffice_rtf_header_footer_and_comment(
+    detector: Detector, ssns: list[str], tmp_path: Path
+) -> None:
+    """An RTF written by LibreOffice from a Word document: the SSNs in its header, footer
+    and comment (destinations striprtf skips) are read with the body's."""
+    document = formats.docx(
+        [f"Body {ssns[0]}"], header=f"Head {ssns[1]}", footer=f"Foot {ssns[2]}",
+        comment=f"Note {ssns[3]}",
+    )  # fmt: skip
+    data = embedded_formats.libreoffice_rtf(document, tmp_path)
+    if data is None:
+        pytest.skip("LibreOffice (soffice) is not installed: make test installs it on CI")
+    extraction, findings = scan(detector, attach("case.rtf", data, "application/rtf"))
+    assert extraction.unscannable == ()
+    assert {(f.where, f.masked) for f in findings} == {
+        ("attachment case.rtf", masked(value)) for value in ssns
+    }
+
+
+def test_rtf_footnote_text_box_and_document_title(detector: Detector, ssns: list[str]) -> None:
+    """A footnote, a shape's text box and the document title (Word's control words for each)
+    are read as the RTF's text."""
+    data = (
+        "{\\rtf1\\ansi{\\info{\\title File " + ssns[0] + "}}Body text\\chftn"
+        "{\\footnote \\pard\\plain See " + ssns[1] + "}\\par "
+        "{\\shp{\\*\\shpinst{\\sp{\\sn wzName}{\\sv Box}}{\\shptxt Box " + ssns[2] + "}}}\\par}"
+    ).encode()
+    extraction, findings = scan(detector, attach("note.rtf", data, "application/rtf"))
+    assert extraction.unscannable == ()
+    assert {f.masked for f in findings} == {masked(value) for value in ssns[:3]}

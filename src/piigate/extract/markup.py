@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from xml.etree import ElementTree
 
@@ -79,6 +80,23 @@ def read_rtf(blob: Blob, budget: Budget) -> Content:
     return Content(text=text, children=objects.files, defects=objects.defects)
 
 
+_SHOWN_GROUPS = re.compile(
+    r"\\(?:\*\\)?(?:header[lrf]?|footer[lrf]?|footnote|annotation|shp|shpinst|shptxt"
+    r"|dptxbxtext|info)(?![A-Za-z])"
+)
+_SHOWN_PROPERTIES = re.compile(
+    r"\{\\(?:title|subject|author|operator|keywords|comment|doccomm|company|manager|category)"
+    r"(?![A-Za-z]) ?((?:[^{}\\]|\\.)*)\}"
+)
+"""Destinations striprtf skips whose text Word shows or keeps with the document: headers and
+footers, footnotes, comments, text boxes (shape and drawing-object text) and the document
+properties. Their control word is replaced by a paragraph break, so their text is read as a
+paragraph of its own; a property group (no nested groups) ends with one too."""
+
+
 def rtf_text(rtf: str) -> str:
-    """The text of an RTF document (striprtf)."""
-    return str(rtf_to_text(rtf, errors="ignore"))  # type: ignore[no-untyped-call]
+    """The text of an RTF document (striprtf), including headers, footers, footnotes,
+    comments, text boxes and document properties."""
+    shown = _SHOWN_PROPERTIES.sub(lambda match: "{\\par " + match[1] + "\\par}", rtf)
+    shown = _SHOWN_GROUPS.sub("\\\\par ", shown)
+    return str(rtf_to_text(shown, errors="ignore"))  # type: ignore[no-untyped-call]
