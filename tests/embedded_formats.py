@@ -262,14 +262,37 @@ def outlook_msg_in_msg(
 _Message = tuple[str, str, Mapping[str, bytes]]
 
 
+def outlook_msg_rich(subject: str, rtf: bytes, to: str) -> bytes:
+    """An Outlook .msg whose only body is compressed RTF (PR_RTF_COMPRESSED, as Outlook keeps
+    a rich-text message), received with the transport header ``To: <to>``."""
+    from compressed_rtf import compress
+    from extract_msg.ole_writer import OleWriter
+
+    writer = OleWriter()
+    headers = f"From: alice@dhs.gov\r\nTo: {to}\r\nSubject: {subject}\r\n\r\n"
+    extra = {0x10090102: bytes(compress(rtf)), 0x007D001F: headers.encode("utf-16-le")}
+    _add_message(writer, "", (subject, "", {}), top=True, messages=[], extra=extra)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def _add_message(
-    writer: object, path: str, message: _Message, top: bool, messages: list[_Message]
+    writer: object,
+    path: str,
+    message: _Message,
+    top: bool,
+    messages: list[_Message],
+    extra: Mapping[int, bytes] | None = None,
 ) -> None:
     subject, body, files = message
-    text = {0x001A001F: "IPM.Note", 0x0037001F: subject, 0x1000001F: body}
+    text = {0x001A001F: "IPM.Note", 0x0037001F: subject}
+    if body:
+        text[0x1000001F] = body
     count = len(files) + len(messages)
     header = struct.pack("<8sIIII", bytes(8), 0, count, 0, count) + (bytes(8) if top else b"")
-    _add_properties(writer, path, {t: v.encode("utf-16-le") for t, v in text.items()}, header, {})
+    values = {t: v.encode("utf-16-le") for t, v in text.items()} | dict(extra or {})
+    _add_properties(writer, path, values, header, {})
     for number, (name, data) in enumerate(files.items()):
         root = f"{path}__attach_version1.0_#{number:08X}"
         writer.addEntry(root, storage=True)  # type: ignore[attr-defined]

@@ -71,3 +71,16 @@ def test_tnef_compressed_rtf_body_with_or_without_its_trailing_nul(
     extraction, findings = scan(detector, attach("winmail.dat", data, "application/ms-tnef"))
     assert extraction.unscannable == ()
     assert places(findings) == {("attachment winmail.dat", 1, None, masked(ssns[0]))}
+
+
+def test_msg_rich_text_body_and_recipient_names(detector: Detector, ssns: list[str]) -> None:
+    """A .msg whose only body is compressed RTF is read from the RTF, and its recipients'
+    names are read too (a ``To:`` line)."""
+    rtf = f"{{\\rtf1\\ansi Case of {ssns[0]}\\par}}".encode()
+    data = embedded_formats.outlook_msg_rich("Rich", rtf, f'"Doe {ssns[1]}" <doe@fbi.gov>')
+    extraction, findings = scan(detector, attach("rich.msg", data, "application/vnd.ms-outlook"))
+    assert extraction.unscannable == ()
+    assert {(f.where, f.masked) for f in findings} == {
+        ("attachment rich.msg", masked(ssns[0])),
+        ("attachment rich.msg", masked(ssns[1])),
+    }

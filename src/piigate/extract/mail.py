@@ -60,14 +60,20 @@ def read_msg(blob: Blob, budget: Budget) -> Content:
 
 
 def _msg_content(blob: Blob, message: extract_msg.MSGFile, budget: Budget) -> Content:
-    lines = [str(getattr(message, "subject", "") or "").rstrip("\x00")]
-    body = getattr(message, "body", None)
+    lines = [_msg_property(message, "subject")]
+    body = _msg_property(message, "body")
+    html = None if body else _msg_value(message, "htmlBody")
+    rtf = None if body or html else _msg_value(message, "rtfBody")
     if body:
-        lines.append(str(body))
-    else:
-        html = getattr(message, "htmlBody", None)
-        if html:
-            lines.append(html_to_text(decode_text(html, None)))
+        lines.append(body)
+    elif isinstance(html, bytes):
+        lines.append(html_to_text(decode_text(html, None)))
+    elif isinstance(rtf, bytes):
+        lines.append(rtf_text(decode_text(rtf, None)))
+    for label, key in (("From", "sender"), ("To", "to"), ("Cc", "cc"), ("Bcc", "bcc")):
+        value = _msg_property(message, key)
+        if value:
+            lines.append(f"{label}: {value}")
     content = Content(text="\n".join(lines))
     for number, attachment in enumerate(getattr(message, "attachments", ()), start=1):
         name = _msg_attachment_name(attachment, number)
@@ -88,6 +94,21 @@ def _msg_content(blob: Blob, message: extract_msg.MSGFile, budget: Budget) -> Co
 
 
 _MSG_ERRORS = (extract_msg.exceptions.ExMsgBaseException, OSError, ValueError, KeyError)
+
+
+def _msg_property(message: extract_msg.MSGFile, key: str) -> str:
+    value = _msg_value(message, key)
+    return str(value or "").rstrip("\x00")
+
+
+def _msg_value(message: extract_msg.MSGFile, key: str) -> object:
+    """A property, or None when extract-msg cannot derive it: ``body`` and ``htmlBody`` are
+    de-encapsulated from the RTF body when absent, and RTFDE raises on RTF that is not
+    encapsulated (its parser's own errors too); the RTF is then read as RTF."""
+    try:
+        return getattr(message, key, None)
+    except Exception:
+        return None
 
 
 def _msg_attachment_name(attachment: object, number: int) -> str:
