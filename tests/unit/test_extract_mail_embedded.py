@@ -7,16 +7,10 @@ import random
 
 import pytest
 
-from piigate.config import DetectionSettings
 from piigate.detect import Detector
 from tests import embedded_formats, formats
 from tests.synthetic import ssn
 from tests.unit.test_extract_formats import attach, masked, places, scan
-
-
-@pytest.fixture(scope="module")
-def detector() -> Detector:
-    return Detector(DetectionSettings(spacy_model=None))
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import random
 import pypdfium2 as pdfium
 import pytest
 
-from piigate.config import DetectionSettings, ExtractionSettings
+from piigate.config import ExtractionSettings
 from piigate.detect import Detector
 from piigate.extract.content import Blob
 from piigate.extract.limits import Budget
@@ -17,11 +17,6 @@ from piigate.model import Grade
 from tests import embedded_formats, formats
 from tests.synthetic import ssn
 from tests.unit.test_extract_formats import attach, masked, scan
-
-
-@pytest.fixture(scope="module")
-def detector() -> Detector:
-    return Detector(DetectionSettings(spacy_model=None))
 
 
 @pytest.fixture
