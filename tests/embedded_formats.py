@@ -370,3 +370,23 @@ def libreoffice_rtf(document: bytes, workdir: Path) -> bytes | None:
         timeout=180,
     )
     return (workdir / "case.rtf").read_bytes()
+
+
+def pdf_with_cyclic_outline(title: str) -> bytes:
+    """A PDF whose outline's two items point at each other as next sibling and first child
+    (a hostile or broken outline); the first item's title is ``title``."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(formats.pdf(["Outline test"]))))
+    first = DictionaryObject({NameObject("/Title"): TextStringObject(title)})
+    second = DictionaryObject({NameObject("/Title"): TextStringObject("Chapter two")})
+    first_ref, second_ref = writer._add_object(first), writer._add_object(second)
+    first[NameObject("/Next")] = second_ref
+    first[NameObject("/First")] = second_ref
+    second[NameObject("/Next")] = first_ref
+    outlines = {NameObject("/Type"): NameObject("/Outlines"), NameObject("/First"): first_ref}
+    writer._root_object[NameObject("/Outlines")] = writer._add_object(DictionaryObject(outlines))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

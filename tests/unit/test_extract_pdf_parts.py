@@ -3,6 +3,7 @@ metadata, bookmarks, hidden layers and attached files, each found at the place i
 
 from __future__ import annotations
 
+import logging
 import random
 
 import pypdfium2 as pdfium
@@ -148,3 +149,15 @@ def test_an_owner_password_only_empty_pdf_is_not_graded_encrypted_after_a_locked
     content = read_pdf(Blob("b.pdf", out.getvalue()), budget)
     assert content.lock is None
     assert content.grade in (None, Grade.PLAINTEXT)
+
+
+def test_cyclic_outline_is_read_once_and_its_titles_stay_out_of_logs(
+    detector: Detector, ssns: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bookmarks that point at each other are each read once (the walk ends), and no title
+    reaches a log record (pypdf's own outline reader logs the looping item, title and all)."""
+    data = embedded_formats.pdf_with_cyclic_outline(f"Case {ssns[0]}")
+    with caplog.at_level(logging.DEBUG):
+        result = found(detector, "loop.pdf", data)
+    assert result == {("attachment loop.pdf bookmarks", masked(ssns[0]))}
+    assert not [r for r in caplog.records if ssns[0] in r.getMessage()]

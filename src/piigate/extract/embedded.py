@@ -8,12 +8,16 @@ is not a file, a PDF's form fields, is a ``Passage`` of the document's Content.)
 
 from __future__ import annotations
 
+from pathlib import PureWindowsPath
+
 from piigate.extract.content import Blob
 from piigate.extract.limits import Budget
 
 
 def member(blob: Blob, budget: Budget, name: str, data: bytes) -> Blob:
-    """``data`` found inside ``blob`` as a file called ``name``, after the member limits."""
+    """``data`` found inside ``blob`` as a file called ``name`` (its last path component: an
+    embedded file often keeps the path it was attached from), after the member limits."""
     budget.take_member()
     budget.check_member(len(data))
-    return blob.child(name.replace("\x00", "").strip() or "embedded", data)
+    base = PureWindowsPath(name.replace("\x00", "").strip()).name
+    return blob.child(base or "embedded", data)

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, PdfObject, StreamObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, PdfObject, StreamObject
 
 from piigate.extract.content import Blob, Passage
 from piigate.extract.embedded import member
@@ -67,13 +67,13 @@ def _form_fields(reader: PdfReader) -> Iterator[str]:
     not the widgets' appearance streams (pypdf's ``get_fields`` loads those too)."""
     form = _dictionary(reader.root_object.get("/AcroForm"))
     pending = [("", item) for item in reversed(_array(form.get("/Fields")) if form else [])]
-    seen: set[int] = set()
-    while pending:
+    seen: set[object] = set()
+    while pending and len(seen) < _MAX_FORM_FIELDS:
         parent, item = pending.pop()
         node = _dictionary(item)
-        if node is None or id(node) in seen or len(seen) > _MAX_FORM_FIELDS:
+        if node is None or _key(item, node) in seen:
             continue
-        seen.add(id(node))
+        seen.add(_key(item, node))
         name = _text(node.get("/T"))
         full = f"{parent}.{name}" if parent and name else parent or name
         label = _text(node.get("/TU")) or full
@@ -82,6 +82,13 @@ def _form_fields(reader: PdfReader) -> Iterator[str]:
             if value:
                 yield f"{label}: {value}"
         pending.extend((full, kid) for kid in reversed(_array(node.get("/Kids"))))
+
+
+def _key(item: object, node: DictionaryObject) -> object:
+    """What identifies a node of an object tree: its object number when it is indirect."""
+    if isinstance(item, IndirectObject):
+        return (item.idnum, item.generation)
+    return id(node)
 
 
 def _dictionary(value: object) -> DictionaryObject | None:
@@ -131,17 +138,21 @@ def _info(reader: PdfReader) -> Iterator[str]:
 
 
 def _bookmarks(reader: PdfReader) -> Iterator[str]:
-    pending: list[object] = [reader.outline]
-    count = 0
-    while pending and count < _MAX_OUTLINE_ITEMS:
+    """Titles of the outline tree (``/First`` and ``/Next``), walked here: pypdf's own outline
+    reader logs a cycle with the item, title included, in its message."""
+    outlines = _dictionary(reader.root_object.get("/Outlines"))
+    pending = [outlines.get("/First")] if outlines is not None else []
+    seen: set[object] = set()
+    while pending and len(seen) < _MAX_OUTLINE_ITEMS:
         item = pending.pop()
-        count += 1
-        if isinstance(item, list):
-            pending.extend(reversed(item))
-        elif isinstance(item, DictionaryObject):
-            title = _text(item.get("/Title"))
-            if title:
-                yield title
+        node = _dictionary(item)
+        if node is None or _key(item, node) in seen:
+            continue
+        seen.add(_key(item, node))
+        title = _text(node.get("/Title"))
+        if title:
+            yield title
+        pending.extend(link for link in (node.get("/Next"), node.get("/First")) if link)
 
 
 def _xml_streams(reader: PdfReader) -> Iterator[tuple[str, bytes]]:
