@@ -390,3 +390,19 @@ def pdf_with_cyclic_outline(title: str) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def pdf_saved_over(first: str, then: str) -> bytes:
+    """A one-page PDF (fpdf2) showing ``first``, saved again incrementally by pypdf with the
+    page showing ``then`` instead, as an editor saves a deletion: the first revision's bytes
+    stay in the file."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    writer = PdfWriter(io.BytesIO(formats.pdf([first])), incremental=True)
+    stream = DecodedStreamObject()
+    stream.set_data(f"BT /F1 11 Tf 72 720 Td ({then}) Tj ET".encode())
+    writer.pages[0][NameObject("/Contents")] = writer._add_object(stream)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

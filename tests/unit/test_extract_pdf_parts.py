@@ -161,3 +161,18 @@ def test_cyclic_outline_is_read_once_and_its_titles_stay_out_of_logs(
         result = found(detector, "loop.pdf", data)
     assert result == {("attachment loop.pdf bookmarks", masked(ssns[0]))}
     assert not [r for r in caplog.records if ssns[0] in r.getMessage()]
+
+
+def test_text_deleted_by_an_incremental_save_is_read_from_the_earlier_revision(
+    detector: Detector, ssns: list[str]
+) -> None:
+    """A line deleted from a page and saved incrementally (its old bytes left in the file)
+    is found in ``earlier revision 1``; the line both revisions show is read once."""
+    data = embedded_formats.pdf_saved_over(f"Public text\nSSN {ssns[0]}", "Public text")
+    extraction, findings = scan(detector, attach("memo.pdf", data, "application/pdf"))
+    assert extraction.unscannable == ()
+    assert {(f.where, f.masked) for f in findings} == {
+        ("attachment memo.pdf earlier revision 1", masked(ssns[0]))
+    }
+    [earlier] = [s for s in extraction.segments if s.where.endswith("earlier revision 1")]
+    assert "Public text" not in earlier.text

@@ -28,6 +28,7 @@ from piigate.errors import ExtractionError, LimitExceeded
 from piigate.extract.content import Blob, Content, Lock
 from piigate.extract.limits import Budget
 from piigate.extract.pdf_parts import read_parts
+from piigate.extract.pdf_revisions import earlier_revisions
 from piigate.model import Defect, Grade
 
 _PDF_ERRORS = (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, OSError)
@@ -43,7 +44,20 @@ def read_pdf(blob: Blob, budget: Budget) -> Content:
         return _locked(blob, budget)
     content = _pdf_text(blob, document, budget)
     _add_parts(content, blob, _structure_reader(blob.data, ""), budget)
+    revisions = earlier_revisions(
+        blob.data, content.text, budget, lambda prefix: _revision_text(prefix, budget)
+    )
+    content.passages.extend(revisions)
     return content
+
+
+def _revision_text(data: bytes, budget: Budget) -> str | None:
+    """The page text of one earlier revision (the file cut after its ``%%EOF``)."""
+    try:
+        document = load_document(data, None)
+    except pdfium.PdfiumError:
+        return None
+    return _pdf_text(Blob("", data), document, budget).text
 
 
 def load_document(data: bytes, password: str | None) -> pdfium.PdfDocument:
