@@ -176,3 +176,23 @@ def test_text_deleted_by_an_incremental_save_is_read_from_the_earlier_revision(
     }
     [earlier] = [s for s in extraction.segments if s.where.endswith("earlier revision 1")]
     assert "Public text" not in earlier.text
+
+
+def test_attached_file_past_the_member_limit_is_a_defect_and_the_rest_is_read(
+    ssns: list[str],
+) -> None:
+    """A file attached to a PDF that is larger than ``max_member_bytes`` is a blocking defect
+    naming it, while the PDF's page text and its other attached file are still read."""
+    from piigate.extract import extract
+    from piigate.parse import parse_message
+
+    data = embedded_formats.pdf_with_files(
+        {"big.txt": b"x" * 5000, "small.txt": f"SSN {ssns[0]}".encode()}, {}
+    )
+    raw = attach("case.pdf", data, "application/pdf").as_bytes()
+    extraction = extract(parse_message(raw), settings=ExtractionSettings(max_member_bytes=4096))
+    assert [d.where for d in extraction.defects if d.blocking] == ["attachment case.pdf/big.txt"]
+    assert {s.where for s in extraction.segments} >= {
+        "attachment case.pdf",
+        "attachment case.pdf/small.txt",
+    }

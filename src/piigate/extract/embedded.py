@@ -10,14 +10,25 @@ from __future__ import annotations
 
 from pathlib import PureWindowsPath
 
-from piigate.extract.content import Blob
-from piigate.extract.limits import Budget
+from piigate.errors import LimitExceeded
+from piigate.extract.content import Blob, Content
+from piigate.extract.limits import Budget, MessageLimitExceeded
+from piigate.model import Defect
 
 
-def member(blob: Blob, budget: Budget, name: str, data: bytes) -> Blob:
-    """``data`` found inside ``blob`` as a file called ``name`` (its last path component: an
-    embedded file often keeps the path it was attached from), after the member limits."""
-    budget.take_member()
-    budget.check_member(len(data))
+def add_member(content: Content, blob: Blob, budget: Budget, name: str, data: bytes) -> None:
+    """Add ``data``, found inside ``blob`` as a file called ``name``, to ``content`` as a
+    member, named by the last component of ``name`` (an embedded file often keeps the path
+    it was attached from). A member past a member limit is a blocking Defect of its own and
+    the rest is read; a limit on the whole message stops the reading (it propagates)."""
     base = PureWindowsPath(name.replace("\x00", "").strip()).name
-    return blob.child(base or "embedded", data)
+    child = blob.child(base or "embedded", data)
+    try:
+        budget.take_member()
+        budget.check_member(len(data))
+    except MessageLimitExceeded:
+        raise
+    except LimitExceeded as exc:
+        content.defects.append(Defect(child.where, str(exc)))
+        return
+    content.children.append(child)

@@ -17,7 +17,7 @@ from compressed_rtf import decompress as decompress_rtf
 
 from piigate.errors import ExtractionError
 from piigate.extract.content import Blob, Content
-from piigate.extract.embedded import member
+from piigate.extract.embedded import add_member
 from piigate.extract.html import html_to_text
 from piigate.extract.limits import Budget
 from piigate.extract.markup import rtf_text
@@ -87,7 +87,7 @@ def _msg_content(blob: Blob, message: extract_msg.MSGFile, budget: Budget) -> Co
                 content.defects.append(Defect(blob.where, reason))
                 continue
         if isinstance(data, bytes):
-            content.children.append(member(blob, budget, name, data))
+            add_member(content, blob, budget, name, data)
         elif not isinstance(attachment, extract_msg.attachments.WebAttachment):
             content.defects.append(Defect(blob.where, f"attached item {name} has no content"))
     return content
@@ -144,7 +144,7 @@ def read_tnef(blob: Blob, budget: Budget) -> Content:
     content = Content(text="\n".join(lines))
     for number, attachment in enumerate(tnef.attachments, start=1):
         name = _tnef_attachment_name(attachment, codepage) or f"attachment-{number}"
-        content.children.append(member(blob, budget, name, bytes(attachment.data)))
+        add_member(content, blob, budget, name, bytes(attachment.data))
     return content
 
 

@@ -77,7 +77,7 @@ def read_rtf(blob: Blob, budget: Budget) -> Content:
     """The document's text; objects embedded in it (``\\objdata``) become its members."""
     objects = read_objects(blob, budget)
     text = rtf_text(decode_text(blob.data, None))
-    return Content(text=text, children=objects.files, defects=objects.defects)
+    return Content(text=text, children=objects.children, defects=objects.defects)
 
 
 _SHOWN_GROUPS = re.compile(

@@ -97,7 +97,8 @@ def _add_parts(content: Content, blob: Blob, reader: PdfReader | None, budget: B
         content.defects.append(Defect(blob.where, reason))
         return
     content.passages.extend(parts.passages)
-    content.children.extend(parts.files)
+    content.children.extend(parts.children)
+    content.defects.extend(parts.defects)
 
 
 def _locked(blob: Blob, budget: Budget) -> Content:

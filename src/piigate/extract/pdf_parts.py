@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, PdfObject, StreamObject
 
-from piigate.extract.content import Blob, Passage
-from piigate.extract.embedded import member
+from piigate.extract.content import Blob, Content, Passage
+from piigate.extract.embedded import add_member
 from piigate.extract.html import html_to_text
 from piigate.extract.limits import Budget
 from piigate.extract.markup import read_xml
@@ -31,16 +30,10 @@ _MAX_FORM_FIELDS = 1_000_000
 _SKIPPED_INFO_KEYS = frozenset({"/CreationDate", "/ModDate", "/Trapped"})
 
 
-@dataclass(slots=True)
-class PdfParts:
-    passages: list[Passage] = field(default_factory=list)
-    files: list[Blob] = field(default_factory=list)
-
-
-def read_parts(blob: Blob, reader: PdfReader, budget: Budget) -> PdfParts:
+def read_parts(blob: Blob, reader: PdfReader, budget: Budget) -> Content:
     """Every place of ``reader``'s document listed above: text as passages named by their
     place (``form fields``), attached files as members."""
-    parts = PdfParts()
+    parts = Content()
     texts = {
         "form fields": list(_form_fields(reader)),
         "annotations": list(_annotations(reader, budget)),
@@ -57,7 +50,7 @@ def read_parts(blob: Blob, reader: PdfReader, budget: Budget) -> PdfParts:
         key = (name, hashlib.sha256(data).digest())
         if key not in seen:
             seen.add(key)
-            parts.files.append(member(blob, budget, name, data))
+            add_member(parts, blob, budget, name, data)
     return parts
 
 

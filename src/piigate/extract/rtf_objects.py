@@ -10,26 +10,19 @@ at all is a blocking defect, never silently skipped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from oletools.rtfobj import RtfObjParser
 
-from piigate.extract.content import Blob
-from piigate.extract.embedded import member
+from piigate.extract.content import Blob, Content
+from piigate.extract.embedded import add_member
 from piigate.extract.limits import Budget
 from piigate.model import Defect
 
 _OLE1_LINKED = 1
 
 
-@dataclass(slots=True)
-class RtfObjects:
-    files: list[Blob] = field(default_factory=list)
-    defects: list[Defect] = field(default_factory=list)
-
-
-def read_objects(blob: Blob, budget: Budget) -> RtfObjects:
-    found = RtfObjects()
+def read_objects(blob: Blob, budget: Budget) -> Content:
+    """The objects of an RTF document as its members (and defects, for ones not read)."""
+    found = Content()
     if b"\\objdata" not in blob.data:
         return found
     parser = RtfObjParser(blob.data)
@@ -38,10 +31,10 @@ def read_objects(blob: Blob, budget: Budget) -> RtfObjects:
         budget.check_time()
         if obj.is_package:
             name = obj.filename or f"object-{number}"
-            found.files.append(member(blob, budget, name, bytes(obj.olepkgdata)))
+            add_member(found, blob, budget, name, bytes(obj.olepkgdata))
         elif obj.is_ole and obj.oledata:
             kind = _ascii(obj.class_name) or "object"
-            found.files.append(member(blob, budget, f"object-{number}-{kind}", bytes(obj.oledata)))
+            add_member(found, blob, budget, f"object-{number}-{kind}", bytes(obj.oledata))
         elif obj.is_ole and obj.format_id == _OLE1_LINKED:
             continue
         else:
