@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests import formats, office_formats
+from tests import embedded_formats, formats, office_formats
 from tests.synthetic import ssn
 
 from piigate.config import ExtractionSettings
@@ -93,6 +93,23 @@ def embedded_message(scale: float) -> bytes:
 def attached_objects_message(scale: float) -> bytes:
     """The baseline for the embedded objects: the same twenty files attached to the message."""
     return _message(_embedded_objects(scale))
+FORM_FIELDS = (
+    *("name", "ssn", "dob", "street", "city"),
+    *("phone", "email", "employer", "case", "notes"),
+)
+
+
+def pdf_form_message(scale: float) -> bytes:
+    """A 200-page form, ten filled text fields a page (2,000 values), as pypdf fills it."""
+    rng = random.Random(5)
+    values = {field: f"{field} {ssn(rng)}" for field in FORM_FIELDS}
+    return _message([("form.pdf", embedded_formats.pdf_form(values, int(200 * scale)))])
+
+
+def pdf_pages_message(scale: float) -> bytes:
+    """The baseline for the form: 200 pages of one line of text each, no form."""
+    pages = [f"Application form, page {n + 1}" for n in range(int(200 * scale))]
+    return _message([("pages.pdf", formats.pdf(pages))])
 
 
 def _message(attachments: list[tuple[str, bytes]]) -> bytes:
@@ -108,6 +125,8 @@ CASES: dict[str, Callable[[float], bytes]] = {
     "50-part MIME message": mime_message,
     "Word document, 20 embedded objects": embedded_message,
     "the same 20 objects attached (baseline)": attached_objects_message,
+    "200-page PDF, no form (baseline for the form)": pdf_pages_message,
+    "200-page filled PDF form (2,000 fields)": pdf_form_message,
 }
 
 
@@ -139,6 +158,7 @@ def _status_mb(field: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--half", action="store_true", help="inputs at half size")
+    parser.add_argument("--only", default="", help="only the inputs whose name contains this")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -149,6 +169,8 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as folder:
         for name, build in CASES.items():
+            if args.only not in name:
+                continue
             raw = build(scale)
             path = Path(folder) / "message.eml"
             path.write_bytes(raw)

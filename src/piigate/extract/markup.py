@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from xml.etree import ElementTree
 
@@ -11,6 +12,7 @@ from striprtf.striprtf import rtf_to_text
 from piigate.extract.content import Blob, Content
 from piigate.extract.html import read_html
 from piigate.extract.limits import Budget
+from piigate.extract.rtf_objects import read_objects
 from piigate.extract.tables import read_delimited
 from piigate.extract.text import decode_text
 
@@ -72,9 +74,29 @@ def read_xml(blob: Blob, budget: Budget) -> Content:
 
 
 def read_rtf(blob: Blob, budget: Budget) -> Content:
-    return Content(text=rtf_text(decode_text(blob.data, None)))
+    """The document's text; objects embedded in it (``\\objdata``) become its members."""
+    objects = read_objects(blob, budget)
+    text = rtf_text(decode_text(blob.data, None))
+    return Content(text=text, children=objects.children, defects=objects.defects)
+
+
+_SHOWN_GROUPS = re.compile(
+    r"\\(?:\*\\)?(?:header[lrf]?|footer[lrf]?|footnote|annotation|shp|shpinst|shptxt"
+    r"|dptxbxtext|info)(?![A-Za-z])"
+)
+_SHOWN_PROPERTIES = re.compile(
+    r"\{\\(?:title|subject|author|operator|keywords|comment|doccomm|company|manager|category)"
+    r"(?![A-Za-z]) ?((?:[^{}\\]|\\.)*)\}"
+)
+"""Destinations striprtf skips whose text Word shows or keeps with the document: headers and
+footers, footnotes, comments, text boxes (shape and drawing-object text) and the document
+properties. Their control word is replaced by a paragraph break, so their text is read as a
+paragraph of its own; a property group (no nested groups) ends with one too."""
 
 
 def rtf_text(rtf: str) -> str:
-    """The text of an RTF document (striprtf)."""
-    return str(rtf_to_text(rtf, errors="ignore"))  # type: ignore[no-untyped-call]
+    """The text of an RTF document (striprtf), including headers, footers, footnotes,
+    comments, text boxes and document properties."""
+    shown = _SHOWN_PROPERTIES.sub(lambda match: "{\\par " + match[1] + "\\par}", rtf)
+    shown = _SHOWN_GROUPS.sub("\\\\par ", shown)
+    return str(rtf_to_text(shown, errors="ignore"))  # type: ignore[no-untyped-call]

@@ -1,5 +1,13 @@
-"""PDF: the text of every page (pypdfium2, PDFium's C++ text layer), and the grade of its
-encryption (pypdf reads the /Encrypt dictionary and checks passwords).
+"""PDF: the text of every page (pypdfium2, PDFium's C++ text layer), what the document holds
+besides (form values, annotations, metadata, bookmarks, attached files: ``pdf_parts``, with
+pypdf), and the grade of its encryption (pypdf reads the /Encrypt dictionary and checks
+passwords).
+
+No reader state carries from one document to the next. PDFium keeps its last error in one
+process-wide variable and sets it only when a load fails; pypdfium2's ``PdfDocument`` also
+reads it when a document *loads* but has no pages, so an empty-page-tree PDF read after an
+encrypted one was taken for encrypted (and graded, not read). Documents are therefore loaded
+through PDFium's own call here, and its error is read only when that call failed.
 
 The cut: AES-256 (security handler revision 5 or 6, /V 5) is strong; RC4 of any key length
 and AES-128 (/V 4 with /AESV2, revision 4, MD5 key derivation) are weak. A PDF whose user
@@ -11,13 +19,16 @@ from __future__ import annotations
 import io
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import PyPdfError
 from pypdf.generic import DictionaryObject
 
-from piigate.errors import ExtractionError
+from piigate.errors import ExtractionError, LimitExceeded
 from piigate.extract.content import Blob, Content, Lock
 from piigate.extract.limits import Budget
+from piigate.extract.pdf_parts import read_parts
+from piigate.extract.pdf_revisions import earlier_revisions
 from piigate.model import Defect, Grade
 
 _PDF_ERRORS = (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, OSError)
@@ -26,12 +37,68 @@ _PDFIUM_PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
 
 def read_pdf(blob: Blob, budget: Budget) -> Content:
     try:
-        document = pdfium.PdfDocument(blob.data)
+        document = load_document(blob.data, None)
     except pdfium.PdfiumError as exc:
         if exc.err_code != _PDFIUM_PASSWORD_ERROR:
             raise ExtractionError(f"broken PDF (PDFium error {exc.err_code})") from exc
         return _locked(blob, budget)
-    return _pdf_text(blob, document, budget)
+    content = _pdf_text(blob, document, budget)
+    _add_parts(content, blob, _structure_reader(blob.data, ""), budget)
+    revisions = earlier_revisions(
+        blob.data, content.text, budget, lambda prefix: _revision_text(prefix, budget)
+    )
+    content.passages.extend(revisions)
+    return content
+
+
+def _revision_text(data: bytes, budget: Budget) -> str | None:
+    """The page text of one earlier revision (the file cut after its ``%%EOF``)."""
+    try:
+        document = load_document(data, None)
+    except pdfium.PdfiumError:
+        return None
+    return _pdf_text(Blob("", data), document, budget).text
+
+
+def load_document(data: bytes, password: str | None) -> pdfium.PdfDocument:
+    """Open ``data`` with PDFium; raises PdfiumError with the error of *this* load. ``data``
+    must outlive the document (PDFium reads it in place)."""
+    secret = None if password is None else (password + "\x00").encode("utf-8")
+    handle = pdfium_c.FPDF_LoadMemDocument64(data, len(data), secret)
+    if not handle:
+        code = int(pdfium_c.FPDF_GetLastError())
+        raise pdfium.PdfiumError(f"cannot load PDF (PDFium error {code})", err_code=code)
+    return pdfium.PdfDocument(handle)
+
+
+def _structure_reader(data: bytes, password: str) -> PdfReader | None:
+    """pypdf's view of the same document (for forms, annotations, files), or None when pypdf
+    cannot parse what PDFium could."""
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and not _decrypts(reader, password):
+            return None
+    except (*_PDF_ERRORS, RecursionError):
+        return None
+    return reader
+
+
+def _add_parts(content: Content, blob: Blob, reader: PdfReader | None, budget: Budget) -> None:
+    """Add the document's forms, annotations, metadata, bookmarks and files to ``content``;
+    when they cannot be read, a blocking Defect says so (the page text was read)."""
+    try:
+        if reader is None:
+            raise ExtractionError("no document structure")
+        parts = read_parts(blob, reader, budget)
+    except LimitExceeded:
+        raise
+    except (ExtractionError, *_PDF_ERRORS, RecursionError) as exc:
+        reason = f"PDF forms, annotations and attached files unreadable ({type(exc).__name__})"
+        content.defects.append(Defect(blob.where, reason))
+        return
+    content.passages.extend(parts.passages)
+    content.children.extend(parts.children)
+    content.defects.extend(parts.defects)
 
 
 def _locked(blob: Blob, budget: Budget) -> Content:
@@ -47,10 +114,12 @@ def _locked(blob: Blob, budget: Budget) -> Content:
         if not password or not _decrypts(reader, password):
             return None
         try:
-            document = pdfium.PdfDocument(blob.data, password=password)
+            document = load_document(blob.data, password)
         except pdfium.PdfiumError:
             return None
-        return _pdf_text(blob, document, budget)
+        content = _pdf_text(blob, document, budget)
+        _add_parts(content, blob, reader, budget)
+        return content
 
     return Content(lock=Lock(grade, method, try_password))
 
