@@ -18,6 +18,7 @@ import email
 import email.errors
 import email.parser
 import email.policy
+import re
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
@@ -31,6 +32,7 @@ from piigate.model import Defect, ParsedMessage, Part
 # Leave header values long enough for encoded words and RFC 2231 names, but refuse pathology.
 _POLICY = email.policy.default.clone(max_line_length=None)
 TOO_DEEP = "MIME structure nested too deeply to read"
+_BOUNDARY = re.compile(rb"boundary\s*=", re.I)
 _SUBJECT_SCREENED_APART = NOT_SCREENED | {"subject"}
 
 
@@ -79,12 +81,17 @@ def parse_message(
     Past ``limits.max_parts`` MIME parts the rest is not read: a blocking defect. ``depth``
     counts readings inside readings (a decoded forward), up to ``limits.max_depth``."""
     reading = _Reading(limits or ExtractionSettings(), depth)
+    max_parts = reading.settings.max_parts
+    if len(_BOUNDARY.findall(raw)) > max_parts:
+        # Each multipart is a part: past the limit without parsing (nested thousands deep,
+        # parsing alone would take seconds and then fail).
+        return _unparsed(raw, f"more than {max_parts} MIME parts")
     try:
         message = email.message_from_bytes(
             folds.unfold_smtp_lines(raw), _class=_HeaderOnce, policy=_POLICY
         )
     except RecursionError:
-        return _unparsed(raw)
+        return _unparsed(raw, TOO_DEEP)
     assert isinstance(message, EmailMessage)
     reading.names.extend(header_names(message, "", _SUBJECT_SCREENED_APART))
     try:
@@ -104,7 +111,7 @@ def parse_message(
     )
 
 
-def _unparsed(raw: bytes) -> ParsedMessage:
+def _unparsed(raw: bytes, reason: str) -> ParsedMessage:
     """A message whose MIME structure the parser cannot follow: its headers, no parts, and a
     blocking defect (a definite verdict, not a retry)."""
     headers = email.parser.BytesHeaderParser(_class=_HeaderOnce, policy=_POLICY).parsebytes(raw)
@@ -116,7 +123,7 @@ def _unparsed(raw: bytes) -> ParsedMessage:
         header_from=_addresses(headers, "From"),
         header_recipients=_addresses(headers, "To", "Cc", "Bcc"),
         parts=(),
-        defects=(Defect("message", TOO_DEEP),),
+        defects=(Defect("message", reason),),
         headers=_all_headers(headers),
         names=tuple(header_names(headers, "", _SUBJECT_SCREENED_APART)),
     )
@@ -185,7 +192,7 @@ def _adopt(raw: bytes, place: str, reading: _Reading) -> None:
 
 def _encoded_body(node: Message) -> bytes:
     body = node.get_payload()
-    return body.encode("ascii", "surrogateescape") if isinstance(body, str) else b""
+    return body.encode("utf-8", "surrogateescape") if isinstance(body, str) else b""
 
 
 def _leaf(node: Message, index: int, defects: list[Defect]) -> Part:
