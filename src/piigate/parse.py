@@ -62,25 +62,38 @@ class _HeaderOnce(EmailMessage):
         return cache
 
 
+MAX_READINGS = 64
+"""Extra readings (of parts whose headers disagree, decoded forwards) per message: each is a
+parse of its own, and nested ones multiply; past this the message is unscannable."""
+
+
+@dataclass(slots=True)
+class _Allowance:
+    readings: int = MAX_READINGS
+
+
 @dataclass(slots=True)
 class _Reading:
     """What the walk collects."""
 
     settings: ExtractionSettings
     depth: int
+    allowance: _Allowance
     parts: list[Part] = field(default_factory=list)
     defects: list[Defect] = field(default_factory=list)
     names: list[tuple[str, str]] = field(default_factory=list)
     attachments: int = 0
 
 
-def parse_message(
-    raw: bytes, limits: ExtractionSettings | None = None, depth: int = 0
-) -> ParsedMessage:
+def parse_message(raw: bytes, limits: ExtractionSettings | None = None) -> ParsedMessage:
     """Parse ``raw``; forwarded messages (message/rfc822) are walked into like any multipart.
-    Past ``limits.max_parts`` MIME parts the rest is not read: a blocking defect. ``depth``
-    counts readings inside readings (a decoded forward), up to ``limits.max_depth``."""
-    reading = _Reading(limits or ExtractionSettings(), depth)
+    Past ``limits.max_parts`` MIME parts the rest is not read: a blocking defect."""
+    return _parse(raw, _Reading(limits or ExtractionSettings(), 0, _Allowance()))
+
+
+def _parse(raw: bytes, reading: _Reading) -> ParsedMessage:
+    """``reading.depth`` counts readings inside readings (a decoded forward), up to
+    ``max_depth``; ``reading.allowance`` is shared by all of them."""
     max_parts = reading.settings.max_parts
     if len(_BOUNDARY.findall(raw)) > max_parts:
         # Each multipart is a part: past the limit without parsing (nested thousands deep,
@@ -179,10 +192,11 @@ def _leaf_readings(node: Message, reading: _Reading) -> None:
 
 def _adopt(raw: bytes, place: str, reading: _Reading) -> None:
     """Read ``raw`` (another reading of a part) as a message; keep its parts and names."""
-    if reading.depth >= reading.settings.max_depth:
-        reading.defects.append(Defect(place, "readings nested too deeply"))
+    if reading.depth >= reading.settings.max_depth or reading.allowance.readings <= 0:
+        reading.defects.append(Defect(place, "too many readings of ambiguous MIME to read all"))
         return
-    nested = parse_message(raw, reading.settings, reading.depth + 1)
+    reading.allowance.readings -= 1
+    nested = _parse(raw, _Reading(reading.settings, reading.depth + 1, reading.allowance))
     reading.defects.extend(replace(d, where=f"{place}: {d.where}") for d in nested.defects)
     reading.names.extend((f"{where} in {place}", text) for where, text in nested.names)
     for part in nested.parts:

@@ -66,7 +66,8 @@ def parameter_names(node: Message, attachment: str) -> Iterator[tuple[str, str]]
         if name and name not in seen:
             seen.add(name)
             # Underscores stand between the words of a file name as a reader sees them.
-            yield f"file name of {attachment}", f"file name: {name.replace('_', ' ')}"
+            shown = " ".join(name.replace("_", " ").split())
+            yield f"file name of {attachment}", f"file name: {shown}"
     description = node.get("content-description")
     if description is not None:
         text = decode_words(str(description))
