@@ -111,17 +111,7 @@ def _parse(raw: bytes, reading: _Reading) -> ParsedMessage:
         _walk(message, reading)
     except RecursionError:
         reading.defects.append(Defect("message", TOO_DEEP))
-    return ParsedMessage(
-        raw=raw,
-        message_id=_header(message, "Message-ID"),
-        subject=_header(message, "Subject"),
-        header_from=_addresses(message, "From"),
-        header_recipients=_addresses(message, "To", "Cc", "Bcc"),
-        parts=tuple(reading.parts),
-        defects=tuple(reading.defects),
-        headers=_all_headers(message),
-        names=tuple(reading.names),
-    )
+    return _parsed(raw, message, reading.parts, reading.defects, reading.names)
 
 
 def _unparsed(raw: bytes, reason: str) -> ParsedMessage:
@@ -129,16 +119,27 @@ def _unparsed(raw: bytes, reason: str) -> ParsedMessage:
     blocking defect (a definite verdict, not a retry)."""
     headers = email.parser.BytesHeaderParser(_class=_HeaderOnce, policy=_POLICY).parsebytes(raw)
     assert isinstance(headers, EmailMessage)
+    names = list(header_names(headers, "", _SUBJECT_SCREENED_APART))
+    return _parsed(raw, headers, [], [Defect("message", reason)], names)
+
+
+def _parsed(
+    raw: bytes,
+    message: EmailMessage,
+    parts: list[Part],
+    defects: list[Defect],
+    names: list[tuple[str, str]],
+) -> ParsedMessage:
     return ParsedMessage(
         raw=raw,
-        message_id=_header(headers, "Message-ID"),
-        subject=_header(headers, "Subject"),
-        header_from=_addresses(headers, "From"),
-        header_recipients=_addresses(headers, "To", "Cc", "Bcc"),
-        parts=(),
-        defects=(Defect("message", reason),),
-        headers=_all_headers(headers),
-        names=tuple(header_names(headers, "", _SUBJECT_SCREENED_APART)),
+        message_id=_header(message, "Message-ID"),
+        subject=_header(message, "Subject"),
+        header_from=_addresses(message, "From"),
+        header_recipients=_addresses(message, "To", "Cc", "Bcc"),
+        parts=tuple(parts),
+        defects=tuple(defects),
+        headers=_all_headers(message),
+        names=tuple(names),
     )
 
 
@@ -232,8 +233,10 @@ def _leaf(node: Message, index: int, defects: list[Defect]) -> Part:
 
 def _payload(node: Message) -> bytes:
     """The part's bytes, its transfer encoding undone (however the encoding is spelt)."""
-    encoding = readings.transfer_encoding(node.get("content-transfer-encoding"))
-    if encoding in readings.DECODED:
+    declared = str(node.get("content-transfer-encoding", "")).lower()
+    encoding = readings.transfer_encoding(declared)
+    if encoding in readings.DECODED and encoding != declared:
+        # Spelt in a way the stdlib does not decode: decode it as a lenient client would.
         return readings.decode_body(_encoded_body(node), encoding)
     payload = node.get_payload(decode=True)
     if isinstance(payload, bytes):
@@ -247,7 +250,11 @@ def _as_displayed(node: Message, content_type: str, payload: bytes) -> bytes:
     """Folded calendar lines and flowed text joined as a client shows them."""
     if folds.is_calendar(content_type, payload):
         return folds.unfold_content_lines(payload)
-    if content_type == "text/plain" and str(node.get_param("format", "")).lower() == "flowed":
+    if (
+        content_type == "text/plain"
+        and "flowed" in str(node.get("content-type", "")).lower()  # cheap, before get_param
+        and str(node.get_param("format", "")).lower() == "flowed"
+    ):
         delete_space = str(node.get_param("delsp", "")).lower() == "yes"
         return folds.unflow(payload, delete_space)
     return payload

@@ -358,22 +358,19 @@ def _utf16_body(s: Sensitive) -> tuple[bytes, str]:
     return _body(head, _b64(f"{s.sentence}\n".encode("utf-16"))), "body"
 
 
-@trick("utf16le-no-bom-attachment")
-def _utf16_attachment(s: Sensitive) -> tuple[bytes, str]:
-    part = (
-        "Content-Type: text/plain\nContent-Disposition: attachment; filename=list.txt\n"
-        "Content-Transfer-Encoding: base64\n\n" + _b64(f"{s.sentence}\n".encode("utf-16-le"))
-    )
-    return _with_attachment(part), "attachment list.txt"
+def _wide_attachment(content_type: str, name: str, codec: str) -> Builder:
+    def build(s: Sensitive) -> tuple[bytes, str]:
+        part = (
+            f"Content-Type: {content_type}\nContent-Disposition: attachment; filename={name}\n"
+            "Content-Transfer-Encoding: base64\n\n" + _b64(f"{s.sentence}\n".encode(codec))
+        )
+        return _with_attachment(part), f"attachment {name}"
+
+    return build
 
 
-@trick("utf32-bom-attachment")
-def _utf32_attachment(s: Sensitive) -> tuple[bytes, str]:
-    part = (
-        "Content-Type: application/octet-stream\nContent-Disposition: attachment; filename=l.txt\n"
-        "Content-Transfer-Encoding: base64\n\n" + _b64(f"{s.sentence}\n".encode("utf-32"))
-    )
-    return _with_attachment(part), "attachment l.txt"
+trick("utf16le-no-bom-attachment")(_wide_attachment("text/plain", "list.txt", "utf-16-le"))
+trick("utf32-bom-attachment")(_wide_attachment("application/octet-stream", "l.txt", "utf-32"))
 
 
 @trick("utf32be-no-bom-body")

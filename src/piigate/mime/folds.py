@@ -27,7 +27,7 @@ _FLOWED_BREAK = re.compile(rb" \r?\n")
 
 def is_calendar(content_type: str, payload: bytes) -> bool:
     """iCalendar or vCard content, by type or by its first line."""
-    head = payload.lstrip(b"\xef\xbb\xbf \t\r\n")[:16].upper()
+    head = payload[:64].lstrip(b"\xef\xbb\xbf \t\r\n")[:16].upper()
     return content_type in _CALENDAR_TYPES or head.startswith((b"BEGIN:VCALENDAR", b"BEGIN:VCARD"))
 
 
