@@ -111,6 +111,8 @@ def _parse(raw: bytes, reading: _Reading) -> ParsedMessage:
         _walk(message, reading)
     except RecursionError:
         reading.defects.append(Defect("message", TOO_DEEP))
+    except Exception as exc:  # the stdlib failing on hostile bytes: unscannable, never a 451
+        reading.defects.append(Defect("message", f"cannot read MIME: {type(exc).__name__}"))
     return _parsed(raw, message, reading.parts, reading.defects, reading.names)
 
 

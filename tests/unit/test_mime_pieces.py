@@ -56,6 +56,7 @@ def test_declared_utf16_on_bytes_without_nul_is_not_believed() -> None:
 def test_binary_with_nul_bytes_is_still_not_text() -> None:
     """NUL bytes out of any UTF-16/32 pattern (or decoding to unprintable text) are binary."""
     assert not looks_like_text(bytes(range(256)) * 8)
+    assert not looks_like_text(b"\x00\xff" * 50)
 
 
 def test_smtp_fold_is_joined_only_after_a_line_of_998_bytes() -> None:

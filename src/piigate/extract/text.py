@@ -81,8 +81,10 @@ _NUL_PATTERNS = (
 
 
 def _printable(text: str) -> bool:
+    """Printable, and mostly ASCII (the NUL pattern is only that of Latin-script text)."""
     shown = sum(1 for ch in text if ch.isprintable() or ch in "\r\n\t")
-    return shown >= 0.9 * len(text)
+    ascii_text = sum(1 for ch in text if " " <= ch <= "~" or ch in "\r\n\t")
+    return shown >= 0.9 * len(text) and ascii_text >= 0.5 * len(text)
 
 
 def _wide_without_nul(declared: str, payload: bytes) -> bool:
