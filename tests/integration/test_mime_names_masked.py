@@ -4,15 +4,20 @@ replies or notices. And a message too deep to parse gets a verdict, not a retry.
 
 from __future__ import annotations
 
+import email
+import email.policy
+import io
 import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+import pyzipper
 from prometheus_client import generate_latest
 from structlog.testing import capture_logs
 
+from piigate.act.encrypt import seal
 from piigate.config import Settings
 from piigate.http.metrics import GateMetrics
 from piigate.model import Envelope
@@ -146,3 +151,29 @@ async def test_mime_nested_too_deep_gets_a_verdict_not_a_retry(
     assert [m for m in sink.messages if m.rcpt_tos == ["bob@fbi.gov"]] == []
     [held] = gate.gate.quarantine.messages()
     assert "unscannable-content" in held.rules
+
+
+def test_encrypting_on_the_senders_behalf_moves_pii_out_of_headers_and_names(
+    screener: Screener,
+) -> None:
+    """When the gate encrypts a message for its sender, an SSN in a copied header (the From
+    display name, the Message-ID) travels only inside the AES zip (headers.txt), the header
+    keeps just the address (a new Message-ID), and a kept attachment's name is masked."""
+    value = ssn(RNG)
+    raw = _named(value).replace(
+        b"From: alice@dhs.gov", f'From: "Alice SSN {value}" <alice@dhs.gov>'.encode()
+    )
+    screening = screener.screen(Envelope("alice@dhs.gov", ("bob@fbi.gov",)), raw)
+    assert {"header From", "header Message-ID"} <= {f.where for f in screening.detection.findings}
+    sealed = seal(screening, "Privacy Act disclaimer.", "[ENCRYPT]")
+    assert not [f for f in _forms(value) if f.encode() in sealed.content]
+    delivered = email.message_from_bytes(sealed.content, policy=email.policy.default)
+    assert delivered["From"] == "alice@dhs.gov"
+    assert value not in str(delivered["Message-ID"])
+    names = [part.get_filename() for part in delivered.iter_attachments()]
+    assert names == ["intake ***-**-****.txt", "protected.zip"]
+    zipped = next(p for p in delivered.iter_attachments() if p.get_filename() == "protected.zip")
+    with pyzipper.AESZipFile(io.BytesIO(zipped.get_content())) as archive:
+        archive.setpassword(sealed.password.encode())
+        headers = archive.read("headers.txt").decode()
+    assert f"Alice SSN {value}" in headers and f"<{value}@dhs.gov>" in headers
