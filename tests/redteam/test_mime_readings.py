@@ -14,7 +14,8 @@ from piigate.cli import main
 from piigate.model import Action, Envelope
 from piigate.pipeline import Screener
 from tests.conftest import RunningGate, Sink, send
-from tests.redteam.mime_corpus import PRECISION, Case, cases
+from tests.redteam.mime_corpus import Case, cases
+from tests.redteam.mime_precision import PRECISION
 
 CASES = list(cases())
 EXTERNAL = Envelope("alice@dhs.gov", ("bob@fbi.gov",))
