@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from piigate.labels import mask_label
+
 
 class Action(StrEnum):
     """What the policy wants done with a message, weakest first."""
@@ -78,11 +80,16 @@ class Part:
     is_attachment: bool
     payload: bytes = field(repr=False)
     charset: str | None = None
+    place: str = ""
+    """Where this reading of the message is, when not the part itself (``preamble of part
+    #1``, a second reading of a part whose headers disagree)."""
 
     @property
     def where(self) -> str:
+        if self.place:
+            return self.place
         if self.is_attachment:
-            return f"attachment {self.filename or f'#{self.index}'}"
+            return f"attachment {mask_label(self.filename) if self.filename else f'#{self.index}'}"
         return "body"
 
 
@@ -96,6 +103,11 @@ class ParsedMessage:
     parts: tuple[Part, ...]
     defects: tuple[Defect, ...]
     headers: tuple[tuple[str, str], ...] = ()
+    names: tuple[tuple[str, str], ...] = ()
+    """What a recipient reads outside the bodies, as (place, decoded text): every header
+    (RFC 2047 decoded) and the MIME parameters that name or describe a part (file names,
+    RFC 2231 decoded; Content-Description). Places: ``header Message-ID``, ``file name of
+    attachment #2``, ``header Subject of part #3`` (a forwarded message's header)."""
 
     def header(self, name: str) -> str | None:
         """The first header ``name`` (case-insensitive), or None."""

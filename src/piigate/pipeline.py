@@ -26,6 +26,7 @@ from piigate.detect import Detector
 from piigate.domains import Domains
 from piigate.errors import ConfigError, DetectionTimeout
 from piigate.extract import extract
+from piigate.extract.names import masked_identifiers, place_names, with_names
 from piigate.keys import quarantine_key
 from piigate.model import (
     Defect,
@@ -93,10 +94,11 @@ class Screener:
         budget = self.scan_timeout * EXTRACTION_SHARE if self.scan_timeout else None
         passwords = self.policy.passwords(message)
         extraction = extract(message, passwords, settings=self.extraction, timeout=budget)
-        extraction = with_subject(extraction, message)
+        extraction = with_names(with_subject(extraction, message), message)
         deadline = started + self.scan_timeout * DETECTION_SHARE if self.scan_timeout else None
         try:
-            return extraction, self.detector.detect(extraction.segments, deadline=deadline)
+            detection = self.detector.detect(extraction.segments, deadline=deadline)
+            return extraction, place_names(detection, message)
         except DetectionTimeout as exc:
             stopped = Defect("message", str(exc))
             return replace(extraction, defects=(*extraction.defects, stopped)), Detection(())
@@ -109,6 +111,7 @@ class Screener:
         detection: Detection,
     ) -> Screening:
         """decide; reads the ledger's history when ``policy.reads_history(detection)``."""
+        message = masked_identifiers(message, detection)
         verdict = self.policy.decide(envelope, message, extraction, detection)
         return Screening(envelope, message, extraction, detection, verdict)
 

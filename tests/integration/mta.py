@@ -88,12 +88,24 @@ def render(name: str, mode: str, ports: Ports, directory: Path) -> str:
 class Postfix:
     """``postfix -c DIR``: start, stop, look at and flush the queue."""
 
-    def __init__(self, directory: Path, ports: Ports, mode: str = "after-queue") -> None:
+    def __init__(
+        self,
+        directory: Path,
+        ports: Ports,
+        mode: str = "after-queue",
+        edits: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        """``edits``: (old, new) replacements in the rendered master.cf (a test's variation
+        on the shipped snippet)."""
         self.directory = directory
         self.ports = ports
         directory.mkdir(parents=True, exist_ok=True)
         for name in ("main.cf", "master.cf"):
-            (directory / name).write_text(render(name, mode, ports, directory))
+            text = render(name, mode, ports, directory)
+            for old, new in edits if name == "master.cf" else ():
+                assert old in text, old
+                text = text.replace(old, new)
+            (directory / name).write_text(text)
         for sub in ("queue", "data"):
             (directory / sub).mkdir(exist_ok=True)
         shutil.chown(directory / "data", "postfix", "postfix")
@@ -173,15 +185,20 @@ class Chain:
 
 @asynccontextmanager
 async def running_chain(
-    tmp_path: Path, base: Settings, screener: Screener, mode: str
+    tmp_path: Path,
+    base: Settings,
+    screener: Screener,
+    mode: str,
+    edits: tuple[tuple[str, str], ...] = (),
 ) -> AsyncIterator[Chain]:
-    """Sink ← Postfix ⇄ piigate, Postfix configured with the ``mode`` snippets."""
+    """Sink ← Postfix ⇄ piigate, Postfix configured with the ``mode`` snippets (and
+    ``edits`` to its master.cf)."""
     sink = await start_sink()
     ports = Ports(free_port(), free_port(), free_port(), sink.address.port)
     # Postfix's daemons run as user postfix: its folder must not be under pytest's 0700 tmp.
     postfix_dir = Path(tempfile.mkdtemp(prefix="piigate-postfix-"))
     postfix_dir.chmod(0o755)
-    postfix = Postfix(postfix_dir, ports, mode=mode)
+    postfix = Postfix(postfix_dir, ports, mode=mode, edits=edits)
     settings = settings_for(
         base,
         tmp_path,

@@ -9,10 +9,12 @@ import re
 import smtplib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from piigate.config import Settings
+from piigate.model import Envelope, ParsedMessage, Screening
 from piigate.pipeline import Screener
 from tests.integration.mta import Chain, needs_postfix, running_chain
 from tests.synthetic import message, ssn
@@ -102,3 +104,58 @@ async def test_dsn_parameters_do_not_stop_mail_through_the_filter(chain: Chain) 
     assert len(delivered) == 1 and b"DSN please." in delivered[0].content
     assert len(notices) == 1 and b"relayed" in notices[0].content
     assert b"piigate-test-1" in notices[0].content
+
+
+class _Witness(Screener):
+    """The shipped screener, keeping the bytes of each message the gate screened (to see
+    what Postfix handed it); it decides exactly as the screener it copies."""
+
+    def __init__(self, screener: Screener) -> None:
+        self.__dict__.update(vars(screener))
+        self.seen: list[bytes] = []
+
+    def conclude(self, envelope: Envelope, message: ParsedMessage, *rest: Any) -> Screening:
+        self.seen.append(message.raw)
+        return super().conclude(envelope, message, *rest)
+
+
+def _html_with_ssn_across_column_998(value: str) -> bytes:
+    """An HTML body (7bit, as HTML editors send it) whose one long line has ``value``,
+    standing as its own word, across column 998."""
+    line = "<p>" + "Quarterly figures follow. " * 40
+    line = line[: 998 - 6] + f" {value} " + "and the rest of the report.</p>" * 20
+    return (
+        "From: alice@dhs.gov\r\nTo: bob@fbi.gov\r\nSubject: Report\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/html; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"
+        f"<html><body>\r\n{line}\r\n</body></html>\r\n"
+    ).encode()
+
+
+_FOLDING = (("-o smtp_line_length_limit=0", "-o smtp_line_length_limit=998"),)
+
+
+@pytest.mark.parametrize("edits", [(), _FOLDING], ids=["shipped", "postfix-default-998"])
+async def test_ssn_across_column_998_is_refused_folded_or_not(
+    tmp_path: Path,
+    shipped_settings: Settings,
+    screener: Screener,
+    edits: tuple[tuple[str, str], ...],
+) -> None:
+    """An SSN crossing column 998 of a long HTML line is refused (bounced to the sender, never
+    delivered): with the shipped snippet the gate receives the line unbroken; with Postfix's
+    default limit it receives it broken by CRLF SP inside the number, and joins it again."""
+    witness = _Witness(screener)
+    value = ssn(RNG)
+    async with running_chain(tmp_path, shipped_settings, witness, "after-queue", edits) as chain:
+        await chain.submit(_html_with_ssn_across_column_998(value))
+        await chain.wait_for_sink(1)
+    assert all(m.rcpt_tos != ["bob@fbi.gov"] for m in chain.sink.messages)
+    assert re.search(
+        r"550[- ]5\.7\.1 unencrypted-sensitive-pii", chain.sink.messages[0].content.decode()
+    )
+    [seen] = witness.seen
+    longest = max(len(line) for line in seen.split(b"\r\n"))
+    if edits:
+        assert longest <= 998 and b"\r\n " in seen and value.encode() not in seen
+    else:
+        assert longest > 998 and value.encode() in seen

@@ -9,15 +9,17 @@ encrypted message.
 from __future__ import annotations
 
 import email.policy
+import email.utils
 import io
 import secrets
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 
 import pyzipper
 
 from piigate.extract.text import decode_text
+from piigate.labels import mask_label
 from piigate.model import Grade, Part, Screening
 
 ARCHIVE_NAME = "protected.zip"
@@ -33,6 +35,7 @@ _COPIED_HEADERS = (
     "In-Reply-To",
     "References",
 )
+_NAME_PLACES = ("file name of ", "Content-Description of ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +72,13 @@ def seal(screening: Screening, disclaimer: str, encrypt_tag: str) -> Sealed:
     if "subject" in places:
         entries[_unique("subject.txt", entries)] = screening.message.subject.encode()
         subject = "Protected message"
-    message = _rebuild(screening, subject, _cover(body_text, disclaimer), kept)
+    withheld = [name for name in _COPIED_HEADERS if f"header {name}" in places]
+    if withheld:  # a header with PII travels in the zip; the envelope keeps what it must
+        lines = [f"{name}: {screening.message.header(name)}" for name in withheld]
+        entries[_unique("headers.txt", entries)] = ("\n".join(lines) + "\n").encode()
+    if any(place.startswith(_NAME_PLACES) for place in places):
+        kept = [replace(part, filename=mask_label(part.filename or "")) for part in kept]
+    message = _rebuild(screening, subject, _cover(body_text, disclaimer), kept, set(withheld))
     message.add_attachment(
         _zip(entries, password), maintype="application", subtype="zip", filename=ARCHIVE_NAME
     )
@@ -88,11 +97,15 @@ def _cover(body_text: str, disclaimer: str) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _rebuild(screening: Screening, subject: str, body: str, kept: list[Part]) -> EmailMessage:
+def _rebuild(
+    screening: Screening, subject: str, body: str, kept: list[Part], withheld: set[str]
+) -> EmailMessage:
     original = screening.message
     message = EmailMessage(policy=email.policy.SMTP)
     for name in _COPIED_HEADERS:
         value = original.header(name)
+        if value and name in withheld:
+            value = _without_pii(name, value)
         if value:
             message[name] = value
     message["Subject"] = subject
@@ -106,6 +119,16 @@ def _rebuild(screening: Screening, subject: str, body: str, kept: list[Part]) ->
             filename=part.filename or f"part-{part.index}",
         )
     return message
+
+
+def _without_pii(name: str, value: str) -> str | None:
+    """A copied header PII was found in: addresses without their display names, a new
+    Message-ID; the others (Date, In-Reply-To, References) are left out."""
+    if name in ("From", "To", "Cc", "Reply-To"):
+        return ", ".join(address for _, address in email.utils.getaddresses([value]) if address)
+    if name == "Message-ID":
+        return email.utils.make_msgid()
+    return None
 
 
 def _zip(entries: dict[str, bytes], password: str) -> bytes:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from piigate.extract.limits import Budget
+from piigate.labels import mask_label
 from piigate.model import Defect, Grade, Table
 
 
@@ -33,7 +34,7 @@ class Blob:
     def where(self) -> str:
         if self.where_label:
             return self.where_label
-        return f"attachment {self.name}" if self.name else "body"
+        return f"attachment {mask_label(self.name)}" if self.name else "body"
 
     def child(self, name: str, data: bytes, content_type: str = "") -> Blob:
         """A member of this container: named under it, one level deeper, same protection."""

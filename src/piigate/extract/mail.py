@@ -32,8 +32,8 @@ def read_email(blob: Blob, budget: Budget) -> Content:
     content = Content(
         defects=[Defect(f"{blob.where} {d.where}", d.reason, d.blocking) for d in message.defects]
     )
-    if message.subject:
-        content.text = f"Subject: {message.subject}"
+    lines = [f"Subject: {message.subject}"] if message.subject else []
+    content.text = "\n".join([*lines, *(text for _, text in message.names)])
     for part in message.parts:
         if part.is_attachment:
             child = blob.child(part.filename or f"part-{part.index}", part.payload)

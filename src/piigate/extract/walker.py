@@ -17,6 +17,7 @@ from piigate.errors import ExtractionError, LimitExceeded
 from piigate.extract import passwords as password_candidates
 from piigate.extract.content import Blob, Content, Lock, Reader
 from piigate.extract.limits import Budget, MessageLimitExceeded
+from piigate.labels import mask_label
 from piigate.model import Attachment, Defect, Extraction, Grade, ParsedMessage, Part, Segment
 
 log = structlog.get_logger("piigate.extract")
@@ -109,6 +110,9 @@ class Walker:
         except MessageLimitExceeded as exc:
             self.defects.append(Defect(blob.where, str(exc)))
             self.stopped = True
+        names = [c.name.rpartition("/")[2].replace("_", " ") for c in content.children if c.name]
+        if names:  # members' file names: a name can carry PII as plainly as its content
+            self.segments.append(Segment(f"file names in {blob.where}", "\n".join(names)))
         content.children.reverse()
         while content.children:  # popped, so each member's bytes are freed once it is read
             child = content.children.pop()
@@ -118,7 +122,7 @@ class Walker:
         if not blob.is_attachment:
             return None
         self.attachments.append(
-            Attachment(blob.name, blob.content_type, len(blob.data), grade, inspected)
+            Attachment(mask_label(blob.name), blob.content_type, len(blob.data), grade, inspected)
         )
         return len(self.attachments) - 1
 

@@ -1,0 +1,1 @@
+"""Red-team corpora: tricks a sender may use to hide PII, crossed with kinds and places."""
