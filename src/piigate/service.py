@@ -44,6 +44,7 @@ class Service:
 
     async def start(self) -> None:
         """Listen on both; a taken address is a ``ConfigError`` naming the setting."""
+        await asyncio.to_thread(self.gate.screener.start_workers)
         try:
             await self.smtp.start()
         except OSError as exc:

@@ -1,14 +1,20 @@
 """The walk over one message: read each blob, then its members, then try the passwords.
 
 Every failure of a reader, and every limit reached, becomes a blocking Defect naming the
-part; the walk goes on with the next part, so one bad attachment never hides the rest.
+part; the walk goes on with the next part, so one bad attachment never hides the rest. That
+includes whatever a reader raises outside ``Exception`` (python-calamine's pyo3
+``PanicException`` is a ``BaseException``): only the exceptions that mean the process or the
+task is stopping (``STOPPING``) pass through. With ``isolation``, readers of files run in the
+worker pool, so a crash or a memory blow-up is one more failure of that part.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -19,7 +25,14 @@ from piigate.extract.content import Blob, Content, Lock, Reader
 from piigate.extract.limits import Budget, MessageLimitExceeded
 from piigate.model import Attachment, Defect, Extraction, Grade, ParsedMessage, Part, Segment
 
+if TYPE_CHECKING:
+    from piigate.extract.isolated import IsolatedReading
+
 log = structlog.get_logger("piigate.extract")
+
+STOPPING = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
+"""BaseExceptions that mean "stop" (Ctrl-C, exit, a generator or task being closed), not
+"this reader broke": a reader never swallows them. Every other one makes the part unreadable."""
 
 
 @dataclass(slots=True)
@@ -37,8 +50,10 @@ class Walker:
         sniff: Callable[[Blob], str],
         settings: ExtractionSettings,
         deadline: float | None,
+        isolation: IsolatedReading | None = None,
     ) -> None:
         self.readers = readers
+        self.isolation = isolation
         self.sniff = sniff
         self.settings = settings
         self.budget = Budget(settings, deadline)
@@ -81,13 +96,17 @@ class Walker:
             reader = self.readers.get(kind)
             if reader is None:
                 raise ExtractionError(f"cannot read {blob.content_type} content")
+            if self.isolation is not None and self.isolation.takes(kind):
+                return self.isolation.read(kind, blob, self.budget)
             return reader(blob, self.budget)
         except MessageLimitExceeded as exc:
             self._fail(blob, str(exc), kind)
             self.stopped = True
         except ExtractionError as exc:
             self._fail(blob, str(exc), kind)
-        except Exception as exc:  # any reader failing on hostile bytes: unreadable, never clean
+        except STOPPING:
+            raise
+        except BaseException as exc:  # any reader failing on hostile bytes: unreadable, never clean
             self._fail(blob, f"cannot read: {type(exc).__name__}", kind)
         return None
 
@@ -136,7 +155,9 @@ class Walker:
                 self.defects.append(Defect(item.blob.where, str(exc)))
                 self.stopped = True
                 return
-            except Exception as exc:  # a decrypter failing on hostile bytes: never clean
+            except STOPPING:
+                raise
+            except BaseException as exc:  # a decrypter failing on hostile bytes: never clean
                 reason = f"cannot try passwords: {type(exc).__name__}"
                 log.info("unreadable content", where=item.blob.where, reason=reason)
                 self.defects.append(Defect(item.blob.where, reason))

@@ -1,0 +1,214 @@
+"""One pool of worker processes for code that may crash, hang or eat memory on hostile input.
+
+    caller thread ── run(fn, *args) ──▶ an idle worker: its own process and pipe, RLIMIT_AS
+                  ◀── fn's result, or the Exception fn raised (when it pickles)
+    fn passes the time limit      ─▶ the worker is killed and replaced ─▶ WorkerTimedOut
+    the worker dies (abort, SEGV) ─▶ it is replaced                    ─▶ WorkerCrashed
+    fn runs out of memory         ─▶ the worker exits and is replaced  ─▶ WorkerOutOfMemory
+    fn raises a BaseException that is not an Exception (a pyo3 PanicException) or an
+    exception that does not pickle ─▶ the worker is replaced           ─▶ CallBroke
+
+A fault costs the one call that met it; the other workers, and the calls they run, go on.
+The pool knows nothing about what it runs: ``fn`` is any picklable top-level function and
+its arguments and result must pickle. Workers are started once (on ``start()`` or the first
+call), by ``forkserver`` (the gate has threads, which ``fork`` would copy mid-flight), from a
+server that has already imported ``preload``; they ignore SIGINT (the parent stops them) and
+are daemons, so they never outlive the gate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import queue
+import resource
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+import structlog
+
+from piigate.errors import CallBroke, WorkerCrashed, WorkerOutOfMemory, WorkerTimedOut
+
+log = structlog.get_logger("piigate.isolation")
+
+T = TypeVar("T")
+
+_OK, _RAISED, _BROKE, _OUT_OF_MEMORY = "ok", "raised", "broke", "out-of-memory"
+_STOP_GRACE = 2.0
+"""Seconds a worker gets to exit when asked, before it is killed."""
+
+
+def _serve(conn: Connection, memory_bytes: int | None) -> None:
+    """A worker's life: answer calls until told to stop (None) or the parent goes away."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if memory_bytes is not None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        if request is None:
+            return
+        status, value = _call(*request)
+        try:
+            conn.send((status, value))
+        except Exception as exc:  # the result or the exception does not pickle
+            conn.send((_BROKE, f"its result does not pickle ({type(exc).__name__})"))
+        if status in (_BROKE, _OUT_OF_MEMORY):
+            return  # a panic or a failed allocation may leave native state broken
+
+
+def _call(fn: Callable[..., object], args: tuple[object, ...]) -> tuple[str, object]:
+    try:
+        return _OK, fn(*args)
+    except MemoryError:
+        return _OUT_OF_MEMORY, None
+    except Exception as exc:
+        return _RAISED, exc
+    except BaseException as exc:  # a library's panic: never the worker's SystemExit to obey
+        return _BROKE, f"it raised {type(exc).__name__}"
+
+
+class _Worker:
+    def __init__(self, context: Any, memory_bytes: int | None) -> None:
+        self.conn, child = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(child, memory_bytes), name="piigate-worker", daemon=True
+        )
+        self.process.start()
+        child.close()
+
+    def call(self, fn: Callable[..., T], args: tuple[object, ...], timeout: float) -> T:
+        try:
+            self.conn.send((fn, args))
+            ready = self.conn.poll(max(timeout, 0.0))
+        except (OSError, EOFError) as exc:
+            raise WorkerCrashed(self._death()) from exc
+        if not ready:
+            raise WorkerTimedOut(f"no result within {timeout:.3g} s")
+        try:
+            status, value = self.conn.recv()
+        except (OSError, EOFError) as exc:
+            raise WorkerCrashed(self._death()) from exc
+        if status == _OK:
+            return value  # type: ignore[no-any-return]
+        if status == _RAISED:
+            raise value
+        if status == _OUT_OF_MEMORY:
+            raise WorkerOutOfMemory("it needed more memory than the worker's limit")
+        raise CallBroke(str(value))
+
+    def _death(self) -> str:
+        self.process.join(_STOP_GRACE)
+        code = self.process.exitcode
+        if code is not None and code < 0:
+            return f"the worker died of {signal.Signals(-code).name}"
+        return f"the worker exited ({code})"
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.send(None)
+        self.process.join(_STOP_GRACE)
+        self.kill()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+
+class WorkerPool:
+    """``workers`` processes, each limited to ``memory_bytes`` of address space (None: no
+    limit) and ``call_seconds`` per call; ``preload``: modules the forkserver imports once."""
+
+    def __init__(
+        self,
+        workers: int,
+        memory_bytes: int | None,
+        call_seconds: float,
+        preload: Sequence[str] = (),
+        start_method: str = "forkserver",
+    ) -> None:
+        self.workers = workers
+        self.memory_bytes = memory_bytes
+        self.call_seconds = call_seconds
+        self._preload = list(preload)
+        self._context = multiprocessing.get_context(start_method)
+        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._running = False
+
+    def start(self) -> None:
+        """Start the workers (once; again after ``close``)."""
+        with self._lock:
+            if self._running:
+                return
+            if self._preload and hasattr(self._context, "set_forkserver_preload"):
+                self._context.set_forkserver_preload(self._preload)
+            started = time.perf_counter()
+            for _ in range(self.workers):
+                self._idle.put(self._new_worker())
+            self._running = True
+        log.info(
+            "worker pool started",
+            workers=self.workers,
+            start_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+
+    def run(self, fn: Callable[..., T], *args: object, timeout: float | None = None) -> T:
+        """``fn(*args)`` in a worker, within ``timeout`` seconds (at most ``call_seconds``,
+        waiting for a free worker included). Raises what ``fn`` raised (an Exception that
+        pickles) or an ``IsolationError``; the worker is replaced whenever it may be unsound."""
+        limit = self.call_seconds if timeout is None else min(timeout, self.call_seconds)
+        until = time.monotonic() + limit
+        self.start()
+        generation = self._generation
+        try:
+            worker = self._idle.get(timeout=max(limit, 0.0))
+        except queue.Empty:
+            raise WorkerTimedOut(f"no worker free within {limit:.3g} s") from None
+        sound = False
+        try:
+            result = worker.call(fn, args, until - time.monotonic())
+            sound = True
+            return result
+        except (WorkerTimedOut, WorkerCrashed, WorkerOutOfMemory, CallBroke) as exc:
+            log.warning("isolated call failed", fn=fn.__name__, error=type(exc).__name__)
+            raise
+        except Exception:
+            sound = True  # fn raised an ordinary exception: the worker is fine
+            raise
+        finally:
+            self._give_back(worker, sound, generation)
+
+    def _give_back(self, worker: _Worker, sound: bool, generation: int) -> None:
+        if not sound:
+            worker.kill()
+        with self._lock:
+            if not self._running or generation != self._generation:
+                if sound:
+                    worker.stop()
+                return
+            self._idle.put(worker if sound else self._new_worker())
+
+    def _new_worker(self) -> _Worker:
+        return _Worker(self._context, self.memory_bytes)
+
+    def close(self) -> None:
+        """Stop the idle workers (busy ones stop when their call ends); ``start`` again later
+        if needed."""
+        with self._lock:
+            self._running = False
+            self._generation += 1
+            while True:
+                try:
+                    self._idle.get_nowait().stop()
+                except queue.Empty:
+                    break
