@@ -15,12 +15,9 @@ from piigate.extract import pdf
 from piigate.extract.content import Blob, Content
 from piigate.extract.limits import Budget
 from piigate.extract.registry import READERS as REAL_READERS
+from tests.pool_faults import PanicException, allocate_too_much
 
 PANIC, ABORT, HOG, HANG = b"%%PANIC", b"%%ABORT", b"%%HOG", b"%%HANG"
-
-
-class PanicException(BaseException):
-    """What pyo3 raises when Rust code panics (python-calamine on a broken .xlsb)."""
 
 
 def faulty_pdf(blob: Blob, budget: Budget) -> Content:
@@ -29,8 +26,7 @@ def faulty_pdf(blob: Blob, budget: Budget) -> Content:
     if ABORT in blob.data:
         os.abort()
     if HOG in blob.data:
-        hog = [bytearray(64 * 1024 * 1024) for _ in range(1024)]  # 64 GiB, never reached
-        return Content(text=str(len(hog)))
+        return Content(text=str(allocate_too_much()))
     if HANG in blob.data:
         time.sleep(3600)
     return pdf.read_pdf(blob, budget)

@@ -38,15 +38,20 @@ log = structlog.get_logger("piigate.isolation")
 T = TypeVar("T")
 
 _OK, _RAISED, _BROKE, _OUT_OF_MEMORY = "ok", "raised", "broke", "out-of-memory"
+_READY = "ready"
 _STOP_GRACE = 2.0
 """Seconds a worker gets to exit when asked, before it is killed."""
+_BOOT_SECONDS = 60.0
+"""Seconds a new worker gets to be ready (its boot is not charged to the call it serves)."""
 
 
 def _serve(conn: Connection, memory_bytes: int | None) -> None:
     """A worker's life: answer calls until told to stop (None) or the parent goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a core file would hold the mail read
     if memory_bytes is not None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    conn.send(_READY)
     while True:
         try:
             request = conn.recv()
@@ -82,6 +87,13 @@ class _Worker:
         )
         self.process.start()
         child.close()
+        try:
+            ready = self.conn.poll(_BOOT_SECONDS) and self.conn.recv() == _READY
+        except (OSError, EOFError):
+            ready = False
+        if not ready:
+            self.kill()
+            raise WorkerCrashed("a worker process did not start")
 
     def call(self, fn: Callable[..., T], args: tuple[object, ...], timeout: float) -> T:
         try:
