@@ -22,6 +22,14 @@ Messages never carry a PII value: they name files, settings, rule ids and SMTP c
 
 from __future__ import annotations
 
+import asyncio
+
+STOPPING = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
+"""The BaseExceptions that mean "stop" (Ctrl-C, exit, a generator or a task being closed):
+they always pass. Any other BaseException raised by a library (python-calamine's pyo3
+``PanicException``) means that library broke: the part it read is unscannable, and the
+SMTP client still gets its answer."""
+
 
 class PiigateError(Exception):
     """Base of every error piigate raises on purpose."""

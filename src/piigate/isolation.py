@@ -11,23 +11,31 @@
 A fault costs the one call that met it; the other workers, and the calls they run, go on.
 The pool knows nothing about what it runs: ``fn`` is any picklable top-level function and
 its arguments and result must pickle. Workers are started once (on ``start()`` or the first
-call), by ``forkserver`` (the gate has threads, which ``fork`` would copy mid-flight), from a
-server that has already imported ``preload``; they ignore SIGINT (the parent stops them) and
-are daemons, so they never outlive the gate.
+call) as fresh interpreters (``python -I``) that import ``preload`` and then wait for calls on
+a socket pair: not ``fork`` (the gate has threads, which a fork copies mid-flight), and not
+multiprocessing's ``forkserver``/``spawn``, which run the parent's ``__main__`` again in
+every worker (for ``piigate serve`` that imports the whole gate, spaCy included, per worker).
+Workers ignore SIGINT (the gate stops them), dump no core (it would hold the mail being
+read) and exit on their own when the gate's process is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
+import importlib
+import json
+import os
 import queue
 import resource
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import structlog
 
@@ -41,16 +49,18 @@ _OK, _RAISED, _BROKE, _OUT_OF_MEMORY = "ok", "raised", "broke", "out-of-memory"
 _READY = "ready"
 _STOP_GRACE = 2.0
 """Seconds a worker gets to exit when asked, before it is killed."""
+_BOOT = (
+    "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+    "from piigate.isolation import serve_worker; serve_worker()"
+)
+"""What a worker runs: a fresh interpreter (``-I``: no user site, no current directory on the
+path), with the gate's own sys.path."""
 _BOOT_SECONDS = 60.0
 """Seconds a new worker gets to be ready (its boot is not charged to the call it serves)."""
 
 
-def _serve(conn: Connection, memory_bytes: int | None) -> None:
-    """A worker's life: answer calls until told to stop (None) or the parent goes away."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a core file would hold the mail read
-    if memory_bytes is not None:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+def _serve(conn: Connection) -> None:
+    """Answer calls until told to stop (None) or the parent goes away."""
     conn.send(_READY)
     while True:
         try:
@@ -80,13 +90,20 @@ def _call(fn: Callable[..., object], args: tuple[object, ...]) -> tuple[str, obj
 
 
 class _Worker:
-    def __init__(self, context: Any, memory_bytes: int | None) -> None:
-        self.conn, child = context.Pipe()
-        self.process = context.Process(
-            target=_serve, args=(child, memory_bytes), name="piigate-worker", daemon=True
-        )
-        self.process.start()
-        child.close()
+    def __init__(self, memory_bytes: int | None, preload: Sequence[str]) -> None:
+        """Launch the process; ``ready()`` waits for it (so several boot at once)."""
+        ours, theirs = socket.socketpair()
+        with theirs:
+            argv = [json.dumps(sys.path), str(theirs.fileno()), str(memory_bytes or 0)]
+            self.process = subprocess.Popen(  # noqa: S603  (our interpreter, our code)
+                [sys.executable, "-I", "-c", _BOOT, *argv, *preload],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+            )
+        self.conn = Connection(ours.detach())
+
+    def ready(self) -> _Worker:
         try:
             ready = self.conn.poll(_BOOT_SECONDS) and self.conn.recv() == _READY
         except (OSError, EOFError):
@@ -94,6 +111,7 @@ class _Worker:
         if not ready:
             self.kill()
             raise WorkerCrashed("a worker process did not start")
+        return self
 
     def call(self, fn: Callable[..., T], args: tuple[object, ...], timeout: float) -> T:
         try:
@@ -116,8 +134,9 @@ class _Worker:
         raise CallBroke(str(value))
 
     def _death(self) -> str:
-        self.process.join(_STOP_GRACE)
-        code = self.process.exitcode
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(_STOP_GRACE)
+        code = self.process.returncode
         if code is not None and code < 0:
             return f"the worker died of {signal.Signals(-code).name}"
         return f"the worker exited ({code})"
@@ -125,19 +144,21 @@ class _Worker:
     def stop(self) -> None:
         with contextlib.suppress(OSError):
             self.conn.send(None)
-        self.process.join(_STOP_GRACE)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(_STOP_GRACE)
         self.kill()
 
     def kill(self) -> None:
-        if self.process.is_alive():
+        if self.process.poll() is None:
             self.process.kill()
-        self.process.join()
+        self.process.wait()
         self.conn.close()
 
 
 class WorkerPool:
     """``workers`` processes, each limited to ``memory_bytes`` of address space (None: no
-    limit) and ``call_seconds`` per call; ``preload``: modules the forkserver imports once."""
+    limit) and ``call_seconds`` per call; ``preload``: modules each worker imports as it
+    starts (so no call pays for them)."""
 
     def __init__(
         self,
@@ -145,14 +166,13 @@ class WorkerPool:
         memory_bytes: int | None,
         call_seconds: float,
         preload: Sequence[str] = (),
-        start_method: str = "forkserver",
     ) -> None:
         self.workers = workers
         self.memory_bytes = memory_bytes
         self.call_seconds = call_seconds
-        self._preload = list(preload)
-        self._context = multiprocessing.get_context(start_method)
+        self._preload = tuple(preload)
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._generation = 0
         self._running = False
@@ -162,11 +182,10 @@ class WorkerPool:
         with self._lock:
             if self._running:
                 return
-            if self._preload and hasattr(self._context, "set_forkserver_preload"):
-                self._context.set_forkserver_preload(self._preload)
             started = time.perf_counter()
-            for _ in range(self.workers):
-                self._idle.put(self._new_worker())
+            booting = [self._launch() for _ in range(self.workers)]
+            for worker in booting:
+                self._idle.put(worker.ready())
             self._running = True
         log.info(
             "worker pool started",
@@ -178,9 +197,9 @@ class WorkerPool:
         """``fn(*args)`` in a worker, within ``timeout`` seconds (at most ``call_seconds``,
         waiting for a free worker included). Raises what ``fn`` raised (an Exception that
         pickles) or an ``IsolationError``; the worker is replaced whenever it may be unsound."""
+        self.start()  # once; its boot is not charged to the call
         limit = self.call_seconds if timeout is None else min(timeout, self.call_seconds)
         until = time.monotonic() + limit
-        self.start()
         generation = self._generation
         try:
             worker = self._idle.get(timeout=max(limit, 0.0))
@@ -202,25 +221,56 @@ class WorkerPool:
 
     def _give_back(self, worker: _Worker, sound: bool, generation: int) -> None:
         if not sound:
-            worker.kill()
+            self._retire(worker, worker.kill)
         with self._lock:
             if not self._running or generation != self._generation:
                 if sound:
-                    worker.stop()
+                    self._retire(worker, worker.stop)
                 return
-            self._idle.put(worker if sound else self._new_worker())
+            self._idle.put(worker if sound else self._launch().ready())
 
-    def _new_worker(self) -> _Worker:
-        return _Worker(self._context, self.memory_bytes)
+    def _launch(self) -> _Worker:
+        worker = _Worker(self.memory_bytes, self._preload)
+        self._all.add(worker)
+        return worker
+
+    def _retire(self, worker: _Worker, how: Callable[[], None]) -> None:
+        how()
+        self._all.discard(worker)
 
     def close(self) -> None:
-        """Stop the idle workers (busy ones stop when their call ends); ``start`` again later
-        if needed."""
+        """Stop every worker (one busy with a call is killed: its caller gets WorkerCrashed);
+        the pool starts again if it is used after this."""
         with self._lock:
             self._running = False
             self._generation += 1
+            idle = []
             while True:
                 try:
-                    self._idle.get_nowait().stop()
+                    idle.append(self._idle.get_nowait())
                 except queue.Empty:
                     break
+            for worker in list(self._all):
+                self._retire(worker, worker.stop if worker in idle else worker.kill)
+
+
+def serve_worker() -> None:
+    """A worker process's entry (``_BOOT``): argv is the parent's sys.path (set by _BOOT),
+    the socket's descriptor, the memory limit (0: none) and the modules to preload."""
+    descriptor, memory, *preload = sys.argv[2:]
+    conn = Connection(int(descriptor))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a core file would hold the mail read
+    if int(memory):
+        resource.setrlimit(resource.RLIMIT_AS, (int(memory), int(memory)))
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    for module in preload:
+        importlib.import_module(module)
+    _serve(conn)
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """A worker never outlives the gate, even one stuck in a reader when the gate was killed."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)

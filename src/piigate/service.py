@@ -65,6 +65,7 @@ class Service:
                 await self._expiry
             self._expiry = None
         await self.smtp.stop(grace)
+        await asyncio.to_thread(self.gate.screener.close)  # the isolated readers' processes
         if self.http is not None:
             await self.http.stop()
 

@@ -25,6 +25,7 @@ from piigate.pipeline import Screener
 from tests import faulty_readers, formats
 from tests.conftest import RunningGate, Sink, send, start_gate
 from tests.faulty_readers import ABORT, HANG, HOG, PANIC, faulty_pdf_attachment
+from tests.pool_faults import PanicException
 from tests.synthetic import message, ssn
 
 RNG = random.Random(1515)
@@ -127,6 +128,7 @@ async def test_a_hanging_reader_costs_one_file_not_another_senders_message(
     message sent meanwhile by someone else is screened by the other worker and delivered."""
     twin = faulty_screener(screener, file_seconds=3.0)
     twin.isolation.pool.workers = 2  # type: ignore[union-attr]
+    twin.start_workers()  # as the service does when it starts
     running = await start_gate(settings, twin)
     try:
         hanging = send(running.address, message(attachments=(faulty_pdf_attachment(HANG),)))
@@ -185,3 +187,20 @@ def test_scan_of_several_files_screens_the_others_when_one_breaks(
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["action"] for line in lines] == ["deliver", "quarantine", "reject"]
     assert lines[1]["violations"][0]["rule"] == "unscannable-content"
+
+
+def _panic(*args: object, **kwargs: object) -> object:
+    raise PanicException("a Rust panic")
+
+
+async def test_a_panic_outside_the_readers_is_a_451_not_silence(
+    gate: RunningGate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A BaseException from any library on the screening path (here detection) is answered
+    451, like any internal fault, and the next message is screened."""
+    monkeypatch.setattr(gate.gate.screener.detector, "detect", _panic)
+    code, reply = await send(gate.address, message(body="Lunch on Friday?\n"))
+    assert code == 451, reply
+    monkeypatch.undo()
+    code, reply = await send(gate.address, message(body="Lunch on Friday?\n"))
+    assert code == 250 and "relayed" in reply, reply

@@ -10,7 +10,6 @@ worker pool, so a crash or a memory blow-up is one more failure of that part.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from piigate.config import ExtractionSettings
-from piigate.errors import ExtractionError, LimitExceeded
+from piigate.errors import STOPPING, ExtractionError, LimitExceeded
 from piigate.extract import passwords as password_candidates
 from piigate.extract.content import Blob, Content, Lock, Reader
 from piigate.extract.limits import Budget, MessageLimitExceeded
@@ -29,10 +28,6 @@ if TYPE_CHECKING:
     from piigate.extract.isolated import IsolatedReading
 
 log = structlog.get_logger("piigate.extract")
-
-STOPPING = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
-"""BaseExceptions that mean "stop" (Ctrl-C, exit, a generator or task being closed), not
-"this reader broke": a reader never swallows them. Every other one makes the part unreadable."""
 
 
 @dataclass(slots=True)
