@@ -1,13 +1,14 @@
 """Isolation benchmark: what reading files in the worker pool costs per message.
 
-    .venv/bin/python bench/bench_isolation.py [--rounds 300]
+    .venv/bin/python bench/bench_isolation.py [--rounds 300] [--no-large]
 
 Three ~3 KB messages (business prose; then the same with a one-page PDF attachment; then with
 a zip holding a CSV: two reads in the pool, the zip and the CSV in it) are each screened with
 isolation on (the shipped settings: 2 forkserver workers) and off (every reader in the
 gate's process), alternating on/off in the same process, ``--rounds`` times each: the
 median of parse + extract, and of the whole ``Screener.screen`` (parse, extract, detect,
-decide, shipped rules and model). Then what the pool costs once: start-up of 2 workers by
+decide, shipped rules and model). Then two large inputs of the extraction benchmark (parse +
+extract, median of three alternations). Then what the pool costs once: start-up of 2 workers by
 2 workers (in a fresh process), a call's round trip, and replacing a worker that crashed.
 """
 
@@ -58,6 +59,17 @@ def messages() -> dict[str, bytes]:
     }
 
 
+def large_messages() -> dict[str, bytes]:
+    """Two of the extraction benchmark's inputs: what crossing the process boundary costs when
+    a file holds a lot (the rows read come back from the worker as data)."""
+    import bench_extract
+
+    return {
+        "5 MB XLSX": bench_extract.xlsx_message(1.0),
+        "20 MB ZIP of CSVs": bench_extract.zip_message(1.0),
+    }
+
+
 def _with(body: str, attachment: tuple[str, bytes, str]) -> bytes:
     return formats.email_with(body, [attachment]).as_bytes()
 
@@ -71,7 +83,7 @@ def median_ms(work: Callable[[], object], rounds: int) -> float:
     return statistics.median(times) * 1000
 
 
-def per_message(settings: Settings, rounds: int) -> None:
+def per_message(settings: Settings, rounds: int, large: bool) -> None:
     isolated = build_screener(settings)
     isolated.start_workers()
     plain = copy.copy(isolated)
@@ -87,6 +99,15 @@ def per_message(settings: Settings, rounds: int) -> None:
             off, on = _off_and_on(stage, plain, isolated, raw, rounds)
             row += [f"{off:.2f}", f"{on:.2f}", f"{on / off:.2f}"]
         print("| " + " | ".join(row) + " |")
+    if large:
+        print("\n| large message | MB | extract off s | extract on s | ratio |")
+        print("|---|---:|---:|---:|---:|")
+        for name, raw in large_messages().items():
+            off, on = _off_and_on(_extract_only, plain, isolated, raw, 3)
+            print(
+                f"| {name} | {len(raw) / 1e6:.1f} | {off / 1000:.2f} | {on / 1000:.2f} "
+                f"| {on / off:.2f} |"
+            )
     isolated.close()
 
 
@@ -101,8 +122,8 @@ def _off_and_on(
     hits both alike."""
     off, on = [], []
     for _ in range(3):
-        off.append(median_ms(functools.partial(stage, plain, raw), rounds // 3))
-        on.append(median_ms(functools.partial(stage, isolated, raw), rounds // 3))
+        off.append(median_ms(functools.partial(stage, plain, raw), max(rounds // 3, 1)))
+        on.append(median_ms(functools.partial(stage, isolated, raw), max(rounds // 3, 1)))
     return statistics.median(off), statistics.median(on)
 
 
@@ -136,12 +157,14 @@ def startup() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--no-large", action="store_true", help="skip the 5 and 20 MB inputs")
     parser.add_argument("--startup", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.startup:
         startup()
         return
-    per_message(load_settings(shipped_dir() / "config" / "piigate.yaml"), args.rounds)
+    settings = load_settings(shipped_dir() / "config" / "piigate.yaml")
+    per_message(settings, args.rounds, not args.no_large)
     out = (
         subprocess.run(
             [sys.executable, __file__, "--startup"], check=True, capture_output=True, text=True

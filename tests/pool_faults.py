@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 
 
 class PanicException(BaseException):
@@ -44,3 +45,13 @@ def raise_value_error() -> None:
 
 def return_unpicklable() -> object:
     return threading.Lock()
+
+
+def timed(fn: Callable[..., object], rounds: int, *args: object) -> float:
+    """Median seconds of ``fn(*args)`` inside the worker (a benchmark's probe)."""
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - started)
+    return sorted(times)[len(times) // 2]
