@@ -12,12 +12,15 @@ import os
 import time
 
 from piigate.extract import pdf
-from piigate.extract.content import Blob, Content
+from piigate.extract.content import Blob, Content, Lock
 from piigate.extract.limits import Budget
 from piigate.extract.registry import READERS as REAL_READERS
+from piigate.model import Grade
 from tests.pool_faults import PanicException, allocate_too_much
 
 PANIC, ABORT, HOG, HANG = b"%%PANIC", b"%%ABORT", b"%%HOG", b"%%HANG"
+LOCKED_ABORT = b"%%LOCKED-ABORT"
+"""An encrypted PDF whose decrypter aborts on the first password tried."""
 
 
 def faulty_pdf(blob: Blob, budget: Budget) -> Content:
@@ -29,7 +32,13 @@ def faulty_pdf(blob: Blob, budget: Budget) -> Content:
         return Content(text=str(allocate_too_much()))
     if HANG in blob.data:
         time.sleep(3600)
+    if LOCKED_ABORT in blob.data:
+        return Content(lock=Lock(Grade.ENCRYPTED_WEAK, "pdf RC4-40", abort_on_open))
     return pdf.read_pdf(blob, budget)
+
+
+def abort_on_open(password: str) -> Content | None:
+    os.abort()
 
 
 READERS = {**REAL_READERS, "pdf": faulty_pdf}

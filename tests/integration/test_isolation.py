@@ -24,7 +24,14 @@ from piigate.model import Action, Envelope
 from piigate.pipeline import Screener
 from tests import faulty_readers, formats
 from tests.conftest import RunningGate, Sink, send, start_gate
-from tests.faulty_readers import ABORT, HANG, HOG, PANIC, faulty_pdf_attachment
+from tests.faulty_readers import (
+    ABORT,
+    HANG,
+    HOG,
+    LOCKED_ABORT,
+    PANIC,
+    faulty_pdf_attachment,
+)
 from tests.pool_faults import PanicException
 from tests.synthetic import message, ssn
 
@@ -161,6 +168,23 @@ def test_a_password_in_the_message_opens_a_zip_read_in_the_pool(isolated: Screen
     assert screening.extraction.unscannable == ()
     assert [f.entity_type for f in screening.detection.findings] == ["US_SSN"]
     assert screening.extraction.attachments[0].password_in_message is True
+
+
+def test_a_decrypter_crashing_on_a_password_costs_that_file_only(isolated: Screener) -> None:
+    """A password trial that kills its worker is a blocking defect on that file; the other
+    attachment is still screened and the trials go on with the next lock."""
+    raw = message(
+        body="The password is Tulip-2231\n",
+        attachments=(faulty_pdf_attachment(LOCKED_ABORT), leaky_pdf()),
+    )
+    screening = isolated.screen(ENVELOPE, raw)
+    assert [(d.where, d.reason) for d in screening.extraction.unscannable] == [
+        (
+            "attachment report.pdf",
+            "cannot try passwords: the reader failed: the worker died of SIGABRT",
+        )
+    ]
+    assert [f.where for f in screening.detection.findings] == ["attachment leak.pdf"]
 
 
 def test_scan_of_several_files_screens_the_others_when_one_breaks(

@@ -15,7 +15,9 @@ by kind in a table named by module (``ReaderTable``): any reader in ``READERS`` 
 isolated, closures included, and a test can name a table of its own.
 
 A crash, a memory blow-up, a time limit or a panic becomes an ExtractionError for that blob
-(a blocking Defect naming it); the scan deadline passing becomes MessageLimitExceeded.
+(a blocking Defect naming it; not a LimitExceeded, which would stop the password trials of
+the whole message); the scan deadline passing becomes MessageLimitExceeded. The deadline is
+a ``time.monotonic()`` value: one clock for every process on the machine.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from typing import TypeVar, cast
 from piigate.errors import (
     CallBroke,
     ExtractionError,
-    LimitExceeded,
     WorkerCrashed,
     WorkerOutOfMemory,
     WorkerTimedOut,
@@ -126,10 +127,10 @@ class IsolatedReading:
             return self.pool.run(fn, *args, timeout=timeout)
         except WorkerTimedOut:
             budget.check_time()  # the scan's own deadline: reading stops here
-            raise LimitExceeded(f"reading took longer than {self.file_seconds:g} s") from None
+            raise ExtractionError(f"reading took longer than {self.file_seconds:g} s") from None
         except WorkerOutOfMemory:
             limit = self.pool.memory_bytes or 0
-            raise LimitExceeded(f"reading needed more than {limit / 2**20:g} MiB") from None
+            raise ExtractionError(f"reading needed more than {limit / 2**20:g} MiB") from None
         except (WorkerCrashed, CallBroke) as exc:
             raise ExtractionError(f"the reader failed: {exc}") from None
 

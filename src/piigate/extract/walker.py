@@ -153,7 +153,8 @@ class Walker:
             except STOPPING:
                 raise
             except BaseException as exc:  # a decrypter failing on hostile bytes: never clean
-                reason = f"cannot try passwords: {type(exc).__name__}"
+                said = str(exc) if isinstance(exc, ExtractionError) else type(exc).__name__
+                reason = f"cannot try passwords: {said}"
                 log.info("unreadable content", where=item.blob.where, reason=reason)
                 self.defects.append(Defect(item.blob.where, reason))
                 continue
