@@ -23,7 +23,7 @@ from piigate.isolation import WorkerPool
 from piigate.model import Action, Envelope
 from piigate.pipeline import Screener
 from tests import faulty_readers, formats
-from tests.conftest import RunningGate, Sink, send, start_gate
+from tests.conftest import RunningGate, Sink, gate_running, send
 from tests.faulty_readers import (
     ABORT,
     HANG,
@@ -60,10 +60,8 @@ def isolated(screener: Screener) -> Iterator[Screener]:
 
 @pytest.fixture
 async def isolated_gate(settings: Settings, isolated: Screener) -> AsyncIterator[RunningGate]:
-    running = await start_gate(settings, isolated)
-    yield running
-    await running.server.stop(grace=5)
-    running.gate.close()
+    async with gate_running(settings, isolated) as running:
+        yield running
 
 
 def leaky_pdf() -> tuple[str, bytes, str]:
@@ -115,17 +113,13 @@ async def test_a_reader_panic_without_isolation_gets_a_verdict(
     monkeypatch.setitem(registry.READERS, "pdf", faulty_readers.faulty_pdf)
     plain = copy.copy(screener)
     plain.isolation = None
-    running = await start_gate(settings, plain)
-    try:
+    async with gate_running(settings, plain) as running:
         code, reply = await send(
             running.address, message(attachments=(faulty_pdf_attachment(PANIC),))
         )
         assert code == 250 and HELD in reply, reply
         code, reply = await send(running.address, message(attachments=(leaky_pdf(),)))
         assert code == 550, reply
-    finally:
-        await running.server.stop(grace=5)
-        running.gate.close()
 
 
 async def test_a_hanging_reader_costs_one_file_not_another_senders_message(
@@ -136,8 +130,7 @@ async def test_a_hanging_reader_costs_one_file_not_another_senders_message(
     twin = faulty_screener(screener, file_seconds=3.0)
     twin.isolation.pool.workers = 2  # type: ignore[union-attr]
     twin.start_workers()  # as the service does when it starts
-    running = await start_gate(settings, twin)
-    try:
+    async with gate_running(settings, twin) as running:
         hanging = send(running.address, message(attachments=(faulty_pdf_attachment(HANG),)))
         clean = ("notes.pdf", formats.pdf(["Agenda for Tuesday"]), "application/pdf")
         other = send(
@@ -150,9 +143,6 @@ async def test_a_hanging_reader_costs_one_file_not_another_senders_message(
         assert other_code == 250 and "relayed" in other_reply, other_reply
         delivered = [m.mail_from for m in sink.messages if m.rcpt_tos == ["bob@fbi.gov"]]
         assert delivered == ["carol@dhs.gov"]
-    finally:
-        await running.server.stop(grace=5)
-        running.gate.close()
 
 
 def test_a_password_in_the_message_opens_a_zip_read_in_the_pool(isolated: Screener) -> None:
