@@ -185,11 +185,11 @@ class WorkerPool:
             started = time.perf_counter()
             booting = [self._launch() for _ in range(self.workers)]
             for worker in booting:
-                self._idle.put(worker.ready())
+                self._adopt(worker)
             self._running = True
         log.info(
             "worker pool started",
-            workers=self.workers,
+            workers=self._idle.qsize(),
             start_ms=round((time.perf_counter() - started) * 1000, 1),
         )
 
@@ -198,6 +198,7 @@ class WorkerPool:
         waiting for a free worker included). Raises what ``fn`` raised (an Exception that
         pickles) or an ``IsolationError``; the worker is replaced whenever it may be unsound."""
         self.start()  # once; its boot is not charged to the call
+        self._top_up()
         limit = self.call_seconds if timeout is None else min(timeout, self.call_seconds)
         until = time.monotonic() + limit
         generation = self._generation
@@ -223,11 +224,32 @@ class WorkerPool:
         if not sound:
             self._retire(worker, worker.kill)
         with self._lock:
-            if not self._running or generation != self._generation:
-                if sound:
-                    self._retire(worker, worker.stop)
+            current = self._running and generation == self._generation
+        if not current:
+            if sound:
+                self._retire(worker, worker.stop)
+        elif sound:
+            self._idle.put(worker)
+        else:
+            self._top_up()
+
+    def _top_up(self) -> None:
+        """Start a worker in place of each one lost (the lock is held only to launch it, not
+        while it boots, so other callers are not held up by the replacement)."""
+        with self._lock:
+            if not self._running or len(self._all) >= self.workers:
                 return
-            self._idle.put(worker if sound else self._launch().ready())
+            worker = self._launch()
+        self._adopt(worker)
+
+    def _adopt(self, worker: _Worker) -> None:
+        """Put a launched worker to work once it is ready; one that fails to start is dropped
+        (the next call starts another) and its calls wait for the others."""
+        try:
+            self._idle.put(worker.ready())
+        except WorkerCrashed:
+            self._all.discard(worker)
+            log.error("a worker process did not start")
 
     def _launch(self) -> _Worker:
         worker = _Worker(self.memory_bytes, self._preload)

@@ -105,3 +105,14 @@ def test_close_stops_the_workers_and_a_later_call_starts_them_again() -> None:
         os.kill(first, 0)
     assert single.run(double, 1) == 2
     single.close()
+
+
+def test_a_worker_that_cannot_start_makes_calls_time_out_not_hang() -> None:
+    """When no worker can start (here: a module to preload is missing), a call ends with
+    WorkerTimedOut at its limit: the file is unscannable, never silently skipped."""
+    broken = WorkerPool(1, None, 0.5, preload=("tests.no_such_module",))
+    try:
+        with pytest.raises(WorkerTimedOut, match="no worker free"):
+            broken.run(double, 1)
+    finally:
+        broken.close()
