@@ -177,6 +177,11 @@ class WorkerPool:
         self._generation = 0
         self._running = False
 
+    @property
+    def pids(self) -> frozenset[int]:
+        """The worker processes alive now (for health checks and tests)."""
+        return frozenset(w.process.pid for w in list(self._all) if w.process.poll() is None)
+
     def start(self) -> None:
         """Start the workers (once; again after ``close``)."""
         with self._lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import os
 import random
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -32,6 +33,7 @@ from tests.faulty_readers import (
     PANIC,
     faulty_pdf_attachment,
 )
+from tests.integration.service import running_service, smtp_address
 from tests.pool_faults import PanicException
 from tests.synthetic import message, ssn
 
@@ -218,3 +220,22 @@ async def test_a_panic_outside_the_readers_is_a_451_not_silence(
     monkeypatch.undo()
     code, reply = await send(gate.address, message(body="Lunch on Friday?\n"))
     assert code == 250 and "relayed" in reply, reply
+
+
+async def test_the_service_starts_its_workers_once_and_stops_them(
+    settings: Settings, screener: Screener, sink: Sink
+) -> None:
+    """``piigate serve``'s service starts the workers with itself (before any mail), reads
+    message after message with the same processes, and leaves none behind when it stops."""
+    twin = faulty_screener(screener)
+    assert twin.isolation is not None
+    async with running_service(settings, twin) as service:
+        started = twin.isolation.pool.pids
+        assert len(started) == 1
+        for _ in range(2):
+            code, reply = await send(smtp_address(service), message(attachments=(leaky_pdf(),)))
+            assert code == 550, reply
+        assert twin.isolation.pool.pids == started
+    for pid in started:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
