@@ -171,7 +171,7 @@ class WorkerPool:
         self.memory_bytes = memory_bytes
         self.call_seconds = call_seconds
         self._preload = tuple(preload)
-        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()  # the last used is warmest
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._generation = 0
