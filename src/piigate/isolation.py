@@ -207,10 +207,7 @@ class WorkerPool:
         limit = self.call_seconds if timeout is None else min(timeout, self.call_seconds)
         until = time.monotonic() + limit
         generation = self._generation
-        try:
-            worker = self._idle.get(timeout=max(limit, 0.0))
-        except queue.Empty:
-            raise WorkerTimedOut(f"no worker free within {limit:.3g} s") from None
+        worker = self._take(until, limit)
         sound = False
         try:
             result = worker.call(fn, args, until - time.monotonic())
@@ -224,6 +221,19 @@ class WorkerPool:
             raise
         finally:
             self._give_back(worker, sound, generation)
+
+    def _take(self, until: float, limit: float) -> _Worker:
+        """An idle worker that is still alive (one that died idle, say to the kernel's OOM
+        killer, is replaced rather than handed a file it would fail on)."""
+        while True:
+            try:
+                worker = self._idle.get(timeout=max(until - time.monotonic(), 0.0))
+            except queue.Empty:
+                raise WorkerTimedOut(f"no worker free within {limit:.3g} s") from None
+            if worker.process.poll() is None:
+                return worker
+            self._retire(worker, worker.kill)
+            self._top_up()
 
     def _give_back(self, worker: _Worker, sound: bool, generation: int) -> None:
         if not sound:

@@ -5,6 +5,7 @@ past RLIMIT_AS, a real hang); only the functions that cause them are made up."""
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -116,3 +117,19 @@ def test_a_worker_that_cannot_start_makes_calls_time_out_not_hang() -> None:
             broken.run(double, 1)
     finally:
         broken.close()
+
+
+def test_a_worker_that_died_while_idle_is_replaced_before_it_gets_a_call() -> None:
+    """A worker killed between calls (the kernel's OOM killer, an operator) is never handed a
+    call: the call goes to its replacement and succeeds."""
+    single = WorkerPool(1, None, 20.0)
+    try:
+        first = single.run(worker_pid)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while first in single.pids and time.monotonic() < deadline:
+            time.sleep(0.01)  # the kill lands asynchronously
+        assert single.run(double, 3) == 6
+        assert single.pids != {first}
+    finally:
+        single.close()
