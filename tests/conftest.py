@@ -4,6 +4,7 @@ on ephemeral loopback ports."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import smtplib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -155,12 +156,23 @@ async def start_gate(settings: Settings, screener: Screener | None = None) -> Ru
     return RunningGate(server, gate)
 
 
+@contextlib.asynccontextmanager
+async def gate_running(
+    settings: Settings, screener: Screener | None = None
+) -> AsyncIterator[RunningGate]:
+    """A gate listening for the ``async with`` block, then stopped and closed."""
+    running = await start_gate(settings, screener)
+    try:
+        yield running
+    finally:
+        await running.server.stop(grace=5)
+        running.gate.close()
+
+
 @pytest.fixture
 async def gate(settings: Settings, screener: Screener) -> AsyncIterator[RunningGate]:
-    running = await start_gate(settings, screener)
-    yield running
-    await running.server.stop(grace=5)
-    running.gate.close()
+    async with gate_running(settings, screener) as running:
+        yield running
 
 
 def _send(

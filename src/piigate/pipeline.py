@@ -20,13 +20,16 @@ import structlog
 
 from piigate.act.actor import Actor
 from piigate.act.relay import Relay
-from piigate.config import ExtractionSettings, Settings
+from piigate.config import ExtractionSettings, IsolationSettings, Settings
 from piigate.decide import Policy, load_rules
 from piigate.detect import Detector
 from piigate.domains import Domains
 from piigate.errors import ConfigError, DetectionTimeout
 from piigate.extract import extract
+from piigate.extract.isolated import IsolatedReading
 from piigate.extract.names import masked_identifiers, place_names, with_names
+from piigate.extract.registry import IN_PROCESS_KINDS
+from piigate.isolation import WorkerPool
 from piigate.keys import quarantine_key
 from piigate.model import (
     Defect,
@@ -66,11 +69,14 @@ class Screener:
         policy: Policy,
         extraction: ExtractionSettings | None = None,
         scan_timeout: float | None = None,
+        isolation: IsolatedReading | None = None,
     ) -> None:
         self.detector = detector
         self.policy = policy
         self.extraction = extraction or ExtractionSettings()
         self.scan_timeout = scan_timeout
+        self.isolation = isolation
+        """Reads attachments and documents in the worker pool (shared by every twin)."""
         """The gate's time limit. Extraction stops itself (a blocking defect, so the message is
         held as unscannable) at three quarters of it, and detection at nine tenths, leaving
         the decision the rest: a message too slow to read is held or refused as unscannable,
@@ -81,6 +87,16 @@ class Screener:
         twin = copy.copy(self)
         twin.policy = self.policy.with_history(history)
         return twin
+
+    def start_workers(self) -> None:
+        """Start the isolated readers' processes now rather than on the first attachment."""
+        if self.isolation is not None:
+            self.isolation.pool.start()
+
+    def close(self) -> None:
+        """Stop the isolated readers' processes (started again if the screener is used)."""
+        if self.isolation is not None:
+            self.isolation.pool.close()
 
     def screen(self, envelope: Envelope, raw: bytes) -> Screening:
         return self.screen_parsed(envelope, parse_message(raw, self.extraction))
@@ -93,7 +109,9 @@ class Screener:
         started = time.monotonic()
         budget = self.scan_timeout * EXTRACTION_SHARE if self.scan_timeout else None
         passwords = self.policy.passwords(message)
-        extraction = extract(message, passwords, settings=self.extraction, timeout=budget)
+        extraction = extract(
+            message, passwords, settings=self.extraction, timeout=budget, isolation=self.isolation
+        )
         extraction = with_names(with_subject(extraction, message), message)
         deadline = started + self.scan_timeout * DETECTION_SHARE if self.scan_timeout else None
         try:
@@ -162,6 +180,7 @@ class Gate:
         self.actor.relay.close_pool_now()
         self.actor.ledger.close()
         self.actor.quarantine.close()
+        self.screener.close()
 
     @property
     def relay(self) -> Relay:
@@ -222,8 +241,25 @@ def build_screener(settings: Settings) -> Screener:
     domains = Domains(settings.internal_domains)
     policy = Policy(load_rules(settings.rules_dir), domains, settings.policy)
     return Screener(
-        Detector(settings.detection), policy, settings.extraction, settings.scan.timeout
+        Detector(settings.detection),
+        policy,
+        settings.extraction,
+        settings.scan.timeout,
+        isolated_reading(settings.isolation),
     )
+
+
+def isolated_reading(settings: IsolationSettings) -> IsolatedReading | None:
+    """The worker pool the readers of files run in (not started yet); None when disabled."""
+    if not settings.enabled:
+        return None
+    pool = WorkerPool(
+        settings.workers,
+        settings.memory_mb * 1024 * 1024,
+        settings.file_seconds,
+        preload=("piigate.extract.registry",),
+    )
+    return IsolatedReading(pool, IN_PROCESS_KINDS, settings.file_seconds)
 
 
 def open_quarantine(settings: Settings) -> QuarantineStore:

@@ -44,6 +44,7 @@ class Service:
 
     async def start(self) -> None:
         """Listen on both; a taken address is a ``ConfigError`` naming the setting."""
+        await asyncio.to_thread(self.gate.screener.start_workers)
         try:
             await self.smtp.start()
         except OSError as exc:
@@ -64,6 +65,7 @@ class Service:
                 await self._expiry
             self._expiry = None
         await self.smtp.stop(grace)
+        await asyncio.to_thread(self.gate.screener.close)  # the isolated readers' processes
         if self.http is not None:
             await self.http.stop()
 

@@ -67,7 +67,9 @@ def scan(
     """Screen message files offline: nothing is sent, recorded or held.
 
     Exit status: 0 when every file would be delivered, 3 when any would be rejected or
-    quarantined, 2 for bad usage or a file that cannot be read."""
+    quarantined (a part no reader could read, even one that crashed its reader, makes its
+    file unscannable: 3, and the files after it are still screened), 2 for bad usage or a
+    file that cannot be read."""
     settings = load_settings(config_path)
     configure_logging(settings.log)
     history, ledger, note = history_for_scan(settings)
@@ -77,6 +79,7 @@ def scan(
     try:
         status = _scan_files(screener, files, mail_from, rcpt_tos, as_json)
     finally:
+        screener.close()
         if ledger is not None:
             ledger.close()
     sys.exit(status)

@@ -54,7 +54,10 @@ def rules_test(rules_dir: Path | None, tests_dir: Path | None, config_path: Path
     configure_logging(settings.log)
     screener = build_screener(settings)
     found = examples.load_examples(tests_dir or settings.rules_dir / "tests")
-    results = examples.run(screener.screen, found, settings.policy.disclaimer)
+    try:
+        results = examples.run(screener.screen, found, settings.policy.disclaimer)
+    finally:
+        screener.close()
     for result in results:
         status = "PASS" if result.passed else "FAIL"
         got = f"{result.action.value} {sorted(result.rules)}"

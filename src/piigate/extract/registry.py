@@ -36,6 +36,7 @@ from piigate.extract import (
     word,
 )
 from piigate.extract.content import Blob, Content, Reader
+from piigate.extract.isolated import IsolatedReading
 from piigate.extract.sniff import sniff
 from piigate.extract.walker import Walker, blob_of
 from piigate.model import Extraction, Grade, ParsedMessage
@@ -89,6 +90,11 @@ READERS.update(
 TEXT_ONLY_KINDS = frozenset({"text", "html"})
 """Kinds whose reader opens nothing (no member, no document): their cost follows their size."""
 
+IN_PROCESS_KINDS = TEXT_ONLY_KINDS | frozenset({"pgp", "cms-enveloped", "image", "signature"})
+"""Kinds read in the gate's own process even with isolation on: text the gate screens on its
+event loop, and kinds that are graded without being opened. Every other kind is read in the
+isolated worker pool (``piigate.extract.isolated``)."""
+
 
 def reads_as_text_only(message: ParsedMessage) -> bool:
     """True when every part is message text (not an attachment) whose bytes are plain text or
@@ -105,10 +111,11 @@ def extract(
     passwords: tuple[str, ...] = (),
     settings: ExtractionSettings | None = None,
     timeout: float | None = None,
+    isolation: IsolatedReading | None = None,
 ) -> Extraction:
     """Read every part of ``message``. ``passwords`` were given to the gate out of band (the
     content they open keeps its encrypted grade); ``timeout`` (seconds) stops a runaway read
-    with a blocking defect."""
+    with a blocking defect; ``isolation`` reads files in the worker pool."""
     deadline = time.monotonic() + timeout if timeout is not None else None
-    walker = Walker(READERS, sniff, settings or ExtractionSettings(), deadline)
+    walker = Walker(READERS, sniff, settings or ExtractionSettings(), deadline, isolation)
     return walker.run(message, passwords)

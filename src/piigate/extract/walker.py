@@ -1,7 +1,11 @@
 """The walk over one message: read each blob, then its members, then try the passwords.
 
 Every failure of a reader, and every limit reached, becomes a blocking Defect naming the
-part; the walk goes on with the next part, so one bad attachment never hides the rest.
+part; the walk goes on with the next part, so one bad attachment never hides the rest. That
+includes whatever a reader raises outside ``Exception`` (python-calamine's pyo3
+``PanicException`` is a ``BaseException``): only the exceptions that mean the process or the
+task is stopping (``STOPPING``) pass through. With ``isolation``, readers of files run in the
+worker pool, so a crash or a memory blow-up is one more failure of that part.
 """
 
 from __future__ import annotations
@@ -9,16 +13,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import structlog
 
 from piigate.config import ExtractionSettings
-from piigate.errors import ExtractionError, LimitExceeded
+from piigate.errors import STOPPING, ExtractionError, LimitExceeded
 from piigate.extract import passwords as password_candidates
 from piigate.extract.content import Blob, Content, Lock, Reader
 from piigate.extract.limits import Budget, MessageLimitExceeded
 from piigate.labels import mask_label
 from piigate.model import Attachment, Defect, Extraction, Grade, ParsedMessage, Part, Segment
+
+if TYPE_CHECKING:
+    from piigate.extract.isolated import IsolatedReading
 
 log = structlog.get_logger("piigate.extract")
 
@@ -38,8 +46,10 @@ class Walker:
         sniff: Callable[[Blob], str],
         settings: ExtractionSettings,
         deadline: float | None,
+        isolation: IsolatedReading | None = None,
     ) -> None:
         self.readers = readers
+        self.isolation = isolation
         self.sniff = sniff
         self.settings = settings
         self.budget = Budget(settings, deadline)
@@ -82,13 +92,17 @@ class Walker:
             reader = self.readers.get(kind)
             if reader is None:
                 raise ExtractionError(f"cannot read {blob.content_type} content")
+            if self.isolation is not None and self.isolation.takes(kind):
+                return self.isolation.read(kind, blob, self.budget)
             return reader(blob, self.budget)
         except MessageLimitExceeded as exc:
             self._fail(blob, str(exc), kind)
             self.stopped = True
         except ExtractionError as exc:
             self._fail(blob, str(exc), kind)
-        except Exception as exc:  # any reader failing on hostile bytes: unreadable, never clean
+        except STOPPING:
+            raise
+        except BaseException as exc:  # any reader failing on hostile bytes: unreadable, never clean
             self._fail(blob, f"cannot read: {type(exc).__name__}", kind)
         return None
 
@@ -143,8 +157,11 @@ class Walker:
                 self.defects.append(Defect(item.blob.where, str(exc)))
                 self.stopped = True
                 return
-            except Exception as exc:  # a decrypter failing on hostile bytes: never clean
-                reason = f"cannot try passwords: {type(exc).__name__}"
+            except STOPPING:
+                raise
+            except BaseException as exc:  # a decrypter failing on hostile bytes: never clean
+                said = str(exc) if isinstance(exc, ExtractionError) else type(exc).__name__
+                reason = f"cannot try passwords: {said}"
                 log.info("unreadable content", where=item.blob.where, reason=reason)
                 self.defects.append(Defect(item.blob.where, reason))
                 continue

@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 
+from piigate.errors import STOPPING
 from piigate.model import Envelope
 from piigate.pipeline import Gate
 from piigate.receive import replies
@@ -78,7 +79,9 @@ class GateHandler:
         ):
             try:
                 outcome = await self.gate.handle(message, raw)
-            except Exception as exc:
+            except STOPPING:
+                raise
+            except BaseException as exc:  # a library's panic too: the client is always answered
                 # The text of a foreign exception may quote message content: log its type only.
                 log.error("internal error while screening", error_type=type(exc).__name__)
                 return replies.TEMPFAIL
