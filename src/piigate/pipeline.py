@@ -25,7 +25,8 @@ from piigate.decide import Policy, load_rules
 from piigate.detect import Detector
 from piigate.domains import Domains
 from piigate.errors import ConfigError, DetectionTimeout
-from piigate.extract import extract
+from piigate.extract import extract, with_images
+from piigate.extract.registry import READERS
 from piigate.keys import quarantine_key
 from piigate.model import (
     Defect,
@@ -40,6 +41,7 @@ from piigate.model import (
     Segment,
 )
 from piigate.observe import GateObserver, NullObserver
+from piigate.ocr.reader import ImageReader
 from piigate.parse import parse_message
 from piigate.quarantine import QuarantineStore
 from piigate.quarantine.sealed import SealedFiles
@@ -65,11 +67,15 @@ class Screener:
         policy: Policy,
         extraction: ExtractionSettings | None = None,
         scan_timeout: float | None = None,
+        images: ImageReader | None = None,
     ) -> None:
         self.detector = detector
         self.policy = policy
         self.extraction = extraction or ExtractionSettings()
         self.scan_timeout = scan_timeout
+        self.images = images
+        """Reads text in images (OCR); None: images are not inspected."""
+        self.readers = with_images(images) if images is not None else READERS
         """The gate's time limit. Extraction stops itself (a blocking defect, so the message is
         held as unscannable) at three quarters of it, and detection at nine tenths, leaving
         the decision the rest: a message too slow to read is held or refused as unscannable,
@@ -92,7 +98,9 @@ class Screener:
         started = time.monotonic()
         budget = self.scan_timeout * EXTRACTION_SHARE if self.scan_timeout else None
         passwords = self.policy.passwords(message)
-        extraction = extract(message, passwords, settings=self.extraction, timeout=budget)
+        extraction = extract(
+            message, passwords, settings=self.extraction, timeout=budget, readers=self.readers
+        )
         extraction = with_subject(extraction, message)
         deadline = started + self.scan_timeout * DETECTION_SHARE if self.scan_timeout else None
         try:
@@ -154,11 +162,13 @@ class Gate:
         return True
 
     def close(self) -> None:
-        """Close the gate's stores (the ledger and the quarantine's database) and any upstream
-        connection still pooled."""
+        """Close the gate's stores (the ledger and the quarantine's database), any upstream
+        connection still pooled, and the OCR workers (started again if an image comes)."""
         self.actor.relay.close_pool_now()
         self.actor.ledger.close()
         self.actor.quarantine.close()
+        if self.screener.images is not None:
+            self.screener.images.close()
 
     @property
     def relay(self) -> Relay:
@@ -219,7 +229,11 @@ def build_screener(settings: Settings) -> Screener:
     domains = Domains(settings.internal_domains)
     policy = Policy(load_rules(settings.rules_dir), domains, settings.policy)
     return Screener(
-        Detector(settings.detection), policy, settings.extraction, settings.scan.timeout
+        Detector(settings.detection),
+        policy,
+        settings.extraction,
+        settings.scan.timeout,
+        ImageReader(settings.ocr),
     )
 
 

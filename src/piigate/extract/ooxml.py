@@ -24,6 +24,7 @@ from python_calamine import CalamineWorkbook
 from piigate.extract.archives import check_zip, open_zip
 from piigate.extract.content import Blob, Content
 from piigate.extract.limits import Budget
+from piigate.extract.media import media_images
 from piigate.model import Table
 
 _WORD_EXTRAS = re.compile(r"word/(header|footer|comments|footnotes|endnotes)[^/]*\.xml")
@@ -105,7 +106,8 @@ def read_xlsx(blob: Blob, budget: Budget) -> Content:
     finally:
         workbook.close()
     extras = [_extra_text(archive, _SHEET_COMMENTS, "text"), *_headers_footers(archive)]
-    return Content(text="\n".join(e for e in extras if e), tables=tables)
+    text = "\n".join(e for e in extras if e)
+    return Content(text=text, tables=tables, children=media_images(blob, archive, budget))
 
 
 def _headers_footers(archive: zipfile.ZipFile) -> Iterator[str]:
@@ -138,7 +140,8 @@ def read_docx(blob: Blob, budget: Budget) -> Content:
         elif isinstance(block, DocxTable):
             tables.extend(_docx_tables(block))
     lines.append(_extra_text(archive, _WORD_EXTRAS))
-    return Content(text="\n".join(lines), tables=tables)
+    images = media_images(blob, archive, budget)
+    return Content(text="\n".join(lines), tables=tables, children=images)
 
 
 def _docx_tables(table: DocxTable) -> Iterator[Table]:
@@ -162,7 +165,8 @@ def read_pptx(blob: Blob, budget: Budget) -> Content:
         if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
             lines.append(slide.notes_slide.notes_text_frame.text)
     lines.append(_extra_text(archive, _SLIDE_COMMENTS, "text"))
-    return Content(text="\n".join(lines), tables=tables)
+    images = media_images(blob, archive, budget)
+    return Content(text="\n".join(lines), tables=tables, children=images)
 
 
 def _shapes(shapes: Iterable[object], name: str, lines: list[str], tables: list[Table]) -> None:

@@ -16,6 +16,7 @@ from odf.text import H, P
 from piigate.extract.archives import check_zip, open_zip
 from piigate.extract.content import Blob, Content
 from piigate.extract.limits import Budget
+from piigate.extract.media import media_images
 from piigate.extract.ooxml import trim_row, trim_rows
 from piigate.model import Grade, Table
 
@@ -36,7 +37,8 @@ def read_odf(blob: Blob, budget: Budget) -> Content:
         return Content(text="\n".join(notes), tables=tables)
     lines = [teletype.extractText(e) for e in document.getElementsByType(P)]
     lines += [teletype.extractText(e) for e in document.getElementsByType(H)]
-    return Content(text="\n".join(line for line in lines if line.strip()))
+    text = "\n".join(line for line in lines if line.strip())
+    return Content(text=text, children=media_images(blob, archive, budget))
 
 
 def _encryption(archive: zipfile.ZipFile) -> Grade | None:

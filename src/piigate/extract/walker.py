@@ -101,8 +101,9 @@ class Walker:
         self.defects.extend(content.defects)
         if content.text.strip() or content.tables:
             self.segments.append(Segment(blob.where, content.text, grade, tuple(content.tables)))
+        self.segments.extend(replace(placed, grade=grade) for placed in content.placed)
         try:
-            self.budget.take_bytes(len(content.text))
+            self.budget.take_bytes(len(content.text) + sum(len(p.text) for p in content.placed))
         except MessageLimitExceeded as exc:
             self.defects.append(Defect(blob.where, str(exc)))
             self.stopped = True
