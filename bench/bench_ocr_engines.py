@@ -56,14 +56,14 @@ def _rapidocr() -> object:
     return _ENGINE
 
 
-def _read_one(args: tuple[str, str]) -> tuple[str, str, float, int]:
+def _read_one(args: tuple[str, str]) -> tuple[str, str, float, float, int]:
     """One page through the engine, laid out by piigate's own ``laid_out`` (rows, tabs)."""
     from PIL import Image
 
     from piigate.ocr.engine import PageLimits, laid_out, read_pages
 
     engine, path = args
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if engine == "tesseract":
         limits = PageLimits(TESSDATA, 120_000_000, 50, 4000)
         text = read_pages(Path(path).read_bytes(), limits)[0].text
@@ -77,8 +77,9 @@ def _read_one(args: tuple[str, str]) -> tuple[str, str, float, int]:
             for box, text, _ in result or []
         ]  # fmt: skip
         text = laid_out(boxes)
-    seconds = time.perf_counter() - started
-    return Path(path).stem, text, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return Path(path).stem, text, seconds, cpu, peak
 
 
 def read(folder: Path, engine: str) -> None:
@@ -92,8 +93,9 @@ def read(folder: Path, engine: str) -> None:
         "engine": engine,
         "wall_s": wall,
         "pages": len(results),
-        "peak_rss_kib": max(r[3] for r in results),
-        "pages_detail": {label: {"text": t, "s": s} for label, t, s, _ in results},
+        "cpu_s": sum(r[3] for r in results),
+        "peak_rss_kib": max(r[4] for r in results),
+        "pages_detail": {label: {"text": t, "s": s} for label, t, s, _, _ in results},
     }
     (folder / f"texts-{engine}.json").write_text(json.dumps(out))
     print(f"{engine}: {len(results)} pages in {wall:.1f} s on 2 workers")
@@ -125,6 +127,7 @@ def score(folder: Path, engines: list[str]) -> None:
         pages = data["pages"]
         print(
             f"{engine}: {pages / data['wall_s']:.2f} pages/s on 2 workers, "
+            f"{data['cpu_s'] / pages:.2f} CPU s per page, "
             f"peak RSS {data['peak_rss_kib'] / 1024:.0f} MiB per worker, "
             f"{false_alarms} findings on the precision set"
         )

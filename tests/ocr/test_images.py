@@ -17,6 +17,7 @@ from piigate.ocr.reader import FROM_IMAGE
 from piigate.pipeline import Screener, build_screener
 from tests.detection.generate import Values
 from tests.ocr.corpus import (
+    DEGRADATIONS,
     docx_with_image,
     encoded,
     form_lines,
@@ -195,3 +196,24 @@ def test_without_the_engine_images_are_unscannable_for_external_mail(
     assert screen(screener, ("scan.png", png, "image/png")).verdict.action is Action.QUARANTINE
     internal = screen(screener, ("scan.png", png, "image/png"), to=INTERNAL)
     assert internal.verdict.action is Action.DELIVER
+
+
+def test_recall_on_a_representative_set_of_degraded_scans(ocr_screener: Screener) -> None:
+    """At 200 dpi, forms and spreadsheet screenshots degraded as real scans are (rotated, JPEG
+    50, fax dithering, phone photo) give SSN recall >= 0.95 and name+DOB recall >= 0.90 (the
+    full corpus is in bench/bench_ocr_engines.py)."""
+    v = Values(random.Random(16))
+    attachments, truth = [], set()
+    for number, (name, degrade) in enumerate(DEGRADATIONS.items()):
+        if number % 2:
+            lines, found = form_lines(v, 2)
+            page = render_lines(lines, 200)
+        else:
+            page, found = render_sheet(v, 3, 200)
+        attachments.append((f"{name}.png", encoded(degrade(page, v.rng), "PNG"), "image/png"))
+        truth |= found
+    screening = screen(ocr_screener, *attachments)
+    found = {(f.entity_type, f.key) for f in screening.detection.findings}
+    for entity, floor in (("US_SSN", 0.95), ("DATE_OF_BIRTH", 0.90)):
+        wanted = {t for t in truth if t[0] == entity}
+        assert len(wanted & found) / len(wanted) >= floor, entity

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageOps, ImageSequence
+from PIL import Image, ImageFilter, ImageOps, ImageSequence
 
 ENGINE = "tesseract"
 MULTI_PAGE_FORMATS = frozenset({"TIFF", "MPO"})
@@ -95,6 +95,10 @@ def _prepared(frame: Image.Image, limits: PageLimits) -> Image.Image:
         paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         frame = Image.alpha_composite(paper, rgba)
     grey = ImageOps.exif_transpose(frame).convert("L")
+    if grey.getcolors(2) is not None:
+        # black and white only (a fax): its dithering is smoothed back to grey, for the
+        # engine's own thresholding to find the strokes rather than the dots
+        grey = grey.filter(ImageFilter.GaussianBlur(1))
     longer = max(grey.size)
     if longer > limits.max_side:
         scale = limits.max_side / longer
@@ -119,7 +123,7 @@ def _words(api: Any) -> list[Line]:
     lines: list[Line] = []
     slopes: list[float] = []
     for word in iterate_level(api.GetIterator(), RIL.WORD):
-        text = word.GetUTF8Text(RIL.WORD)
+        text = (word.GetUTF8Text(RIL.WORD) or "").strip()
         if not text:
             continue
         if word.IsAtBeginningOf(RIL.TEXTLINE) or not lines:
@@ -143,7 +147,8 @@ def laid_out(lines: list[Line]) -> str:
     """The page's text as a typist would have written it. Lines side by side on the page (the
     engine reads a table column by column) are joined into one row, left to right; a gap in
     a row wider than two line heights is a tab (a table's columns), a gap between rows taller
-    than a line is a blank line, so the detector sees records and tables as in typed text."""
+    than one and a half lines is a blank line, so the detector sees records and tables as in
+    typed text."""
     heights = sorted(_bottom(line) - _top(line) for line in lines)
     if not heights:
         return ""
@@ -156,7 +161,7 @@ def laid_out(lines: list[Line]) -> str:
             rows.append(line)
     out: list[str] = []
     for before, row in zip([None, *rows], rows, strict=False):
-        if before is not None and _top(row) - _bottom(before) > height:
+        if before is not None and _top(row) - _bottom(before) > 1.5 * height:
             out.append("")
         words = sorted(row)
         text = words[0][4]

@@ -56,11 +56,12 @@ class OcrPool:
             self._replace(executor)
             raise WorkerDied("the OCR worker process died") from exc
 
-    def close(self) -> None:
+    def close(self, wait: bool = False) -> None:
+        """Stop the workers (``wait``: until they have exited); a later call starts new ones."""
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            executor.shutdown(wait=wait, cancel_futures=True)
 
     def _started(self) -> ProcessPoolExecutor:
         with self._lock:
