@@ -11,7 +11,13 @@ from pathlib import Path
 from piigate.ocr.reader import FROM_IMAGE
 from tests.conftest import RunningGate, Sink, send
 from tests.detection.generate import Values
-from tests.integration.test_cli import free_port, run_cli, spawn_serve, wait_for_port
+from tests.integration.test_cli import (
+    free_port,
+    run_cli,
+    serve_env,
+    spawn_serve,
+    wait_for_port,
+)
 from tests.ocr.corpus import encoded, render_sheet
 from tests.synthetic import message
 
@@ -41,12 +47,7 @@ async def test_serve_says_at_start_up_that_images_cannot_be_read(tmp_path: Path)
 
     sink = await start_sink()
     port = free_port()
-    env = {
-        "PIIGATE_LEDGER__URL": f"sqlite:///{tmp_path}/l.db",
-        "PIIGATE_QUARANTINE__KEY_FILE": str(tmp_path / "q.key"),
-        "PIIGATE_QUARANTINE__DIR": str(tmp_path / "q"),
-        "PIIGATE_OCR__TESSDATA": str(tmp_path / "no-model"),
-    }
+    env = {**serve_env(tmp_path), "PIIGATE_OCR__TESSDATA": str(tmp_path / "no-model")}
     assert run_cli("keys", "init", cwd=tmp_path, env=env).returncode == 0
     proc = spawn_serve(tmp_path, port, sink.address, env)
     try:
