@@ -3,9 +3,13 @@ real Tesseract engine in real worker processes, on scans generated from a seed."
 
 from __future__ import annotations
 
+import email
+import email.policy
 import io
 import random
+import zipfile
 import zlib
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -217,3 +221,23 @@ def test_recall_on_a_representative_set_of_degraded_scans(ocr_screener: Screener
     for entity, floor in (("US_SSN", 0.95), ("DATE_OF_BIRTH", 0.90)):
         wanted = {t for t in truth if t[0] == entity}
         assert len(wanted & found) / len(wanted) >= floor, entity
+
+
+def test_a_scan_inside_a_zip_inside_a_forward_is_read(ocr_screener: Screener) -> None:
+    """An image is read wherever the walker meets it: here in a zip attached to a forwarded
+    message, named by its path."""
+    png, truth = form_png(12)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as folder:
+        folder.writestr("scans/form.png", png)
+    inner = message(
+        body="fwd\n", attachments=(("forms.zip", archive.getvalue(), "application/zip"),)
+    )
+    outer = email.message_from_bytes(message(body="See below.\n"), policy=email.policy.default)
+    assert isinstance(outer, EmailMessage)
+    outer.add_attachment(email.message_from_bytes(inner, policy=email.policy.default))
+    screening = ocr_screener.screen(EXTERNAL, outer.as_bytes())
+    assert screening.verdict.action is Action.REJECT
+    assert {(f.entity_type, f.key) for f in screening.detection.findings} >= truth
+    places = ssn_places(screening)
+    assert places and all(f"forms.zip/scans/form.png {FROM_IMAGE}" in place for place in places)
