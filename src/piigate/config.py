@@ -205,8 +205,6 @@ class OcrSettings(_Section):
     """Pages of one multi-page image (a fax TIFF); one with more is unscannable."""
     max_side: int = Field(default=4000, ge=500)
     """A page larger than this on its longer side is scaled down before it is read."""
-    render_dpi: int = Field(default=200, ge=72, le=600)
-    """Resolution at which a PDF page without a text layer is rendered to be read."""
     cache_entries: int = Field(default=4096, ge=0)
     """Images whose text is remembered by content hash (signature logos, banners)."""
 
