@@ -13,6 +13,12 @@ RUN groupadd --system --gid 10025 piigate \
     && useradd --system --uid 10025 --gid 10025 --create-home --home-dir /var/lib/piigate \
        --shell /usr/sbin/nologin piigate
 
+# The OCR engine's English model (Debian's tesseract-ocr-eng; tesserocr brings the library).
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr-eng \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /opt/piigate
 # Dependencies first (and the spaCy model with them), pinned by version and hash.
 COPY requirements/run.txt requirements/run.txt

@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: install install-test system-test-deps libreoffice run test lint clean postfix soak bench
+.PHONY: install install-test system-test-deps libreoffice ocr-engine run test lint clean postfix soak bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ install: $(VENV)/.run-installed
 
 install-test: $(VENV)/.test-installed
 
-run: install
+run: install ocr-engine
 	$(BIN)/piigate keys init
 	$(BIN)/piigate serve
 
@@ -44,10 +44,22 @@ postfix:
 	@if [ ! -x /usr/sbin/postfix ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
 	  apt-get update -qq >/dev/null && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 \
 	    postfix >/dev/null; \
 	fi
 
+
+# The OCR engine (Tesseract 5 with its English data, from Debian) and the DejaVu fonts the OCR
+# tests render their scans with. `make run` and `make test` install them when missing and we
+# may (root with apt-get); elsewhere `piigate serve` says at start-up that images cannot be
+# read, and the policy holds image content for external mail as unscannable.
+ocr-engine:
+	@if { ! command -v tesseract >/dev/null || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; } \
+	  && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 \
+	    tesseract-ocr tesseract-ocr-eng fonts-dejavu-core >/dev/null; \
+	fi
 
 # Debian packages the tests drive for real: Chromium (review UI, via Playwright).
 system-test-deps:
@@ -66,7 +78,7 @@ libreoffice:
 	    libreoffice-impress-nogui >/dev/null; \
 	fi
 
-test: lint postfix system-test-deps libreoffice
+test: lint postfix system-test-deps libreoffice ocr-engine
 	$(BIN)/python -m pytest
 
 # The full soak: 10,000 messages from 32 clients (make test runs a smaller count).

@@ -93,6 +93,8 @@ def embedded_message(scale: float) -> bytes:
 def attached_objects_message(scale: float) -> bytes:
     """The baseline for the embedded objects: the same twenty files attached to the message."""
     return _message(_embedded_objects(scale))
+
+
 FORM_FIELDS = (
     *("name", "ssn", "dob", "street", "city"),
     *("phone", "email", "employer", "case", "notes"),

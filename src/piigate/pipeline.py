@@ -25,10 +25,10 @@ from piigate.decide import Policy, load_rules
 from piigate.detect import Detector
 from piigate.domains import Domains
 from piigate.errors import ConfigError, DetectionTimeout
-from piigate.extract import extract
+from piigate.extract import extract, with_images
 from piigate.extract.isolated import IsolatedReading
 from piigate.extract.names import masked_identifiers, place_names, with_names
-from piigate.extract.registry import IN_PROCESS_KINDS
+from piigate.extract.registry import IN_PROCESS_KINDS, READERS
 from piigate.isolation import WorkerPool
 from piigate.keys import quarantine_key
 from piigate.model import (
@@ -44,6 +44,7 @@ from piigate.model import (
     Segment,
 )
 from piigate.observe import GateObserver, NullObserver
+from piigate.ocr.reader import ImageReader
 from piigate.parse import parse_message
 from piigate.quarantine import QuarantineStore
 from piigate.quarantine.sealed import SealedFiles
@@ -69,18 +70,23 @@ class Screener:
         policy: Policy,
         extraction: ExtractionSettings | None = None,
         scan_timeout: float | None = None,
+        *,
         isolation: IsolatedReading | None = None,
+        images: ImageReader | None = None,
     ) -> None:
         self.detector = detector
         self.policy = policy
         self.extraction = extraction or ExtractionSettings()
         self.scan_timeout = scan_timeout
-        self.isolation = isolation
-        """Reads attachments and documents in the worker pool (shared by every twin)."""
         """The gate's time limit. Extraction stops itself (a blocking defect, so the message is
         held as unscannable) at three quarters of it, and detection at nine tenths, leaving
         the decision the rest: a message too slow to read is held or refused as unscannable,
         not answered 451 on every retry, and no scan runs on after the gate gave up on it."""
+        self.isolation = isolation
+        """Reads attachments and documents in the worker pool (shared by every twin)."""
+        self.images = images
+        """Reads text in images (OCR); None: images are not inspected."""
+        self.readers = with_images(images) if images is not None else READERS
 
     def with_history(self, history: ExposureHistory) -> Screener:
         """The same screener (the detector is shared), deciding with earlier disclosures."""
@@ -94,9 +100,12 @@ class Screener:
             self.isolation.pool.start()
 
     def close(self) -> None:
-        """Stop the isolated readers' processes (started again if the screener is used)."""
+        """Stop the isolated readers' and the OCR processes (started again if the screener is
+        used)."""
         if self.isolation is not None:
             self.isolation.pool.close()
+        if self.images is not None:
+            self.images.close()
 
     def screen(self, envelope: Envelope, raw: bytes) -> Screening:
         return self.screen_parsed(envelope, parse_message(raw, self.extraction))
@@ -110,7 +119,12 @@ class Screener:
         budget = self.scan_timeout * EXTRACTION_SHARE if self.scan_timeout else None
         passwords = self.policy.passwords(message)
         extraction = extract(
-            message, passwords, settings=self.extraction, timeout=budget, isolation=self.isolation
+            message,
+            passwords,
+            settings=self.extraction,
+            timeout=budget,
+            isolation=self.isolation,
+            readers=self.readers,
         )
         extraction = with_names(with_subject(extraction, message), message)
         deadline = started + self.scan_timeout * DETECTION_SHARE if self.scan_timeout else None
@@ -175,8 +189,8 @@ class Gate:
         return True
 
     def close(self) -> None:
-        """Close the gate's stores (the ledger and the quarantine's database) and any upstream
-        connection still pooled."""
+        """Close the gate's stores (the ledger and the quarantine's database), any upstream
+        connection still pooled, and the OCR workers (started again if an image comes)."""
         self.actor.relay.close_pool_now()
         self.actor.ledger.close()
         self.actor.quarantine.close()
@@ -245,7 +259,8 @@ def build_screener(settings: Settings) -> Screener:
         policy,
         settings.extraction,
         settings.scan.timeout,
-        isolated_reading(settings.isolation),
+        isolation=isolated_reading(settings.isolation),
+        images=ImageReader(settings.ocr),
     )
 
 

@@ -209,6 +209,15 @@ def spawn_serve(
     )
 
 
+def serve_env(tmp_path: Path) -> dict[str, str]:
+    """The environment for a `piigate serve` of its own: ledger and quarantine in tmp_path."""
+    return {
+        "PIIGATE_LEDGER__URL": f"sqlite:///{tmp_path}/l.db",
+        "PIIGATE_QUARANTINE__KEY_FILE": str(tmp_path / "q.key"),
+        "PIIGATE_QUARANTINE__DIR": str(tmp_path / "q"),
+    }
+
+
 async def test_serve_relays_logs_json_without_pii_and_stops_on_sigterm(tmp_path: Path) -> None:
     """`piigate serve` in its own process: keys init, relay into a real sink, one JSON log
     line per message with no PII, a clean exit on SIGTERM."""
@@ -216,11 +225,7 @@ async def test_serve_relays_logs_json_without_pii_and_stops_on_sigterm(tmp_path:
 
     sink = await start_sink()
     port = free_port()
-    env = {
-        "PIIGATE_LEDGER__URL": f"sqlite:///{tmp_path}/l.db",
-        "PIIGATE_QUARANTINE__KEY_FILE": str(tmp_path / "q.key"),
-        "PIIGATE_QUARANTINE__DIR": str(tmp_path / "q"),
-    }
+    env = serve_env(tmp_path)
     init = run_cli("keys", "init", cwd=tmp_path, env=env)
     assert init.returncode == 0, init.stderr
     assert (tmp_path / "q.key").stat().st_mode & 0o077 == 0

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import structlog
 
 from piigate.cli.options import (
     EXIT_HELD,
@@ -29,6 +30,8 @@ from piigate.record import history_for_scan
 from piigate.review.app import build_pages
 from piigate.service import Service
 
+log = structlog.get_logger("piigate")
+
 
 @click.command()
 @config_option
@@ -40,6 +43,7 @@ def serve(config_path: Path | None, listen: str | None, upstream: str | None) ->
     settings = load_settings(config_path, listen=listen, upstream=upstream)
     configure_logging(settings.log)
     gate = build_gate(settings)
+    _say_if_images_unreadable(gate.screener)
     service = Service(gate, settings, review=build_pages(settings, gate).app())
 
     async def run() -> None:
@@ -48,6 +52,17 @@ def serve(config_path: Path | None, listen: str | None, upstream: str | None) ->
         await service.serve_until_signalled()
 
     asyncio.run(run())
+
+
+def _say_if_images_unreadable(screener: Screener) -> None:
+    """At start-up: no OCR engine means every image is held as unscannable for external mail."""
+    missing = screener.images.missing if screener.images is not None else None
+    if missing is not None:
+        log.error(
+            "OCR engine unavailable: image content is unscannable (held for external "
+            "recipients) until it is installed (make ocr-engine)",
+            reason=missing,
+        )
 
 
 @click.command()

@@ -6,6 +6,6 @@ Content the gate cannot read is a blocking Defect, never silently clean.
 
 from __future__ import annotations
 
-from piigate.extract.registry import extract, reads_as_text_only
+from piigate.extract.registry import extract, reads_as_text_only, with_images
 
-__all__ = ["extract", "reads_as_text_only"]
+__all__ = ["extract", "reads_as_text_only", "with_images"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from piigate.extract.limits import Budget
 from piigate.labels import mask_label
-from piigate.model import Defect, Grade, Table
+from piigate.model import Defect, Grade, Segment, Table
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +81,9 @@ class Content:
     grade: Grade | None = None
     """Set when the blob itself is protected but not by a password we can try (S/MIME)."""
     inspected: bool = True
+    placed: list[Segment] = field(default_factory=list)
+    """Text with a place of its own, on top of ``text`` (each page read from an image:
+    ``attachment scan.tiff, page 2 (text read from the image)``)."""
 
 
 Reader = Callable[[Blob, Budget], Content]

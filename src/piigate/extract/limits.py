@@ -25,6 +25,10 @@ class Budget:
     """``time.monotonic()`` value after which reading stops."""
     spent_bytes: int = 0
     members: int = field(default=0)
+    pixels: int = 0
+    """Image pixels sent to OCR (``take_pixels``)."""
+    ocr_seconds: float = 0.0
+    """Seconds spent waiting for OCR in this message."""
 
     def check_time(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
@@ -56,6 +60,19 @@ class Budget:
         if self.spent_bytes > self.settings.max_total_bytes:
             limit = _mib(self.settings.max_total_bytes)
             raise MessageLimitExceeded(f"more than {limit} extracted from the message")
+
+    def take_pixels(self, pixels: int, limit: int) -> None:
+        """Count an image's pixels; past ``limit`` for the message, that image is refused."""
+        if self.pixels + pixels > limit:
+            raise LimitExceeded(f"more than {limit / 1e6:g} megapixels of images in the message")
+        self.pixels += pixels
+
+    def ocr_time_left(self, ocr_timeout: float) -> float:
+        """Seconds OCR may still take: its own budget, and never past the scan deadline."""
+        left = ocr_timeout - self.ocr_seconds
+        if self.deadline is not None:
+            left = min(left, self.deadline - time.monotonic())
+        return left
 
 
 def _mib(size: int) -> str:

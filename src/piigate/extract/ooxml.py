@@ -24,6 +24,7 @@ from piigate.errors import ExtractionError
 from piigate.extract.archives import check_zip, open_zip
 from piigate.extract.content import Blob, Passage
 from piigate.extract.limits import Budget
+from piigate.extract.media import media_images
 
 Element = etree._Element
 
@@ -259,7 +260,8 @@ def properties(package: Package) -> Passage:
 
 def embedded_objects(package: Package, budget: Budget) -> list[Blob]:
     """Objects embedded in the document (OLE objects and packages, embedded workbooks and
-    documents), each a member for the walker to read with the same limits and depth."""
+    documents) and its pictures (read by OCR), each a member for the walker to read with the
+    same limits and depth."""
     members = []
     for name in sorted(package.types, key=natural):
         if "/embeddings/" not in f"/{name}":
@@ -267,6 +269,7 @@ def embedded_objects(package: Package, budget: Budget) -> list[Blob]:
         budget.check_time()
         budget.take_member()
         members.append(package.blob.child(name, package.read(name)))
+    members.extend(media_images(package.blob, package.archive, budget))
     return members
 
 

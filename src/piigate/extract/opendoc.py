@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from piigate.extract.archives import check_zip, open_zip
 from piigate.extract.content import Blob, Content, Passage
 from piigate.extract.limits import Budget
+from piigate.extract.media import media_images
 from piigate.extract.ooxml import (
     Element,
     attribute,
@@ -73,6 +74,7 @@ def read_odf(blob: Blob, budget: Budget) -> Content:
     content.passages.append(_properties(archive))
     content.passages.append(_embedded_text(archive, budget))
     content.children.extend(_embedded_objects(blob, archive, budget))
+    content.children.extend(media_images(blob, archive, budget))
     return content
 
 

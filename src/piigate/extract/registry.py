@@ -16,12 +16,14 @@ email             mail (stdlib email)                   xls               legacy
 msg tnef          mail (extract-msg, tnefparse)         office-encrypted  legacy (msoffcrypto)
 pdf               pdf (pypdfium2; pypdf for encryption) doc ppt           graded, else unreadable
 pgp cms-enveloped whole-message encryption: strong, not inspected
-image signature   not inspected (no text to read)       (anything else)   unreadable: a Defect
+image             OCR (piigate.ocr) when the caller gives an image reader, else not inspected
+signature         not inspected (no text to read)       (anything else)   unreadable: a Defect
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from piigate.config import ExtractionSettings
 from piigate.extract import (
@@ -87,6 +89,11 @@ READERS.update(
 )
 
 
+def with_images(images: Reader) -> dict[str, Reader]:
+    """The reading table with ``images`` reading the ``image`` kind (OCR); built once."""
+    return {**READERS, "image": images}
+
+
 TEXT_ONLY_KINDS = frozenset({"text", "html"})
 """Kinds whose reader opens nothing (no member, no document): their cost follows their size."""
 
@@ -111,11 +118,14 @@ def extract(
     passwords: tuple[str, ...] = (),
     settings: ExtractionSettings | None = None,
     timeout: float | None = None,
+    *,
     isolation: IsolatedReading | None = None,
+    readers: Mapping[str, Reader] = READERS,
 ) -> Extraction:
     """Read every part of ``message``. ``passwords`` were given to the gate out of band (the
     content they open keeps its encrypted grade); ``timeout`` (seconds) stops a runaway read
-    with a blocking defect; ``isolation`` reads files in the worker pool."""
+    with a blocking defect; ``isolation`` reads files in the worker pool; ``readers``: the
+    table to read with in this process (``with_images``)."""
     deadline = time.monotonic() + timeout if timeout is not None else None
-    walker = Walker(READERS, sniff, settings or ExtractionSettings(), deadline, isolation)
+    walker = Walker(readers, sniff, settings or ExtractionSettings(), deadline, isolation)
     return walker.run(message, passwords)

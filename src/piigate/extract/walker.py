@@ -119,8 +119,10 @@ class Walker:
         for passage in content.passages:  # text from a named place inside the blob
             if passage.text.strip():
                 self.segments.append(Segment(f"{blob.where} {passage.place}", passage.text, grade))
+        self.segments.extend(replace(placed, grade=grade) for placed in content.placed)
         try:
-            self.budget.take_bytes(len(content.text) + sum(len(p.text) for p in content.passages))
+            read = [content.text, *(p.text for p in content.passages)]
+            self.budget.take_bytes(sum(map(len, read)) + sum(len(s.text) for s in content.placed))
         except MessageLimitExceeded as exc:
             self.defects.append(Defect(blob.where, str(exc)))
             self.stopped = True
