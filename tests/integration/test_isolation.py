@@ -47,6 +47,7 @@ def faulty_screener(screener: Screener, file_seconds: float = 30.0) -> Screener:
     demand (one worker: every message after a fault proves the worker was replaced)."""
     pool = WorkerPool(1, 512 * 1024 * 1024, file_seconds, preload=("piigate.extract.registry",))
     twin = copy.copy(screener)
+    twin.images, twin.readers = None, registry.READERS  # no OCR: the file readers are tested
     twin.isolation = IsolatedReading(
         pool, registry.IN_PROCESS_KINDS, file_seconds, ReaderTable("tests.faulty_readers")
     )
