@@ -70,6 +70,9 @@ class Content:
     grade: Grade | None = None
     """Set when the blob itself is protected but not by a password we can try (S/MIME)."""
     inspected: bool = True
+    hidden_html: str = ""
+    """Text an HTML part delivers but does not show (comments, alt text, hidden elements …):
+    screened as its own segment, ``<where> (hidden text of the HTML)``."""
 
 
 Reader = Callable[[Blob, Budget], Content]

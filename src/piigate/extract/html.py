@@ -1,41 +1,304 @@
-"""Reduce HTML to its visible text (Beautiful Soup does the parsing); tables stay tables."""
+"""HTML read as a mail client renders it, plus everything delivered but not shown.
+
+lxml parses (libxml2's HTML parser: entities and numeric character references decoded, broken
+markup repaired); a walk over the tree renders the text:
+
+- inline elements join (``123<span>-</span>45-<b>6789</b>`` is one number); block elements,
+  ``<br>`` and list items separate lines; whitespace collapses as a browser collapses it
+  (kept inside ``<pre>``); a comment is not shown, so the text on either side of it joins;
+- each table is kept as a table (rows of cells, each cell's text joined the same way), its
+  cells not repeated in the text;
+- ``<script>`` and ``<style>`` are not text.
+
+Hidden text is what the recipient receives but the renderer does not show: comments,
+``<title>``, ``<noscript>``, ``<template>``, ``alt``/``title``/``aria-label`` (and similar)
+attributes, ``<meta>`` content, elements hidden by the ``hidden`` attribute or inline CSS
+(``display:none``, ``visibility:hidden``, ``font-size:0``, ``opacity:0``), CSS ``content:``
+strings, and the text inside ``data:`` URIs (text/* and SVG; SVG and HTML rendered the same
+way, their own hidden text included). It is screened as a segment of its own, so a finding
+there says it was hidden text.
+"""
 
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import unquote_to_bytes
+
+import lxml.etree
+import lxml.html
 
 from piigate.model import Table
 
-_INVISIBLE = ("script", "style", "head", "template", "noscript")
+__all__ = ["RenderedHtml", "html_to_text", "read_html", "render_html"]
+
+BLOCKS = frozenset(
+    {
+        *("address", "article", "aside", "blockquote", "body", "center", "dd", "details"),
+        *("dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer"),
+        *("form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html"),
+        *("legend", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary", "ul"),
+        *("caption", "option", "tbody", "thead", "tfoot", "table", "tr"),
+    }
+)
+NOT_TEXT = frozenset({"script", "style"})
+HIDDEN_ELEMENTS = frozenset({"title", "noscript", "template", "head"})
+HIDDEN_ATTRIBUTES = ("alt", "title", "aria-label", "aria-description", "placeholder", "summary")
+_HIDING_STYLE = re.compile(
+    r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)"
+    r"|font-size\s*:\s*0(?:\.0*)?(?:px|pt|em|rem|%)?\s*(?:!important)?\s*(?:;|$)"
+    r"|opacity\s*:\s*0(?:\.0*)?\s*(?:!important)?\s*(?:;|$))",
+    re.I,
+)
+_CSS_CONTENT = re.compile(r"""content\s*:\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""", re.I)
+_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)")
+_DATA_URI = re.compile(r"data:([\w.+-]+/[\w.+-]+)?((?:;[\w.+-]+=[\w.+-]+)*)(;base64)?,([^\s\"')]*)")
+_SPACES = re.compile(r"[ \t\n\r\f]+")
+_MAX_DATA_DEPTH = 3
+
+
+@dataclass(slots=True)
+class RenderedHtml:
+    """The shown text (one block per line), the tables, and the hidden text (one per line)."""
+
+    text: str = ""
+    tables: list[Table] = field(default_factory=list)
+    hidden: str = ""
 
 
 def html_to_text(markup: str) -> str:
-    """The visible text, one block per line; a table's rows as lines of tab-separated cells."""
-    text, tables = read_html(markup)
-    rows = ["\t".join(row) for table in tables for row in table.rows]
-    return "\n".join([text, *rows]) if rows else text
+    """Everything as one text: the shown text, a table's rows as lines of tab-separated
+    cells, then the hidden text (for readers that keep one text per part)."""
+    rendered = render_html(markup)
+    rows = ["\t".join(row) for table in rendered.tables for row in table.rows]
+    return "\n".join(part for part in (rendered.text, *rows, rendered.hidden) if part)
 
 
 def read_html(markup: str) -> tuple[str, list[Table]]:
-    """The visible text, and each table (innermost first) as rows of cell strings; a table's
-    cells are not repeated in the text."""
-    soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup(_INVISIBLE):
-        tag.decompose()
-    tables: list[Table] = []
-    # find_all is in document order, so a nested table comes after its parent: go backwards.
-    for table in reversed(soup.find_all("table")):
+    """The shown text and each table as rows of cell strings (hidden text left out)."""
+    rendered = render_html(markup)
+    return rendered.text, rendered.tables
+
+
+def render_html(markup: str, data_depth: int = 0) -> RenderedHtml:
+    root = _parse(markup)
+    if root is None:
+        return RenderedHtml()
+    walk = _Walk(data_depth)
+    walk.run(root)
+    return RenderedHtml(
+        _lines("".join(walk.shown)), walk.tables, "\n".join(_hidden_lines(walk.hidden))
+    )
+
+
+def _parse(markup: str) -> lxml.html.HtmlElement | None:
+    if not markup.strip():
+        return None
+    parser = lxml.html.HTMLParser(remove_comments=False, remove_pis=True, huge_tree=True)
+    try:
+        return lxml.html.document_fromstring(markup, parser=parser)
+    except ValueError:  # a str with an XML encoding declaration: give lxml bytes
+        utf8 = lxml.html.HTMLParser(remove_comments=False, huge_tree=True, encoding="utf-8")
+        try:
+            return lxml.html.document_fromstring(markup.encode("utf-8", "replace"), parser=utf8)
+        except (ValueError, lxml.etree.ParserError):
+            return None
+    except lxml.etree.ParserError:  # nothing but whitespace or comments
+        return None
+
+
+class _Cells:
+    """A table being read: its rows, each a list of cell texts."""
+
+    def __init__(self) -> None:
+        self.rows: list[list[list[str]]] = []
+
+    def table(self) -> Table | None:
         rows = []
-        for row in table.find_all("tr"):
-            cells = [_clean(cell.get_text(" ")) for cell in row.find_all(["td", "th"])]
+        for row in self.rows:
+            cells = tuple(" ".join("".join(cell).replace("\xa0", " ").split()) for cell in row)
             if any(cells):
-                rows.append(tuple(cells))
-        table.decompose()
-        if rows:
-            tables.append(Table("", tuple(rows)))
-    tables.reverse()
-    return soup.get_text("\n").replace("\xa0", " "), tables
+                rows.append(cells)
+        return Table("", tuple(rows)) if rows else None
 
 
-def _clean(text: str) -> str:
-    return " ".join(text.replace("\xa0", " ").split())
+class _Walk:
+    """One pass over the tree: shown text, tables, hidden text."""
+
+    def __init__(self, data_depth: int) -> None:
+        self.shown: list[str] = []
+        self.hidden: list[str] = []
+        self.tables: list[Table] = []
+        self.open_tables: list[_Cells] = []
+        self.cell: list[str] | None = None
+        self.hidden_depth = 0
+        self.pre_depth = 0
+        self.data_depth = data_depth
+
+    def run(self, root: lxml.html.HtmlElement) -> None:
+        walker = lxml.etree.iterwalk(root, events=("start", "end", "comment"))
+        for event, node in walker:
+            if event == "comment":
+                self.hidden.append(str(node.text or ""))
+                self.add(node.tail)
+            elif event == "start":
+                if self.start(node):
+                    walker.skip_subtree()  # its "end" still comes
+            else:
+                self.end(node)
+
+    def target(self) -> list[str]:
+        if self.hidden_depth:
+            return self.hidden
+        return self.cell if self.cell is not None else self.shown
+
+    def add(self, text: str | None) -> None:
+        if not text:
+            return
+        if self.hidden_depth or not self.pre_depth:
+            text = _SPACES.sub(" ", text)
+        self.target().append(text)
+
+    def start(self, node: lxml.html.HtmlElement) -> bool:
+        """Open ``node``; True when its subtree is not walked (script, style)."""
+        tag = node.tag if isinstance(node.tag, str) else ""
+        self.attributes(node)
+        if tag in NOT_TEXT:
+            if tag == "style":
+                self.hidden.extend(css_content_strings(node.text or ""))
+                self.data_uris(node.text or "")
+            return True
+        if tag in HIDDEN_ELEMENTS or _is_hidden(node):
+            self.hidden_depth += 1
+            self.hidden.append("\n")
+        self.open_block(tag)
+        self.add(node.text)
+        return False
+
+    def end(self, node: lxml.html.HtmlElement) -> None:
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in NOT_TEXT:
+            self.add(node.tail)
+            return
+        self.close_block(tag)
+        if tag in HIDDEN_ELEMENTS or _is_hidden(node):
+            self.hidden.append("\n")
+            self.hidden_depth -= 1
+        self.add(node.tail)
+
+    def open_block(self, tag: str) -> None:
+        if tag == "pre":
+            self.pre_depth += 1
+        if tag == "table" and not self.hidden_depth:
+            self.open_tables.append(_Cells())
+            self.cell = None
+        elif tag == "tr" and self.open_tables and not self.hidden_depth:
+            self.open_tables[-1].rows.append([])
+        elif tag in ("td", "th") and self.open_tables and not self.hidden_depth:
+            table = self.open_tables[-1]
+            if not table.rows:
+                table.rows.append([])
+            self.cell = []
+            table.rows[-1].append(self.cell)
+        elif tag in BLOCKS or tag == "br":
+            self.target().append("\n" if self.cell is None or self.hidden_depth else " ")
+
+    def close_block(self, tag: str) -> None:
+        if tag == "pre":
+            self.pre_depth -= 1
+        if tag == "table" and self.open_tables and not self.hidden_depth:
+            table = self.open_tables.pop().table()
+            if table is not None:
+                self.tables.append(table)
+            self.cell = None
+            self.shown.append("\n")
+        elif tag in ("td", "th") and not self.hidden_depth:
+            self.cell = None
+        elif tag in BLOCKS:
+            self.target().append("\n" if self.cell is None or self.hidden_depth else " ")
+
+    def attributes(self, node: lxml.html.HtmlElement) -> None:
+        attrib = node.attrib
+        if not attrib:
+            return
+        for name in HIDDEN_ATTRIBUTES:
+            value = attrib.get(name)
+            if value and value.strip():
+                self.hidden.append(f"\n{value}\n")
+        if node.tag == "meta" and attrib.get("content"):
+            self.hidden.append(f"\n{attrib['content']}\n")
+        style = attrib.get("style")
+        if style:
+            self.hidden.extend(css_content_strings(style))
+        for value in attrib.values():
+            if "data:" in value:
+                self.data_uris(value)
+
+    def data_uris(self, text: str) -> None:
+        for decoded in data_uri_texts(text, self.data_depth):
+            self.hidden.append(f"\n{decoded}\n")
+
+
+def _is_hidden(node: lxml.html.HtmlElement) -> bool:
+    attrib = node.attrib
+    if "hidden" in attrib:
+        return True
+    style = attrib.get("style")
+    return bool(style) and bool(_HIDING_STYLE.search(style))
+
+
+def css_content_strings(css: str) -> Iterator[str]:
+    """The strings of ``content:`` declarations, CSS escapes (``\\31 23``) decoded."""
+    for m in _CSS_CONTENT.finditer(css):
+        yield "\n" + _CSS_ESCAPE.sub(_css_unescape, m.group(1) or m.group(2) or "") + "\n"
+
+
+def _css_unescape(m: re.Match[str]) -> str:
+    if m.group(1):
+        code = int(m.group(1), 16)
+        return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else ""
+    return m.group(2)
+
+
+def data_uri_texts(text: str, depth: int = 0) -> Iterator[str]:
+    """The text inside each ``data:`` URI in ``text`` whose type is text (``text/*``, SVG,
+    or none given); HTML and SVG are rendered, their hidden text included."""
+    for m in _DATA_URI.finditer(text):
+        mime = (m.group(1) or "text/plain").lower()
+        if not (mime.startswith("text/") or mime == "image/svg+xml"):
+            continue
+        data = _data_bytes(m.group(4), bool(m.group(3)))
+        if data is None:
+            continue
+        decoded = data.decode("utf-8", "replace")
+        if mime in ("text/html", "image/svg+xml") and depth < _MAX_DATA_DEPTH:
+            inner = render_html(decoded, depth + 1)
+            rows = ["\t".join(row) for table in inner.tables for row in table.rows]
+            decoded = "\n".join((inner.text, *rows, inner.hidden))
+        yield decoded
+
+
+def _data_bytes(payload: str, is_base64: bool) -> bytes | None:
+    raw = unquote_to_bytes(payload)
+    if not is_base64:
+        return raw
+    try:
+        return base64.b64decode(raw + b"=" * (-len(raw) % 4), validate=False)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _lines(text: str) -> str:
+    """Lines stripped, blank ones dropped; a no-break space shown as the space it is."""
+    lines = (s.strip(" ") for s in text.replace("\xa0", " ").split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _hidden_lines(pieces: list[str]) -> Iterator[str]:
+    for raw in "".join(pieces).split("\n"):
+        line = _SPACES.sub(" ", raw).strip(" ")
+        if line:
+            yield line

@@ -101,8 +101,10 @@ class Walker:
         self.defects.extend(content.defects)
         if content.text.strip() or content.tables:
             self.segments.append(Segment(blob.where, content.text, grade, tuple(content.tables)))
+        if content.hidden_html.strip():
+            self.segments.append(Segment(hidden_where(blob.where), content.hidden_html, grade))
         try:
-            self.budget.take_bytes(len(content.text))
+            self.budget.take_bytes(len(content.text) + len(content.hidden_html))
         except MessageLimitExceeded as exc:
             self.defects.append(Defect(blob.where, str(exc)))
             self.stopped = True
@@ -175,6 +177,11 @@ class Walker:
                 yield segment.text
                 for table in segment.tables:
                     yield "\n".join(" ".join(row) for row in table.rows)
+
+
+def hidden_where(where: str) -> str:
+    """The place of the hidden text of an HTML part at ``where``."""
+    return f"{where} (hidden text of the HTML)"
 
 
 def blob_of(part: Part) -> Blob:
