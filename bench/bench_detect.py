@@ -2,6 +2,12 @@
 
     .venv/bin/python bench/bench_detect.py [--seed 4] [--business 300] [--pii 100]
         [--presidio-business 60] [--presidio-pii 30] [--skip-presidio-csv]
+        [--baseline DIR [--rounds 3]]
+
+With ``--baseline DIR`` (a checkout of an earlier commit: ``git archive 4c13bb0 src config
+rules | tar -x -C DIR``) the business mail (plain text and HTML) and the PII mail also run
+through that commit's code, same venv, same corpus, alternating with the current code for
+``--rounds`` rounds; the best round of each is compared (this machine is shared and noisy).
 
 Corpus (seeded): business mail without PII (~3 KB each); mail with a few people's PII in
 prose (names with DOBs, SSNs, cards); the seed story's 4,825-row customer list (name, SSN,
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import resource
 import subprocess
@@ -46,6 +53,29 @@ def business_corpus(v: Any, count: int) -> list[bytes]:
                 text += body + "\n\n"
         out.append(message(body=text, subject="Business"))
     return out
+
+
+def business_html_corpus(v: Any, count: int) -> list[bytes]:
+    """The business mail as HTML newsletters (hidden preheader, logo, a numeric table)."""
+    from tests.redteam.corpus import _newsletter
+    from tests.synthetic import message
+
+    out = []
+    for _ in range(count):
+        text = ""
+        while len(text) < 3000:
+            text += _business_text(v)[0] + "\n\n"
+        out.append(message(body="See the HTML version.", html=_newsletter(v, text)))
+    return out
+
+
+def _business_text(v: Any) -> tuple[str, Any]:
+    from tests.detection.generate import business_mail
+
+    while True:
+        body, truth = business_mail(v)
+        if not truth:
+            return body, truth
 
 
 def pii_corpus(v: Any, count: int) -> list[tuple[bytes, list[tuple[str, str]]]]:
@@ -213,14 +243,56 @@ def _result(
     }
 
 
-def child(system: str, job_path: Path) -> dict[str, Any]:
+def child(system: str, job_path: Path, source: Path | None = None) -> dict[str, Any]:
+    """Run one measurement in its own process; with ``source``, piigate is imported from that
+    checkout's ``src`` (ahead of the venv's editable install)."""
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(source / "src"), env.get("PYTHONPATH", "")) if p
+        )
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", system, str(job_path)],
+        [sys.executable, str(Path(__file__).resolve()), "--child", system, str(job_path)],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
+        cwd=source or ROOT,
     )
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def side_by_side(
+    jobs: dict[str, Path], baseline: Path, rounds: int
+) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """(current, baseline) per corpus: the best of ``rounds`` alternating runs of each."""
+    best: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for _ in range(rounds):
+        for corpus, path in jobs.items():
+            current, old = child("piigate", path), child("piigate", path, baseline)
+            if corpus in best:
+                current = max(current, best[corpus][0], key=lambda r: r["msgs_per_s"])
+                old = max(old, best[corpus][1], key=lambda r: r["msgs_per_s"])
+            best[corpus] = (current, old)
+    return best
+
+
+def baseline_report(best: dict[str, tuple[dict[str, Any], dict[str, Any]]], name: str) -> str:
+    rows = [
+        "",
+        f"Side by side with {name} (best of the alternating rounds, same corpus and venv):",
+        "",
+        "| corpus | messages | this code msgs/s | baseline msgs/s | ratio | recall (this/base) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for corpus, (current, old) in best.items():
+        recall = "" if current["recall"] is None else f"{current['recall']:.3f}/{old['recall']:.3f}"
+        rows.append(
+            f"| {corpus} | {current['messages']} | {current['msgs_per_s']:.1f} | "
+            f"{old['msgs_per_s']:.1f} | {current['msgs_per_s'] / old['msgs_per_s']:.2f} | "
+            f"{recall} |"
+        )
+    return "\n".join(rows)
 
 
 def main() -> None:
@@ -231,6 +303,8 @@ def main() -> None:
     parser.add_argument("--presidio-business", type=int, default=60)
     parser.add_argument("--presidio-pii", type=int, default=30)
     parser.add_argument("--skip-presidio-csv", action="store_true")
+    parser.add_argument("--baseline", type=Path, help="checkout of an earlier commit")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -280,6 +354,15 @@ def main() -> None:
             total = sum(len(t) for t in truth)
             result["recall"] = hits / total if total else None
     print(report(results, args))
+    if args.baseline is not None:
+        html = business_html_corpus(v, args.business)
+        jobs = {
+            "business mail": runs["business", "piigate"],
+            "business mail as HTML": job("business-html", html, [[] for _ in html]),
+            "mail with PII in prose": runs["pii", "piigate"],
+        }
+        best = side_by_side(jobs, args.baseline.resolve(), args.rounds)
+        print(baseline_report(best, str(args.baseline)))
 
 
 def report(results: dict[tuple[str, str], dict[str, Any]], args: argparse.Namespace) -> str:

@@ -102,10 +102,11 @@ _NOT_A_CARD_BEFORE = word_pattern(
     )
 )
 _CARD_SHAPE = re.compile(
-    r"(?<![\w\-.#/])(?<!\d[ -])(?:"
-    r"\d{4}(?P<four>[ -])\d{4}(?P=four)\d{4}(?P=four)\d{4}(?:(?P=four)\d{3})?"  # 4-4-4-4(-3)
-    r"|\d{4}(?P<amex>[ -])\d{6}(?P=amex)\d{4,5}"  # 4-6-5 (Amex), 4-6-4 (Diners)
-    r"|\d{12,19}"  # unbroken
+    # four digits first (a fast scan), then what may not come before them
+    r"\d{4}(?<![\w\-.#/]\d{4})(?<!\d[ -]\d{4})(?:"
+    r"(?P<four>[ -])\d{4}(?P=four)\d{4}(?P=four)\d{4}(?:(?P=four)\d{3})?"  # 4-4-4-4(-3)
+    r"|(?P<amex>[ -])\d{6}(?P=amex)\d{4,5}"  # 4-6-5 (Amex), 4-6-4 (Diners)
+    r"|\d{8,15}"  # unbroken, 12 to 19 digits
     r")(?![\w\-]|\.\d|[ -]\d+(?![\d/]))"
 )
 """A card as printed; not followed by another digit group (``12/27``, an expiry, may follow)."""
