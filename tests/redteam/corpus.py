@@ -303,9 +303,34 @@ def _numeric_table(v: Values) -> str:
     return "\n".join(lines)
 
 
+def _invite(v: Values) -> bytes:
+    """A calendar invite (iCalendar attachment) with dial-in numbers, a UID and times."""
+    month, day, hour = v.rng.randint(1, 12), v.rng.randint(1, 28), v.rng.randint(8, 17)
+    ics = "\r\n".join(
+        (
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//Agency//Calendar 1.0//EN",
+            "BEGIN:VEVENT",
+            f"UID:{v.digits(12)}-{v.digits(4)}@agency.gov",
+            "DTSTAMP:20260301T120000Z",
+            f"DTSTART:2026{month:02d}{day:02d}T{hour:02d}0000Z",
+            f"DTEND:2026{month:02d}{day:02d}T{hour + 1:02d}0000Z",
+            f"SUMMARY:Budget review - FY{v.rng.randint(24, 27)} Q{v.rng.randint(1, 4)}",
+            f"LOCATION:Room {v.digits(3)}\\, dial-in +1 202-555-{v.digits(4)}",
+            f"DESCRIPTION:Join by phone: 1-888-555-{v.digits(4)}\\, conference ID "
+            f"{v.digits(9)}#\\nMeeting link: https://meet.agency.gov/j/{v.digits(11)}",
+            "END:VEVENT",
+            "END:VCALENDAR",
+            "",
+        )
+    )
+    return ics.encode()
+
+
 def precision_corpus(seed: int = 15, per_trick: int = 4) -> Iterator[Case]:
     """Business mail with no PII, written with every text trick, in every place that takes
-    text, plus HTML newsletters: each must be delivered with no finding."""
+    text, plus HTML newsletters and calendar invites: each must be delivered with no finding."""
     v = Values(random.Random(seed))
 
     def clean_mail() -> str:
@@ -325,3 +350,8 @@ def precision_corpus(seed: int = 15, per_trick: int = 4) -> Iterator[Case]:
             markup = _newsletter(v, rewrite(clean_mail()))
             raw, _ = _html_body(Content(markup, is_html=True))
             yield Case(f"{trick}/newsletter#{index}", raw)
+            invite = rewrite(_invite(v).decode()).encode()
+            raw = message(
+                body="Invitation.\n", attachments=(("invite.ics", invite, "text/calendar"),)
+            )
+            yield Case(f"{trick}/calendar-invite#{index}", raw)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import RunningGate, Sink, send
-from tests.redteam.conftest import REPORT
+from tests.detection.conftest import REPORT
 from tests.redteam.corpus import Case, precision_corpus, redteam_corpus
 
 EXTERNAL = "bob@fbi.gov"
@@ -66,7 +66,8 @@ def test_every_attack_is_refused_naming_its_place(attacks: list[Case], tmp_path:
     missed = [case.label for case in attacks if not _refused_at(lines[case.label], case)]
     tricks = {case.label.split("/")[0] for case in attacks}
     REPORT.append(
-        f"attacks refused with their place: {len(attacks) - len(missed)}/{len(attacks)} "
+        f"red-team corpus: attacks refused with their place: "
+        f"{len(attacks) - len(missed)}/{len(attacks)} "
         f"({len(tricks)} tricks x 3 kinds x places, piigate scan --json)"
     )
     assert missed == []
@@ -83,7 +84,7 @@ def test_business_mail_with_the_same_tricks_is_delivered(
         if lines[case.label]["action"] != "deliver" or lines[case.label]["findings"]
     ]
     REPORT.append(
-        f"business mail with the same tricks delivered clean: "
+        f"red-team corpus: business mail with the same tricks delivered clean: "
         f"{len(business) - len(flagged)}/{len(business)} "
         f"(precision set false alarms: {len(flagged)})"
     )

@@ -102,7 +102,8 @@ class Walker:
         if content.text.strip() or content.tables:
             self.segments.append(Segment(blob.where, content.text, grade, tuple(content.tables)))
         if content.hidden_html.strip():
-            self.segments.append(Segment(hidden_where(blob.where), content.hidden_html, grade))
+            where = hidden_where(blob.where)
+            self.segments.append(Segment(where, content.hidden_html, grade, hidden=True))
         try:
             self.budget.take_bytes(len(content.text) + len(content.hidden_html))
         except MessageLimitExceeded as exc:
