@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
+from piigate.errors import ExtractionError
 from piigate.extract import extract
 from piigate.extract.html import html_to_text, render_html
 from piigate.parse import parse_message
@@ -109,3 +110,32 @@ def test_hidden_text_of_a_body_is_its_own_segment() -> None:
 def test_empty_or_odd_documents_render(markup: str, shown: str) -> None:
     """Empty markup, whitespace, a lone comment and an XML declaration in a str all render."""
     assert render_html(markup).text == shown
+
+
+def test_text_after_a_nested_table_stays_in_its_cell() -> None:
+    """A table inside a cell: the inner table is its own table, and the outer cell keeps the
+    text on both sides of it."""
+    rendered = render_html(
+        "<table><tr><td>before<table><tr><td>inner</td></tr></table>after</td>"
+        "<td>next</td></tr></table>"
+    )
+    assert [t.rows for t in rendered.tables] == [(("inner",),), (("before after", "next"),)]
+    assert rendered.text == ""
+
+
+def test_cells_of_a_hidden_table_stay_apart() -> None:
+    """Cells of a hidden table are separate lines of hidden text, not one joined number."""
+    rendered = render_html('<div style="display:none"><table><tr><td>536</td><td>22</td></tr>')
+    assert rendered.hidden.split("\n") == ["536", "22"]
+
+
+@pytest.mark.parametrize("markup", ["<p>SSN 536-22\x00-8167</p>", "<p>SSN \udc80536-22-8167</p>"])
+def test_nul_and_lone_surrogates_do_not_cut_the_text(markup: str) -> None:
+    """A NUL (dropped, as browsers drop it) or a lone surrogate does not stop the parser."""
+    assert "536-22-8167" in render_html(markup).text
+
+
+def test_markup_nested_too_deeply_is_unreadable_not_empty() -> None:
+    """Past libxml2's depth limit the rest of the document would be lost: unreadable."""
+    with pytest.raises(ExtractionError):
+        render_html("<div>" * 5000 + f"SSN {NUMBER}" + "</div>" * 5000)

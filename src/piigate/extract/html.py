@@ -31,6 +31,7 @@ from urllib.parse import unquote_to_bytes
 import lxml.etree
 import lxml.html
 
+from piigate.errors import ExtractionError
 from piigate.model import Table
 
 __all__ = ["RenderedHtml", "html_to_text", "read_html", "render_html"]
@@ -46,7 +47,12 @@ BLOCKS = frozenset(
 )
 NOT_TEXT = frozenset({"script", "style"})
 HIDDEN_ELEMENTS = frozenset({"title", "noscript", "template", "head"})
-HIDDEN_ATTRIBUTES = ("alt", "title", "aria-label", "aria-description", "placeholder", "summary")
+HIDDEN_ATTRIBUTES = frozenset(
+    {"alt", "title", "aria-label", "aria-description", "placeholder", "summary"}
+)
+_TABLE_TAGS = frozenset({"table", "tr", "td", "th"})
+_BREAKS = frozenset({"br", "td", "th"})
+"""Also separate text (a cell outside a table being read: hidden, or stray)."""
 _HIDING_STYLE = re.compile(
     r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)"
     r"|font-size\s*:\s*0(?:\.0*)?(?:px|pt|em|rem|%)?\s*(?:!important)?\s*(?:;|$)"
@@ -95,31 +101,35 @@ def render_html(markup: str, data_depth: int = 0) -> RenderedHtml:
 
 
 def _parse(markup: str) -> lxml.html.HtmlElement | None:
+    """The document tree; None when there is nothing to read. lxml gets UTF-8 bytes (so an
+    XML declaration or a lone surrogate cannot stop it); NUL is dropped, as browsers drop it.
+    Markup nested deeper than libxml2 reads (it would silently drop the rest) is unreadable."""
     if not markup.strip():
         return None
-    parser = lxml.html.HTMLParser(remove_comments=False, remove_pis=True, huge_tree=True)
+    data = markup.replace("\x00", "").encode("utf-8", "replace")
+    parser = lxml.html.HTMLParser(
+        remove_comments=False, remove_pis=True, huge_tree=True, encoding="utf-8"
+    )
     try:
-        return lxml.html.document_fromstring(markup, parser=parser)
-    except ValueError:  # a str with an XML encoding declaration: give lxml bytes
-        utf8 = lxml.html.HTMLParser(remove_comments=False, huge_tree=True, encoding="utf-8")
-        try:
-            return lxml.html.document_fromstring(markup.encode("utf-8", "replace"), parser=utf8)
-        except (ValueError, lxml.etree.ParserError):
-            return None
-    except lxml.etree.ParserError:  # nothing but whitespace or comments
+        root = lxml.html.document_fromstring(data, parser=parser)
+    except (ValueError, lxml.etree.ParserError):  # nothing but whitespace or comments
         return None
+    if any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log):
+        raise ExtractionError("HTML nested too deeply to read")
+    return root
 
 
 class _Cells:
-    """A table being read: its rows, each a list of cell texts."""
+    """A table being read: its rows (each a list of cell texts) and the cell being read."""
 
     def __init__(self) -> None:
         self.rows: list[list[list[str]]] = []
+        self.cell: list[str] | None = None
 
     def table(self) -> Table | None:
         rows = []
         for row in self.rows:
-            cells = tuple(" ".join("".join(cell).replace("\xa0", " ").split()) for cell in row)
+            cells = tuple(" ".join("".join(cell).split()) for cell in row)
             if any(cells):
                 rows.append(cells)
         return Table("", tuple(rows)) if rows else None
@@ -133,7 +143,8 @@ class _Walk:
         self.hidden: list[str] = []
         self.tables: list[Table] = []
         self.open_tables: list[_Cells] = []
-        self.cell: list[str] | None = None
+        self.hiding: list[bool] = []
+        """Per open element: whether it hides what it contains."""
         self.hidden_depth = 0
         self.pre_depth = 0
         self.data_depth = data_depth
@@ -141,19 +152,27 @@ class _Walk:
     def run(self, root: lxml.html.HtmlElement) -> None:
         walker = lxml.etree.iterwalk(root, events=("start", "end", "comment"))
         for event, node in walker:
-            if event == "comment":
-                self.hidden.append(str(node.text or ""))
-                self.add(node.tail)
-            elif event == "start":
-                if self.start(node):
+            tag = node.tag if isinstance(node.tag, str) else ""
+            if event == "start":
+                if tag in NOT_TEXT:
+                    self.not_text(tag, node)
                     walker.skip_subtree()  # its "end" still comes
+                else:
+                    self.start(tag, node)
+            elif event == "end":
+                self.end(tag, node.tail)
             else:
-                self.end(node)
+                self.hidden.append(f"\n{node.text or ''}\n")
+                self.add(node.tail)
+
+    def in_cell(self) -> bool:
+        return bool(self.open_tables) and self.open_tables[-1].cell is not None
 
     def target(self) -> list[str]:
         if self.hidden_depth:
             return self.hidden
-        return self.cell if self.cell is not None else self.shown
+        cell = self.open_tables[-1].cell if self.open_tables else None
+        return cell if cell is not None else self.shown
 
     def add(self, text: str | None) -> None:
         if not text:
@@ -162,92 +181,87 @@ class _Walk:
             text = _SPACES.sub(" ", text)
         self.target().append(text)
 
-    def start(self, node: lxml.html.HtmlElement) -> bool:
-        """Open ``node``; True when its subtree is not walked (script, style)."""
-        tag = node.tag if isinstance(node.tag, str) else ""
-        self.attributes(node)
-        if tag in NOT_TEXT:
-            if tag == "style":
-                self.hidden.extend(css_content_strings(node.text or ""))
-                self.data_uris(node.text or "")
-            return True
-        if tag in HIDDEN_ELEMENTS or _is_hidden(node):
+    def not_text(self, tag: str, node: lxml.html.HtmlElement) -> None:
+        """A script or style: not text; a style sheet's content strings are hidden text."""
+        self.hiding.append(False)
+        items = node.items()
+        if items:
+            self.attributes(tag, items)
+        if tag == "style" and node.text:
+            self.hidden.extend(css_content_strings(node.text))
+            self.data_uris(node.text)
+
+    def start(self, tag: str, node: lxml.html.HtmlElement) -> None:
+        items = node.items()
+        hides = self.attributes(tag, items) if items else False
+        hides = hides or tag in HIDDEN_ELEMENTS
+        self.hiding.append(hides)
+        if hides:
             self.hidden_depth += 1
             self.hidden.append("\n")
         self.open_block(tag)
         self.add(node.text)
-        return False
 
-    def end(self, node: lxml.html.HtmlElement) -> None:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in NOT_TEXT:
-            self.add(node.tail)
-            return
-        self.close_block(tag)
-        if tag in HIDDEN_ELEMENTS or _is_hidden(node):
+    def end(self, tag: str, tail: str | None) -> None:
+        hides = self.hiding.pop()
+        if tag not in NOT_TEXT:
+            self.close_block(tag)
+        if hides:
             self.hidden.append("\n")
             self.hidden_depth -= 1
-        self.add(node.tail)
+        self.add(tail)
 
     def open_block(self, tag: str) -> None:
         if tag == "pre":
             self.pre_depth += 1
-        if tag == "table" and not self.hidden_depth:
+        if self.hidden_depth or tag not in _TABLE_TAGS:
+            if tag in BLOCKS or tag in _BREAKS:
+                self.target().append(" " if self.in_cell() and not self.hidden_depth else "\n")
+        elif tag == "table":
             self.open_tables.append(_Cells())
-            self.cell = None
-        elif tag == "tr" and self.open_tables and not self.hidden_depth:
+        elif self.open_tables and tag == "tr":
             self.open_tables[-1].rows.append([])
-        elif tag in ("td", "th") and self.open_tables and not self.hidden_depth:
+        elif self.open_tables and tag in ("td", "th"):
             table = self.open_tables[-1]
             if not table.rows:
                 table.rows.append([])
-            self.cell = []
-            table.rows[-1].append(self.cell)
-        elif tag in BLOCKS or tag == "br":
-            self.target().append("\n" if self.cell is None or self.hidden_depth else " ")
+            table.cell = []
+            table.rows[-1].append(table.cell)
 
     def close_block(self, tag: str) -> None:
         if tag == "pre":
             self.pre_depth -= 1
-        if tag == "table" and self.open_tables and not self.hidden_depth:
+        if self.hidden_depth or tag not in _TABLE_TAGS:
+            if tag in BLOCKS or tag in _BREAKS:
+                self.target().append(" " if self.in_cell() and not self.hidden_depth else "\n")
+        elif tag == "table" and self.open_tables:
             table = self.open_tables.pop().table()
             if table is not None:
                 self.tables.append(table)
-            self.cell = None
-            self.shown.append("\n")
-        elif tag in ("td", "th") and not self.hidden_depth:
-            self.cell = None
-        elif tag in BLOCKS:
-            self.target().append("\n" if self.cell is None or self.hidden_depth else " ")
+            self.target().append("\n")
+        elif self.open_tables and tag in ("td", "th"):
+            self.open_tables[-1].cell = None
 
-    def attributes(self, node: lxml.html.HtmlElement) -> None:
-        attrib = node.attrib
-        if not attrib:
-            return
-        for name in HIDDEN_ATTRIBUTES:
-            value = attrib.get(name)
-            if value and value.strip():
-                self.hidden.append(f"\n{value}\n")
-        if node.tag == "meta" and attrib.get("content"):
-            self.hidden.append(f"\n{attrib['content']}\n")
-        style = attrib.get("style")
-        if style:
-            self.hidden.extend(css_content_strings(style))
-        for value in attrib.values():
+    def attributes(self, tag: str, items: list[tuple[str, str]]) -> bool:
+        """Keep the hidden text of ``items`` (an element's attributes); True when they hide
+        the element (``hidden``, or a hiding inline style)."""
+        hides = False
+        for name, value in items:
+            if name in HIDDEN_ATTRIBUTES or (name == "content" and tag == "meta"):
+                if value.strip():
+                    self.hidden.append(f"\n{value}\n")
+            elif name == "style":
+                self.hidden.extend(css_content_strings(value))
+                hides = hides or bool(_HIDING_STYLE.search(value))
+            elif name == "hidden":
+                hides = True
             if "data:" in value:
                 self.data_uris(value)
+        return hides
 
     def data_uris(self, text: str) -> None:
         for decoded in data_uri_texts(text, self.data_depth):
             self.hidden.append(f"\n{decoded}\n")
-
-
-def _is_hidden(node: lxml.html.HtmlElement) -> bool:
-    attrib = node.attrib
-    if "hidden" in attrib:
-        return True
-    style = attrib.get("style")
-    return bool(style) and bool(_HIDING_STYLE.search(style))
 
 
 def css_content_strings(css: str) -> Iterator[str]:
