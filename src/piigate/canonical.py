@@ -22,19 +22,18 @@ canonical position back to the original one for anything that must point into th
 
 The table of replacements is built once per process (about half a second) from
 ``unicodedata``; per text the work is one ``isascii`` check, and for text that is not ASCII a
-look-up of each non-ASCII character.
+single ``str.translate``; the map back is built only when asked for.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-__all__ = ["CanonicalText", "Canonicalizer", "canonical_table"]
+__all__ = ["CanonicalText", "Canonicalizer", "PositionMap", "canonical_table"]
 
 DASH_LIKE_OUTSIDE_PD = frozenset({0x2212, 0x2043, 0x02D7})
 """Dash-like characters that Unicode does not class as dash punctuation (Pd)."""
@@ -94,26 +93,20 @@ def canonical_table() -> MappingProxyType[str, str]:
 
 
 @dataclass(frozen=True, slots=True)
-class CanonicalText:
-    """A text in canonical form, and the way back to the original positions.
+class PositionMap:
+    """Canonical positions back to original ones.
 
     ``anchors`` are ``(canonical position, original position, replaced)`` where a stretch
     begins: in a copied stretch positions advance together; a replacement's characters all
     map to the one original character they came from. No anchors: the text is unchanged."""
 
-    text: str = field(repr=False)
-    original: str = field(repr=False)
     anchors: tuple[tuple[int, int, bool], ...] = ()
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.anchors)
 
     def original_offset(self, position: int) -> int:
         """The position in the original text of the character at canonical ``position``."""
         if not self.anchors:
             return position
-        index = bisect_right(self.anchors, (position, len(self.original) + 1, True)) - 1
+        index = bisect_right(self.anchors, (position, 1 << 62, True)) - 1
         canonical_start, original_start, replaced = self.anchors[max(index, 0)]
         return original_start if replaced else original_start + (position - canonical_start)
 
@@ -125,43 +118,72 @@ class CanonicalText:
         return self.original_offset(start), self.original_offset(end - 1) + 1
 
 
+@dataclass(frozen=True, slots=True)
+class CanonicalText:
+    """A text in canonical form, and (built on demand: detection itself needs only the text
+    and its lines) the map back to the original positions."""
+
+    text: str = field(repr=False)
+    original: str = field(repr=False)
+    replacements: MappingProxyType[str, str] | None = field(default=None, repr=False)
+    """The table, when some character of ``original`` was replaced."""
+
+    @property
+    def changed(self) -> bool:
+        return self.replacements is not None
+
+    def position_map(self) -> PositionMap:
+        table = self.replacements
+        if table is None:
+            return PositionMap()
+        text = self.original
+        changing = [char for char in set(text) if char in table]
+        positions = sorted(p for char in changing for p in _positions(text, char))
+        anchors: list[tuple[int, int, bool]] = []
+        canonical_at = copied_from = 0
+        for position in positions:
+            if position > copied_from:
+                anchors.append((canonical_at, copied_from, False))
+                canonical_at += position - copied_from
+            replacement = table[text[position]]
+            if replacement:
+                anchors.append((canonical_at, position, True))
+                canonical_at += len(replacement)
+            copied_from = position + 1
+        if copied_from < len(text) or not anchors:
+            anchors.append((canonical_at, copied_from, False))
+        return PositionMap(tuple(anchors))
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span that canonical ``[start, end)`` was made from (for many spans,
+        build ``position_map()`` once)."""
+        return self.position_map().original_span(start, end)
+
+
 class Canonicalizer:
     """Makes canonical text; built once (it holds the table)."""
 
     def __init__(self) -> None:
         self.table = canonical_table()
+        self._ordinals = {ord(char): value for char, value in self.table.items()}
 
     def __call__(self, text: str) -> CanonicalText:
         if text.isascii():
             return CanonicalText(text, text)
-        pieces: list[str] = []
-        anchors: list[tuple[int, int, bool]] = []
-        canonical_at = copied_from = 0
-        table = self.table
-        for run in _NOT_ASCII.finditer(text):
-            for position in range(run.start(), run.end()):
-                replacement = table.get(text[position])
-                if replacement is None:
-                    continue
-                if position > copied_from:
-                    anchors.append((canonical_at, copied_from, False))
-                    pieces.append(text[copied_from:position])
-                    canonical_at += position - copied_from
-                if replacement:
-                    anchors.append((canonical_at, position, True))
-                    pieces.append(replacement)
-                    canonical_at += len(replacement)
-                copied_from = position + 1
-        if copied_from == 0:
+        canonical = text.translate(self._ordinals)
+        if canonical == text:
             return CanonicalText(text, text)
-        if copied_from < len(text):
-            anchors.append((canonical_at, copied_from, False))
-            pieces.append(text[copied_from:])
-        return CanonicalText("".join(pieces), text, tuple(anchors) or ((0, len(text), True),))
+        return CanonicalText(canonical, text, self.table)
 
     def text(self, text: str) -> str:
         """Only the canonical text (a table cell, a header)."""
-        return text if text.isascii() else self(text).text
+        return text if text.isascii() else text.translate(self._ordinals)
 
 
-_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+def _positions(text: str, char: str) -> list[int]:
+    found = []
+    at = text.find(char)
+    while at >= 0:
+        found.append(at)
+        at = text.find(char, at + 1)
+    return found

@@ -102,9 +102,11 @@ def test_positions_map_back_to_the_original(canonical: Canonicalizer) -> None:
     start = result.text.index("1")
     end = start + len(_dashed("123456789"))
     assert result.text[start:end] == "123-45-6789"
-    a, b = result.original_span(start, end)
+    positions = result.position_map()
+    a, b = positions.original_span(start, end)
     assert original[a:b] == original[3:-2]
-    assert result.original_offset(result.text.index("y")) == original.index("y")
+    assert positions.original_offset(result.text.index("y")) == original.index("y")
+    assert positions.original_offset(0) == 0
 
 
 def test_ascii_text_is_returned_as_it_is(canonical: Canonicalizer) -> None:
@@ -112,6 +114,14 @@ def test_ascii_text_is_returned_as_it_is(canonical: Canonicalizer) -> None:
     text = "plain text 123-45-6789"
     result = canonical(text)
     assert result.text is text and not result.changed
+    assert result.original_span(3, 7) == (3, 7)
+
+
+def test_a_text_of_only_invisible_characters_maps_to_its_end(canonical: Canonicalizer) -> None:
+    """Everything dropped: the empty canonical text maps to the end of the original."""
+    result = canonical("\u200b\u200b")
+    assert result.text == "" and result.changed
+    assert result.original_span(0, 0) == (2, 2)
 
 
 def test_detector_reads_canonical_text_in_prose_and_tables() -> None:
