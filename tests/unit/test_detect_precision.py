@@ -93,5 +93,6 @@ def test_an_aba_valid_sku_beside_a_upc_is_not_a_bank_account(detector: Detector,
     ],
 )
 def test_routing_and_account_with_a_bank_word_are_found(detector: Detector, text: str) -> None:
-    """With a bank or routing word before the pair the account is still found."""
-    assert ("US_BANK_ACCOUNT", "4455667788") in _types(detector, text)
+    """With a bank or routing word before the pair the account is found, and the routing
+    number is not reported as an account."""
+    assert _types(detector, text) == [("US_BANK_ACCOUNT", "4455667788")]

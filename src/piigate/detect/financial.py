@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import ClassVar
 
 from piigate.detect.recognizer import Match, PiiRecognizer, digits, word_pattern
@@ -250,6 +251,7 @@ class BankAccountRecognizer(PiiRecognizer):
         if not numbers:
             return
         routing = {m.start() for m in numbers if self._is_routing(text, m)}
+        routing |= self._leading_routing(text, numbers)
         for index, m in enumerate(numbers):
             if m.start() in routing:
                 continue
@@ -263,6 +265,19 @@ class BankAccountRecognizer(PiiRecognizer):
             )
             if context or self._next_to_routing(text, numbers, index, routing):
                 yield Match(m.start(), m.end(), number, 0.85)
+
+    def _leading_routing(self, text: str, numbers: list[re.Match[str]]) -> set[int]:
+        """ABA-valid numbers right before another number, after a bank word ("direct deposit
+        021000021 4455667788"): the routing number of the pair, not an account."""
+        found = set()
+        for first, second in pairwise(numbers):
+            if (
+                aba_ok(first.group())
+                and _ADJACENT.match(text[first.end() : second.start()])
+                and self._bank_words_before(text, first.start())
+            ):
+                found.add(first.start())
+        return found
 
     def _bank_words_before(self, text: str, start: int) -> bool:
         """A bank or routing word (and no customer/vendor/… word) shortly before ``start``."""
