@@ -139,3 +139,12 @@ def test_markup_nested_too_deeply_is_unreadable_not_empty() -> None:
     """Past libxml2's depth limit the rest of the document would be lost: unreadable."""
     with pytest.raises(ExtractionError):
         render_html("<div>" * 5000 + f"SSN {NUMBER}" + "</div>" * 5000)
+
+
+def test_markup_inside_a_comment_is_rendered_as_hidden_text() -> None:
+    """An Outlook conditional comment holding markup: a number split by its tags is one."""
+    markup = (
+        "<p>Hi</p><!--[if mso]><table><tr><td>SSN <span>536</span>-22-8167</td></tr>"
+        "</table><![endif]-->"
+    )
+    assert f"SSN {NUMBER}" in render_html(markup).hidden

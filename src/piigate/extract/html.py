@@ -78,9 +78,7 @@ class RenderedHtml:
 def html_to_text(markup: str) -> str:
     """Everything as one text: the shown text, a table's rows as lines of tab-separated
     cells, then the hidden text (for readers that keep one text per part)."""
-    rendered = render_html(markup)
-    rows = ["\t".join(row) for table in rendered.tables for row in table.rows]
-    return "\n".join(part for part in (rendered.text, *rows, rendered.hidden) if part)
+    return _all_text(markup, 0)
 
 
 def read_html(markup: str) -> tuple[str, list[Table]]:
@@ -162,7 +160,7 @@ class _Walk:
             elif event == "end":
                 self.end(tag, node.tail)
             else:
-                self.hidden.append(f"\n{node.text or ''}\n")
+                self.comment(node.text or "")
                 self.add(node.tail)
 
     def in_cell(self) -> bool:
@@ -259,6 +257,13 @@ class _Walk:
                 self.data_uris(value)
         return hides
 
+    def comment(self, text: str) -> None:
+        """A comment is hidden text; markup in it (Outlook's ``<!--[if mso]>`` blocks) is
+        rendered, so a number split by tags there still reads as one."""
+        if "<" in text and self.data_depth < _MAX_DATA_DEPTH:
+            text = _all_text(text, self.data_depth + 1)
+        self.hidden.append(f"\n{text}\n")
+
     def data_uris(self, text: str) -> None:
         for decoded in data_uri_texts(text, self.data_depth):
             self.hidden.append(f"\n{decoded}\n")
@@ -289,10 +294,15 @@ def data_uri_texts(text: str, depth: int = 0) -> Iterator[str]:
             continue
         decoded = data.decode("utf-8", "replace")
         if mime in ("text/html", "image/svg+xml") and depth < _MAX_DATA_DEPTH:
-            inner = render_html(decoded, depth + 1)
-            rows = ["\t".join(row) for table in inner.tables for row in table.rows]
-            decoded = "\n".join((inner.text, *rows, inner.hidden))
+            decoded = _all_text(decoded, depth + 1)
         yield decoded
+
+
+def _all_text(markup: str, depth: int) -> str:
+    """Shown text, table rows and hidden text of ``markup``, as one text."""
+    inner = render_html(markup, depth)
+    rows = ["\t".join(row) for table in inner.tables for row in table.rows]
+    return "\n".join(part for part in (inner.text, *rows, inner.hidden) if part)
 
 
 def _data_bytes(payload: str, is_base64: bool) -> bytes | None:
