@@ -137,6 +137,10 @@ class Segment:
     text: str = field(repr=False)
     grade: Grade = Grade.PLAINTEXT
     tables: tuple[Table, ...] = ()
+    hidden: bool = False
+    """Text the part delivers but a reader is not shown (an HTML part's comments, alt text,
+    hidden elements …): screened like any text, but it shows the recipient nothing (a
+    disclaimer there is not a disclaimer)."""
 
 
 @dataclass(frozen=True, slots=True)

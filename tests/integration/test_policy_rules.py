@@ -65,6 +65,20 @@ async def test_disclaimer_in_html_markup_counts(gate: RunningGate, rng: random.R
     assert "missing-disclaimer" not in await refused_rules(gate, raw)
 
 
+async def test_disclaimer_in_hidden_html_text_does_not_count(
+    gate: RunningGate, rng: random.Random
+) -> None:
+    """A disclaimer the recipient is not shown (an HTML comment, a display:none block) is no
+    disclaimer: the rule still fires."""
+    text = (
+        "This information shall not be distributed beyond the original addressees without "
+        "prior authorization of the originator."
+    )
+    for html in (f"<p>Hi</p><!-- {text} -->", f'<p>Hi</p><div style="display:none">{text}</div>'):
+        raw = message(subject=PURPOSE, body=pii_body(rng, disclaimer=""), html=html)
+        assert "missing-disclaimer" in await refused_rules(gate, raw)
+
+
 async def test_no_stated_purpose(gate: RunningGate, rng: random.Random) -> None:
     assert "no-stated-purpose" in await refused_rules(gate, message(body=pii_body(rng)))
     tagged = message(subject=f"Records {PURPOSE}", body=pii_body(rng))

@@ -130,7 +130,7 @@ def missing_disclaimer(facts: Facts, _: NoParams) -> Hold | None:
     if not wanted:
         return None
     for segment in facts.extraction.segments:
-        if wanted in normalize_text(segment.text):
+        if not segment.hidden and wanted in normalize_text(segment.text):
             return None
     return Hold("the third-agency disclaimer is missing", {"disclaimer": facts.settings.disclaimer})
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 import structlog
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
+from piigate.canonical import Canonicalizer
 from piigate.config import DetectionSettings
 from piigate.detect import individuals
 from piigate.detect.entities import KINDS, PAIRED, describe, identity_key
@@ -63,6 +64,7 @@ class Detector:
             context_aware_enhancer=NoContextEnhancer(),
         )
         self.tables = TableAnalyzer(self.recognizers, self.lexicon, self._hits)
+        self.canonical = Canonicalizer()
 
     def detect(self, segments: Sequence[Segment], *, deadline: float | None = None) -> Detection:
         """Findings and individuals of ``segments``. With ``deadline`` (``time.monotonic()``),
@@ -84,7 +86,9 @@ class Detector:
         records: list[frozenset[str]],
         clock: Deadline,
     ) -> None:
-        prose, embedded = split_tables(segment.text)
+        # Detectors read only canonical text (``piigate.canonical``): look-alike digits,
+        # dashes and spaces as ASCII, invisible characters gone; lines are unchanged.
+        prose, embedded = split_tables(self.canonical(segment.text).text)
         if prose.strip():
             self._detect_prose(segment, prose, findings, records, clock)
         for first_line, table in embedded:
@@ -97,11 +101,16 @@ class Detector:
                 records=records,
                 clock=clock,
             )
-        for table in segment.tables:
+        for table in map(self._canonical_table, segment.tables):
             where = f"{segment.where} sheet {table.name}" if table.name else segment.where
             self._detect_table(
                 segment, where, table, first_line=1, findings=findings, records=records, clock=clock
             )
+
+    def _canonical_table(self, table: Table) -> Table:
+        canonical = self.canonical.text
+        rows = tuple(tuple(canonical(cell) for cell in row) for row in table.rows)
+        return Table(table.name, rows)
 
     def _detect_prose(
         self,

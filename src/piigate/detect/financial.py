@@ -1,19 +1,25 @@
 """Financial account numbers: payment cards and bank accounts.
 
-A payment card number is 13 to 19 digits (in groups of three or more, if grouped) that pass
-the Luhn check and fall in a known issuer (IIN) range for their length; well-known test
-numbers are not cards, nor are numbers after order, invoice, tracking or reference words.
+A payment card number is 12 to 19 digits written the way cards are printed — unbroken, or
+grouped 4-4-4-4 (and 4-4-4-4-3), 4-6-5 or 4-6-4 with one separator (space or dash) used
+throughout — and not part of a longer run of digit groups (``1234 4111 1111 1111 1111 5678``
+is a run of numbers, not a card). It must pass the Luhn check and fall in a known issuer
+(IIN) range for its length; well-known test numbers are not cards, nor are numbers after
+order, invoice, tracking or reference words.
 
 A bank account number is 6 to 17 digits after a bank context word (bank account, checking,
 savings, DDA, acct…) or right next to an ABA routing number (nine digits passing the ABA
-checksum, after "routing"/"ABA"/"RTN" or separated from the account by a slash or spaces).
-Customer, vendor, member and policy "account numbers" are not bank accounts.
+checksum, after "routing"/"ABA"/"RTN", or separated from the account by a slash or spaces
+with a bank or routing word shortly before the pair: two numbers side by side in a list of
+SKUs and UPCs are not a bank account). Customer, vendor, member and policy "account numbers"
+are not bank accounts.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import ClassVar
 
 from piigate.detect.recognizer import Match, PiiRecognizer, digits, word_pattern
@@ -96,7 +102,15 @@ _NOT_A_CARD_BEFORE = word_pattern(
         "usps",
     )
 )
-_CARD_SHAPE = re.compile(r"(?<![\w\-.#/])\d(?:[ -]?\d){11,18}(?![\w\-]|\.\d)")
+_CARD_SHAPE = re.compile(
+    # four digits first (a fast scan), then what may not come before them
+    r"\d{4}(?<![\w\-.#/]\d{4})(?<!\d[ -]\d{4})(?:"
+    r"(?P<four>[ -])\d{4}(?P=four)\d{4}(?P=four)\d{4}(?:(?P=four)\d{3})?"  # 4-4-4-4(-3)
+    r"|(?P<amex>[ -])\d{6}(?P=amex)\d{4,5}"  # 4-6-5 (Amex), 4-6-4 (Diners)
+    r"|\d{8,15}"  # unbroken, 12 to 19 digits
+    r")(?![\w\-]|\.\d|[ -]\d+(?![\d/]))"
+)
+"""A card as printed; not followed by another digit group (``12/27``, an expiry, may follow)."""
 
 
 def luhn_ok(number: str) -> bool:
@@ -130,13 +144,6 @@ def is_card(number: str) -> bool:
     )
 
 
-def _groups_ok(text: str) -> bool:
-    """Grouped digits come in groups of three or more (``4111 1111 …``, Amex ``3782 822463
-    10005``); ``1 2 3 4 …`` is not a card number."""
-    groups = re.split(r"[ -]", text)
-    return len(groups) == 1 or all(len(g) >= 3 for g in groups)
-
-
 def mask_card(number: str) -> str:
     return f"****-{number[-4:]}"
 
@@ -163,7 +170,7 @@ class PaymentCardRecognizer(PiiRecognizer):
     def matches(self, text: str) -> Iterator[Match]:
         for m in _CARD_SHAPE.finditer(text):
             number = digits(m.group())
-            if not is_card(number) or not _groups_ok(m.group()):
+            if not is_card(number):
                 continue
             before = text[max(0, m.start() - 30) : m.start()]
             if _NOT_A_CARD_BEFORE.search(before):
@@ -173,7 +180,7 @@ class PaymentCardRecognizer(PiiRecognizer):
 
     def cell(self, value: str) -> str | None:
         value = value.strip()
-        if not _CARD_SHAPE.fullmatch(value) or not _groups_ok(value):
+        if not _CARD_SHAPE.fullmatch(value):
             return None
         number = digits(value)
         return number if is_card(number) else None
@@ -210,6 +217,8 @@ _NOT_BANK_BEFORE = word_pattern(
     )
 )
 _ADJACENT = re.compile(r"^[\s:/|,-]{1,3}$")
+PAIR_CONTEXT_WINDOW = 60
+"""How far before a routing/account pair with no routing word a bank word is looked for."""
 
 
 class BankAccountRecognizer(PiiRecognizer):
@@ -242,6 +251,7 @@ class BankAccountRecognizer(PiiRecognizer):
         if not numbers:
             return
         routing = {m.start() for m in numbers if self._is_routing(text, m)}
+        routing |= self._leading_routing(text, numbers)
         for index, m in enumerate(numbers):
             if m.start() in routing:
                 continue
@@ -256,15 +266,33 @@ class BankAccountRecognizer(PiiRecognizer):
             if context or self._next_to_routing(text, numbers, index, routing):
                 yield Match(m.start(), m.end(), number, 0.85)
 
+    def _leading_routing(self, text: str, numbers: list[re.Match[str]]) -> set[int]:
+        """ABA-valid numbers right before another number, after a bank word ("direct deposit
+        021000021 4455667788"): the routing number of the pair, not an account."""
+        found = set()
+        for first, second in pairwise(numbers):
+            if (
+                aba_ok(first.group())
+                and _ADJACENT.match(text[first.end() : second.start()])
+                and self._bank_words_before(text, first.start())
+            ):
+                found.add(first.start())
+        return found
+
+    def _bank_words_before(self, text: str, start: int) -> bool:
+        """A bank or routing word (and no customer/vendor/… word) shortly before ``start``."""
+        window = text[max(0, start - PAIR_CONTEXT_WINDOW) : start]
+        words = bool(self.context_words.search(window) or _ROUTING_WORDS.search(window))
+        return words and not _NOT_BANK_BEFORE.search(window)
+
     @staticmethod
     def _is_routing(text: str, m: re.Match[str]) -> bool:
         if not aba_ok(m.group()):
             return False
         return bool(_ROUTING_WORDS.search(text[max(0, m.start() - 30) : m.start()]))
 
-    @staticmethod
     def _next_to_routing(
-        text: str, numbers: list[re.Match[str]], index: int, routing: set[int]
+        self, text: str, numbers: list[re.Match[str]], index: int, routing: set[int]
     ) -> bool:
         for other in (index - 1, index + 1):
             if not 0 <= other < len(numbers):
@@ -276,7 +304,7 @@ class BankAccountRecognizer(PiiRecognizer):
             between = text[low.end() : high.start()]
             if neighbour.start() in routing and len(between) <= 40:
                 return True
-            if _ADJACENT.match(between):
+            if _ADJACENT.match(between) and self._bank_words_before(text, low.start()):
                 return True
         return False
 

@@ -84,6 +84,9 @@ class Content:
     placed: list[Segment] = field(default_factory=list)
     """Text with a place of its own, on top of ``text`` (each page read from an image:
     ``attachment scan.tiff, page 2 (text read from the image)``)."""
+    hidden_html: str = ""
+    """Text an HTML part delivers but does not show (comments, alt text, hidden elements …):
+    screened as its own segment, ``<where> (hidden text of the HTML)``."""
 
 
 Reader = Callable[[Blob, Budget], Content]

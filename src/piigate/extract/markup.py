@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 from striprtf.striprtf import rtf_to_text
 
 from piigate.extract.content import Blob, Content
-from piigate.extract.html import read_html
+from piigate.extract.html import render_html
 from piigate.extract.limits import Budget
 from piigate.extract.rtf_objects import read_objects
 from piigate.extract.tables import read_delimited
@@ -22,8 +22,10 @@ def read_text(blob: Blob, budget: Budget) -> Content:
 
 
 def read_html_blob(blob: Blob, budget: Budget) -> Content:
-    text, tables = read_html(decode_text(blob.data, blob.charset))
-    return Content(text=text, tables=tables)
+    """The text as a mail client shows it, its tables, and its hidden text (screened as a
+    segment of its own: ``<where> (hidden text of the HTML)``)."""
+    rendered = render_html(decode_text(blob.data, blob.charset))
+    return Content(text=rendered.text, tables=rendered.tables, hidden_html=rendered.hidden)
 
 
 def read_table(blob: Blob, budget: Budget) -> Content:
