@@ -188,6 +188,23 @@ def _subject(c: Content) -> tuple[bytes, str]:
     return raw.replace(b"Subject: PLACEHOLDER", f"Subject: {word}".encode(), 1), "subject"
 
 
+def _x_header(c: Content) -> tuple[bytes, str]:
+    """An X- header the sender's client added, as one RFC 2047 encoded-word when not ASCII."""
+    raw = message(body="Please see the note.\n")
+    word = c.text
+    if not c.text.isascii():
+        word = f"=?utf-8?b?{base64.b64encode(c.text.encode()).decode()}?="
+    return raw.replace(b"\nSubject:", f"\nX-Note: {word}\nSubject:".encode(), 1), "header X-Note"
+
+
+def _attachment_name(c: Content) -> tuple[bytes, str]:
+    """The statement as an attachment's file name (RFC 2231 encoded by the stdlib when not
+    ASCII); the file itself holds nothing sensitive."""
+    name = f"{c.text}.txt"
+    raw = message(body="Attached.\n", attachments=((name, b"See the name.\n", "text/plain"),))
+    return raw, "file name of attachment #1"
+
+
 def _plain_body(c: Content) -> tuple[bytes, str]:
     return message(body=f"Hello,\n{c.text}\nThanks\n"), "body"
 
@@ -233,13 +250,17 @@ Place = Callable[[Content], tuple[bytes, str]]
 
 TEXT_PLACES: dict[str, Place] = {
     "subject": _subject,
+    "x-header": _x_header,
+    "attachment-name": _attachment_name,
     "plain-body": _plain_body,
     "html-body": _html_body,
     "text-attachment": _text_attachment,
     "nested-forward": _forward,
 }
-"""Places that take text. Header and attachment-name places join here as the gate screens
-them (each row: a function building the message and the place the finding must name)."""
+"""Places that take text (each row: a function building the message and the place the finding
+must name). The MIME tricks of headers and names (encoded-words, RFC 2231, Message-ID,
+Content-Description, folded and ambiguous MIME) are crossed with the kinds in
+``mime_corpus.py``."""
 
 HTML_PLACES: dict[str, Place] = {
     "html-body": _html_body,

@@ -82,11 +82,10 @@ class Content:
     """Set when the blob itself is protected but not by a password we can try (S/MIME)."""
     inspected: bool = True
     placed: list[Segment] = field(default_factory=list)
-    """Text with a place of its own, on top of ``text`` (each page read from an image:
-    ``attachment scan.tiff, page 2 (text read from the image)``)."""
-    hidden_html: str = ""
-    """Text an HTML part delivers but does not show (comments, alt text, hidden elements …):
-    screened as its own segment, ``<where> (hidden text of the HTML)``."""
+    """Text with a place of its own, on top of ``text``: each page read from an image
+    (``attachment scan.tiff, page 2 (text read from the image)``), the hidden text of an HTML
+    part (``body (hidden text of the HTML)``, ``hidden=True``). The walker gives each the
+    grade of the blob it came from."""
 
 
 Reader = Callable[[Blob, Budget], Content]

@@ -15,6 +15,7 @@ from piigate.extract.limits import Budget
 from piigate.extract.rtf_objects import read_objects
 from piigate.extract.tables import read_delimited
 from piigate.extract.text import decode_text
+from piigate.model import Grade, Segment
 
 
 def read_text(blob: Blob, budget: Budget) -> Content:
@@ -25,7 +26,16 @@ def read_html_blob(blob: Blob, budget: Budget) -> Content:
     """The text as a mail client shows it, its tables, and its hidden text (screened as a
     segment of its own: ``<where> (hidden text of the HTML)``)."""
     rendered = render_html(decode_text(blob.data, blob.charset))
-    return Content(text=rendered.text, tables=rendered.tables, hidden_html=rendered.hidden)
+    content = Content(text=rendered.text, tables=rendered.tables)
+    if rendered.hidden.strip():
+        where = hidden_where(blob.where)
+        content.placed.append(Segment(where, rendered.hidden, Grade.PLAINTEXT, hidden=True))
+    return content
+
+
+def hidden_where(where: str) -> str:
+    """The place of the hidden text of an HTML part at ``where``."""
+    return f"{where} (hidden text of the HTML)"
 
 
 def read_table(blob: Blob, budget: Budget) -> Content:

@@ -120,11 +120,8 @@ class Walker:
             if passage.text.strip():
                 self.segments.append(Segment(f"{blob.where} {passage.place}", passage.text, grade))
         self.segments.extend(replace(placed, grade=grade) for placed in content.placed)
-        if content.hidden_html.strip():
-            where = hidden_where(blob.where)
-            self.segments.append(Segment(where, content.hidden_html, grade, hidden=True))
         try:
-            read = [content.text, content.hidden_html, *(p.text for p in content.passages)]
+            read = [content.text, *(p.text for p in content.passages)]
             self.budget.take_bytes(sum(map(len, read)) + sum(len(s.text) for s in content.placed))
         except MessageLimitExceeded as exc:
             self.defects.append(Defect(blob.where, str(exc)))
@@ -204,11 +201,6 @@ class Walker:
                 yield segment.text
                 for table in segment.tables:
                     yield "\n".join(" ".join(row) for row in table.rows)
-
-
-def hidden_where(where: str) -> str:
-    """The place of the hidden text of an HTML part at ``where``."""
-    return f"{where} (hidden text of the HTML)"
 
 
 def blob_of(part: Part) -> Blob:
