@@ -8,8 +8,7 @@ import email
 import email.policy
 import io
 import random
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from piigate.config import Settings
 from piigate.http.metrics import GateMetrics
 from piigate.model import Envelope
 from piigate.pipeline import Screener
-from tests.conftest import RunningGate, Sink, send, settings_for, start_gate
+from tests.conftest import RunningGate, Sink, gate_running, send, settings_for
 from tests.synthetic import ssn
 
 RNG = random.Random(1402)
@@ -52,16 +51,6 @@ def _files_contain(folder: Path, value: str) -> list[str]:
     return found
 
 
-@asynccontextmanager
-async def _running(settings: Settings, screener: Screener | None) -> AsyncIterator[RunningGate]:
-    running = await start_gate(settings, screener)
-    try:
-        yield running
-    finally:
-        await running.server.stop(grace=5)
-        running.gate.close()
-
-
 _QUARANTINE_RULE = (
     "rules:\n  - id: hold-sensitive-pii\n    when: sensitive-pii-in-plaintext\n"
     "    scope: {external: true}\n    action: quarantine\n    message: Held ({summary}).\n"
@@ -89,7 +78,7 @@ async def test_ssn_in_message_id_and_file_name_is_written_nowhere(
     settings = settings_for(shipped_settings, tmp_path / "state", sink.address, **update)
     metrics = GateMetrics(lambda: 0)
     with capture_logs() as logs:
-        async with _running(settings, None if rules else screener) as running:
+        async with gate_running(settings, None if rules else screener) as running:
             running.gate.observer = metrics
             code, reply = await send(running.address, _named(value))
             records = running.records()
