@@ -101,9 +101,12 @@ def shipped_settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def screener(shipped_settings: Settings) -> Screener:
-    """Built once: the detector and the shipped rules."""
-    return build_screener(shipped_settings)
+def screener(shipped_settings: Settings) -> Iterator[Screener]:
+    """Built once: the detector and the shipped rules; its worker processes stopped at the
+    end (a gate's close stops them too; they start again when next needed)."""
+    screener = build_screener(shipped_settings)
+    yield screener
+    screener.close()
 
 
 def settings_for(base: Settings, tmp_path: Path, upstream: HostPort, **update: Any) -> Settings:

@@ -3,12 +3,14 @@ real Tesseract engine in real worker processes, on scans generated from a seed."
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import io
 import random
 import zipfile
 import zlib
+from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -39,9 +41,21 @@ INTERNAL = Envelope("alice@dhs.gov", ("carol@dhs.gov",))
 
 
 @pytest.fixture(scope="module")
-def ocr_screener(shipped_settings: Settings) -> Screener:
+def ocr_screener(shipped_settings: Settings) -> Iterator[Screener]:
     """Its own screener, so that its image reader's cache and OCR count are this module's."""
-    return build_screener(shipped_settings)
+    screener = build_screener(shipped_settings)
+    yield screener
+    screener.close()
+
+
+@contextlib.contextmanager
+def screener_for(settings: Settings) -> Iterator[Screener]:
+    """A screener built for ``settings``, its worker processes stopped afterwards."""
+    screener = build_screener(settings)
+    try:
+        yield screener
+    finally:
+        screener.close()
 
 
 def screen(
@@ -178,13 +192,11 @@ def test_a_decompression_bomb_is_unscannable_not_decoded(ocr_screener: Screener)
 def test_ocr_that_cannot_finish_in_its_time_holds_the_message(shipped_settings: Settings) -> None:
     """With no OCR time to spare the image is unscannable: held for external mail, not passed."""
     ocr = shipped_settings.ocr.model_copy(update={"timeout": 0.001})
-    screener = build_screener(shipped_settings.model_copy(update={"ocr": ocr}))
     png, _ = form_png(8)
-    screening = screen(screener, ("scan.png", png, "image/png"))
+    with screener_for(shipped_settings.model_copy(update={"ocr": ocr})) as screener:
+        screening = screen(screener, ("scan.png", png, "image/png"))
     assert screening.verdict.action is Action.QUARANTINE
     assert "the text in the image took too long" in screening.extraction.unscannable[0].reason
-    assert screener.images is not None
-    screener.images.close()
 
 
 def test_without_the_engine_images_are_unscannable_for_external_mail(
@@ -193,12 +205,13 @@ def test_without_the_engine_images_are_unscannable_for_external_mail(
     """No OCR model on the machine: an image is held for an external recipient, delivered
     internally, and the reader says why."""
     ocr = shipped_settings.ocr.model_copy(update={"tessdata": tmp_path})
-    screener = build_screener(shipped_settings.model_copy(update={"ocr": ocr}))
-    assert screener.images is not None
-    assert screener.images.missing is not None
     png, _ = form_png(9)
-    assert screen(screener, ("scan.png", png, "image/png")).verdict.action is Action.QUARANTINE
-    internal = screen(screener, ("scan.png", png, "image/png"), to=INTERNAL)
+    with screener_for(shipped_settings.model_copy(update={"ocr": ocr})) as screener:
+        assert screener.images is not None
+        assert screener.images.missing is not None
+        external = screen(screener, ("scan.png", png, "image/png"))
+        internal = screen(screener, ("scan.png", png, "image/png"), to=INTERNAL)
+    assert external.verdict.action is Action.QUARANTINE
     assert internal.verdict.action is Action.DELIVER
 
 
