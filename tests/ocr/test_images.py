@@ -130,6 +130,41 @@ def test_a_scan_pasted_into_a_word_file_is_read(ocr_screener: Screener) -> None:
     assert ssn_places(screening) == {f"attachment memo.docx/word/media/image1.png {FROM_IMAGE}"}
 
 
+@pytest.mark.parametrize(
+    ("fmt", "name", "mime"), [("GIF", "scan.gif", "image/gif"), ("WEBP", "scan.webp", "image/webp")]
+)
+def test_gif_and_webp_scans_are_read(
+    ocr_screener: Screener, fmt: str, name: str, mime: str
+) -> None:
+    """A scan saved as GIF or WebP is identified by its bytes and read like a PNG."""
+    lines, truth = form_lines(Values(random.Random(12)), 2)
+    image = render_lines(lines, 200).convert("L")
+    screening = screen(ocr_screener, (name, encoded(image, fmt), mime))
+    assert screening.verdict.action is Action.REJECT
+    assert ssn_places(screening) == {f"attachment {name} {FROM_IMAGE}"}
+    assert {t for t in truth if t[0] == "US_SSN"} <= {
+        (f.entity_type, f.key) for f in screening.detection.findings
+    }
+
+
+def test_a_scan_on_a_slide_is_read(ocr_screener: Screener) -> None:
+    """The picture on a PowerPoint slide is read as a member of the deck, and named as such."""
+    import pptx
+    from pptx.util import Inches
+
+    lines, _ = form_lines(Values(random.Random(13)), 2)
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[6])
+    picture = io.BytesIO(encoded(render_lines(lines, 200), "PNG"))
+    slide.shapes.add_picture(picture, Inches(0.5), Inches(0.5), width=Inches(9))
+    out = io.BytesIO()
+    deck.save(out)
+    pptx_type = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+    screening = screen(ocr_screener, ("deck.pptx", out.getvalue(), pptx_type))
+    assert screening.verdict.action is Action.REJECT
+    assert ssn_places(screening) == {f"attachment deck.pptx/ppt/media/image1.png {FROM_IMAGE}"}
+
+
 def test_a_repeated_signature_logo_costs_one_ocr_per_process(ocr_screener: Screener) -> None:
     """The same logo in three messages is read once: the others take the remembered text."""
     image = encoded(logo(random.Random(7)), "PNG")
