@@ -191,16 +191,16 @@ def _subject(c: Content) -> tuple[bytes, str]:
 def _x_header(c: Content) -> tuple[bytes, str]:
     """An X- header the sender's client added, as one RFC 2047 encoded-word when not ASCII."""
     raw = message(body="Please see the note.\n")
-    word = c.text
-    if not c.text.isascii():
-        word = f"=?utf-8?b?{base64.b64encode(c.text.encode()).decode()}?="
+    word = " ".join(c.text.splitlines())  # one header line (the precision set's mail is long)
+    if not word.isascii():
+        word = f"=?utf-8?b?{base64.b64encode(word.encode()).decode()}?="
     return raw.replace(b"\nSubject:", f"\nX-Note: {word}\nSubject:".encode(), 1), "header X-Note"
 
 
 def _attachment_name(c: Content) -> tuple[bytes, str]:
     """The statement as an attachment's file name (RFC 2231 encoded by the stdlib when not
     ASCII); the file itself holds nothing sensitive."""
-    name = f"{c.text}.txt"
+    name = " ".join(c.text.splitlines()) + ".txt"
     raw = message(body="Attached.\n", attachments=((name, b"See the name.\n", "text/plain"),))
     return raw, "file name of attachment #1"
 
