@@ -14,6 +14,7 @@ from piigate.cli import main
 from piigate.model import Action, Envelope
 from piigate.pipeline import Screener
 from tests.conftest import RunningGate, Sink, send
+from tests.detection.conftest import REPORT
 from tests.redteam.mime_corpus import Case, cases
 from tests.redteam.mime_precision import PRECISION
 
@@ -69,8 +70,10 @@ def test_scan_json_refuses_the_whole_corpus_and_delivers_the_precision_set(
     delivered = [
         line["action"] == "deliver" and line["findings"] == [] for line in lines[len(CASES) :]
     ]
-    print(f"\nmime red-team: {sum(refused)}/{len(CASES)} refused with the place named")
-    print(f"mime precision: {sum(delivered)}/{len(PRECISION)} delivered with no finding")
+    REPORT.append(
+        f"red-team MIME and header tricks: refused with their place: {sum(refused)}/{len(CASES)}; "
+        f"business mail delivered clean: {sum(delivered)}/{len(PRECISION)} (piigate scan --json)"
+    )
     assert all(refused) and len(refused) == len(CASES)
     assert all(delivered) and len(delivered) == len(PRECISION)
 
