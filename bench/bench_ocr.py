@@ -102,7 +102,7 @@ def main() -> None:
     print(f"business mail throughput, with / without: {ratio:.3f}")
 
     assert screener.images is not None
-    screener.images.pool.close(wait=True)  # reaped, so the workers count as children
+    screener.images.pool.close()  # reaped, so the workers count as children
     gate = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak memory: gate process {gate:.0f} MiB, largest OCR worker {workers:.0f} MiB")
