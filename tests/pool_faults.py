@@ -4,9 +4,11 @@ fresh worker loads it in no time."""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable
 
 
@@ -20,6 +22,13 @@ def double(value: int) -> int:
 
 def worker_pid() -> int:
     return os.getpid()
+
+
+def chatty_reader(secret: str) -> int:
+    """A reader library logging and warning with what it read (as pypdf's warnings do)."""
+    logging.getLogger("pypdf._reader").warning("object at byte 9: %s", secret)
+    warnings.warn(f"odd value {secret}", UserWarning, stacklevel=1)
+    return 1
 
 
 def abort_now() -> None:

@@ -33,6 +33,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import TypeVar
@@ -40,6 +41,7 @@ from typing import TypeVar
 import structlog
 
 from piigate.errors import CallBroke, WorkerCrashed, WorkerOutOfMemory, WorkerTimedOut
+from piigate.logs import silence_reader_logs
 
 log = structlog.get_logger("piigate.isolation")
 
@@ -301,6 +303,9 @@ def serve_worker() -> None:
     if int(memory):
         resource.setrlimit(resource.RLIMIT_AS, (int(memory), int(memory)))
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    # The worker writes to the gate's stderr: no reader's log line or warning may reach it.
+    silence_reader_logs()
+    warnings.simplefilter("ignore")
     for module in preload:
         importlib.import_module(module)
     _serve(conn)

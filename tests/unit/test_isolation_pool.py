@@ -17,6 +17,7 @@ from piigate.isolation import WorkerPool
 from tests.pool_faults import (
     abort_now,
     allocate_too_much,
+    chatty_reader,
     double,
     hang,
     panic,
@@ -133,3 +134,14 @@ def test_a_worker_that_died_while_idle_is_replaced_before_it_gets_a_call() -> No
         assert single.pids != {first}
     finally:
         single.close()
+
+
+def test_what_a_reader_logs_in_a_worker_never_reaches_the_gates_stderr(
+    pool: WorkerPool, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A reader library's log line or warning in a worker (which writes to the gate's stderr)
+    is not written: it can quote the document, PII included."""
+    secret = "SSN 000-12-3456 (synthetic)"
+    assert pool.run(chatty_reader, secret) == 1
+    assert pool.run(double, 2) == 4  # the worker is still there, its output flushed
+    assert secret not in capfd.readouterr().err
