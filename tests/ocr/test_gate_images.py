@@ -18,7 +18,7 @@ from tests.integration.test_cli import (
     spawn_serve,
     wait_for_port,
 )
-from tests.ocr.corpus import encoded, render_sheet
+from tests.ocr.corpus import encoded, form_lines, phone_photo, render_lines, render_sheet
 from tests.synthetic import message
 
 
@@ -39,6 +39,33 @@ async def test_a_screenshot_of_ssns_is_refused_by_the_gate_naming_the_image(
     # the date in the name is masked in the reply like any number of six digits or more
     assert "Screenshot ****-**-**.png" in reply and FROM_IMAGE in reply
     assert sink.messages == []
+
+
+def test_piigate_scan_refuses_a_scanned_form_a_screenshot_and_a_photo(tmp_path: Path) -> None:
+    """`piigate scan --json` refuses a scanned form, a screenshot and a phone photo of a
+    spreadsheet of SSNs for an external recipient, each finding placed in the image."""
+    v = Values(random.Random(21))
+    form = render_lines(form_lines(v, 2)[0], 200)
+    sheet, _ = render_sheet(v, 3, 110)
+    photo = phone_photo(render_sheet(v, 4, 200)[0], v.rng)
+    images = {
+        "form.png": encoded(form, "PNG"),
+        "screenshot.png": encoded(sheet.convert("RGB"), "PNG"),
+        "IMG_2041.jpg": encoded(photo, "JPEG"),
+    }
+    files = []
+    for name, data in images.items():
+        kind = "image/jpeg" if name.endswith(".jpg") else "image/png"
+        path = tmp_path / f"{name}.eml"
+        path.write_bytes(message(body="Attached.\n", attachments=((name, data, kind),)))
+        files.append(str(path))
+    result = run_cli("scan", "--json", "--to", "bob@fbi.gov", *files, cwd=tmp_path)
+    assert result.returncode == 3, result.stderr[-2000:]  # 3: something was refused
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["action"] for line in lines] == ["reject"] * 3
+    for line, name in zip(lines, images, strict=True):
+        places = {f["where"] for f in line["findings"] if f["type"] == "US_SSN"}
+        assert places == {f"attachment {name} {FROM_IMAGE}"}
 
 
 async def test_serve_says_at_start_up_that_images_cannot_be_read(tmp_path: Path) -> None:
