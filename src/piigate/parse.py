@@ -19,6 +19,7 @@ import email.errors
 import email.parser
 import email.policy
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
@@ -147,7 +148,7 @@ def _parsed(
 
 def _walk(message: EmailMessage, reading: _Reading) -> None:
     max_parts = reading.settings.max_parts
-    for count, node in enumerate(message.walk(), start=1):
+    for count, (node, attached) in enumerate(_nodes(message), start=1):
         if count > max_parts:
             reading.defects.append(Defect("message", f"more than {max_parts} MIME parts"))
             return
@@ -157,7 +158,25 @@ def _walk(message: EmailMessage, reading: _Reading) -> None:
         if node.is_multipart():
             _container(node, count, reading)
             continue
-        _leaf_readings(node, reading)
+        _leaf_readings(node, reading, attached)
+
+
+def _nodes(message: Message) -> Iterator[tuple[Message, int]]:
+    """Every node of ``message`` in the order ``Message.walk`` gives them, each with the number
+    of the innermost attached message (``message/rfc822`` and kin: a forward) it lies in; 0 for
+    the message's own parts."""
+    attached = 0
+    stack: list[tuple[Message, int]] = [(message, 0)]
+    while stack:
+        node, within = stack.pop()
+        yield node, within
+        children = node.get_payload()
+        if not isinstance(children, list):
+            continue
+        if node.get_content_maintype() == "message":
+            attached += 1
+            within = attached
+        stack.extend((child, within) for child in reversed(children) if isinstance(child, Message))
 
 
 def _container(node: Message, number: int, reading: _Reading) -> None:
@@ -175,9 +194,13 @@ def _container(node: Message, number: int, reading: _Reading) -> None:
         _adopt(plain, f"part #{number} read as text", reading)
 
 
-def _leaf_readings(node: Message, reading: _Reading) -> None:
+def _leaf_readings(node: Message, reading: _Reading, attached: int = 0) -> None:
+    """The part ``node`` and its other readings; a body inside an attached message (number
+    ``attached``) is placed as the body of that message."""
     index = len(reading.parts)
     part = _leaf(node, index, reading.defects)
+    if attached and not part.is_attachment:
+        part = replace(part, place=f"body of attached message #{attached}")
     if part.is_attachment:
         reading.attachments += 1
         reading.names.extend(parameter_names(node, f"attachment #{reading.attachments}"))

@@ -152,6 +152,14 @@ HTML_TRICKS: dict[str, HtmlTrick] = {
         True,
     ),
     "hidden-nb-hyphen": _hidden(body='<div style="display:none">{t}</div>'),
+    "css-class-hidden": _hidden(
+        head="<style>p {{ margin: 0 }} .fine-print {{ display: none !important }}</style>",
+        body='<p class="fine-print">{t}</p>',
+    ),
+    "css-id-hidden": _hidden(
+        head="<style>/* layout */ div#ref > span {{ font-size: 0 }}</style>",
+        body='<div id="ref"><span>{t}</span></div>',
+    ),
 }
 """``hidden-nb-hyphen`` also gets the non-breaking-hyphen text trick (see ``_html_text``)."""
 
@@ -243,7 +251,7 @@ def _forward(c: Content) -> tuple[bytes, str]:
     outer["Subject"] = "Fwd: Original"
     outer.set_content("Forwarding, see below.\n")
     outer.add_attachment(inner)
-    return outer.as_bytes(), "body" + (HIDDEN if c.hidden else "")
+    return outer.as_bytes(), "body of attached message #1" + (HIDDEN if c.hidden else "")
 
 
 Place = Callable[[Content], tuple[bytes, str]]

@@ -69,11 +69,17 @@ def _data(mime: str, text: str, b64: bool = True) -> str:
         f'<p>Hi <img src="{_data("text/plain", f"SSN {NUMBER}")}"></p>',
         f'<p>Hi <a href="{_data("text/html", f"<b>SSN</b> {NUMBER}", b64=False)}">x</a></p>',
         f'<p>Hi <img src="{_data("image/svg+xml", f"<svg><text>SSN {NUMBER}</text></svg>")}"></p>',
+        f"<style>.fine {{ display:none }}</style><p>Hi</p><p class='x fine'>SSN {NUMBER}</p>",
+        f"<style>#a span, .b {{ visibility: hidden }}</style><p>Hi</p><div id=a><span>SSN"
+        f" {NUMBER}</span></div>",
+        f"<style>p {{ color: red }} td.k {{font-size:0}}</style><p>Hi</p><table><tr>"
+        f"<td class=k>SSN {NUMBER}</td></tr></table>",
     ],
 )
 def test_hidden_text_is_kept_apart_from_the_shown_text(markup: str) -> None:
-    """Comments, title, alt/title/aria-label, CSS-hidden elements, noscript, template, CSS
-    content strings and text inside data: URIs are hidden text, not shown text."""
+    """Comments, title, alt/title/aria-label, elements hidden by inline CSS or by a style
+    sheet's class/id rule, noscript, template, CSS content strings and text inside data: URIs
+    are hidden text, not shown text."""
     rendered = render_html(markup)
     assert NUMBER not in rendered.text
     assert f"SSN {NUMBER}" in rendered.hidden
@@ -148,3 +154,32 @@ def test_markup_inside_a_comment_is_rendered_as_hidden_text() -> None:
         "</table><![endif]-->"
     )
     assert f"SSN {NUMBER}" in render_html(markup).hidden
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        "@media only screen and (max-width: 600px) { .desktop { display: none } }",
+        ".desktop:hover { display: none }",
+        ".desktop { color: #333; display: block }",
+        ".desktop { display: none",  # unterminated: tinycss2 still reads it as a hiding rule
+    ],
+)
+def test_style_sheets_hide_only_what_a_desktop_client_hides(sheet: str) -> None:
+    """Rules inside @media blocks and selectors cssselect cannot evaluate hide nothing; a rule
+    that does not hide leaves the text shown (an unterminated block still counts)."""
+    rendered = render_html(f"<style>{sheet}</style><p class='desktop'>SSN {NUMBER}</p>")
+    hidden_expected = sheet.endswith("display: none")
+    assert (f"SSN {NUMBER}" in rendered.hidden) is hidden_expected
+    assert (NUMBER in rendered.text) is not hidden_expected
+
+
+def test_a_disclaimer_hidden_by_a_class_rule_is_not_shown() -> None:
+    """The third-agency disclaimer hidden by a style sheet is hidden text, so the rule that
+    asks for a shown disclaimer does not count it."""
+    markup = (
+        "<style>.legal{display:none}</style><p>Hi</p>"
+        "<p class='legal'>This information is provided for official use only.</p>"
+    )
+    rendered = render_html(markup)
+    assert "official use" not in rendered.text and "official use" in rendered.hidden

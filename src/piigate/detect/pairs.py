@@ -11,10 +11,10 @@ the four digits, the maiden name lower-cased, the status as written (lower-cased
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
-from piigate.detect.recognizer import Match, PiiRecognizer
+from piigate.detect.recognizer import FoldedPattern, Match, PiiRecognizer, word_source
 
 SSN_LAST4 = "SSN_LAST4"
 MAIDEN_NAME = "MOTHERS_MAIDEN_NAME"
@@ -166,7 +166,7 @@ class CitizenshipStatusRecognizer(PiiRecognizer):
         "h-1b",
         "f-1",
     )
-    _TERM = re.compile(r"(?<![\w-])(?:" + _STATUS + r")(?![\w-])", re.I)
+    _TERM = FoldedPattern(r"(?<![\w-])(?:" + _STATUS + r")(?![\w-])")
     _COPULA = re.compile(
         r"(?:\b(?:is|was|became|remains|as)\s+(?:now\s+|currently\s+|still\s+)?(?:an?\s+)?|\(\s*)$",
         re.I,
@@ -221,11 +221,10 @@ class CriminalHistoryRecognizer(PiiRecognizer):
         "criminal",
         "rap sheet",
     )
-    _EVENT = re.compile(
+    _EVENT = FoldedPattern(
         r"\b(?:convicted\s+(?:of|for|on)|arrested\s+(?:for|on|in)"
         r"|charged\s+with|pleaded\s+guilty|pled\s+guilty|sentenced\s+to|served\s+\d+\s+(?:years|months)"
-        r"|(?:felony|misdemeanor|dui|dwi)\s+conviction|on\s+(?:probation|parole)\s+(?:for|since|until))",
-        re.I,
+        r"|(?:felony|misdemeanor|dui|dwi)\s+conviction|on\s+(?:probation|parole)\s+(?:for|since|until))"
     )
     _NOUN_AFTER = re.compile(
         r"^\s*(?:\(|:|-|shows|includes|indicates|reveals|lists|of\b|records?\s+shows?)", re.I
@@ -237,10 +236,16 @@ class CriminalHistoryRecognizer(PiiRecognizer):
         re.I,
     )
 
+    def __init__(
+        self, extra_context: Iterable[str] = (), score_threshold: float | None = None
+    ) -> None:
+        super().__init__(extra_context, score_threshold)
+        self._mentions = FoldedPattern(word_source((*self.CONTEXT, *extra_context)))
+
     def matches(self, text: str) -> Iterator[Match]:
         for m in self._EVENT.finditer(text):
             yield Match(m.start(), m.end(), "criminal-history", 0.85)
-        for m in self.context_words.finditer(text):
+        for m in self._mentions.finditer(text):
             after = text[m.end() : m.end() + 24]
             before = text[max(0, m.start() - 24) : m.start()]
             if self._NOT_HISTORY.match(after):

@@ -29,10 +29,36 @@ class Match:
     score: float
 
 
+class FoldedPattern:
+    """A case-insensitive pattern for scanning whole texts, run as a case-sensitive one over
+    the lower-cased text: CPython's ``re`` finds no literal to skip ahead to in an IGNORECASE
+    alternation and scans such a text about three times slower. The pattern must be written
+    in lower case (it sees only lower-case text); matches' positions are those of the text.
+    Where lower-casing changes the length of a text (a dotted capital I), positions would
+    shift, so that text is scanned with the IGNORECASE form instead."""
+
+    __slots__ = ("insensitive", "plain")
+
+    def __init__(self, pattern: str) -> None:
+        self.plain = re.compile(pattern)
+        self.insensitive = re.compile(pattern, re.I)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        lower = text.lower()
+        if len(lower) == len(text):
+            return self.plain.finditer(lower)
+        return self.insensitive.finditer(text)
+
+
 def word_pattern(words: Iterable[str]) -> re.Pattern[str]:
     """One case-insensitive pattern for context words and phrases, each standing alone
     (``ss`` matches in "SS# 5..." but not in "class"). Spaces in a phrase match any run of
     spaces, and a dot or apostrophe in a phrase is optional."""
+    return re.compile(word_source(words), re.I)
+
+
+def word_source(words: Iterable[str]) -> str:
+    """The source of ``word_pattern`` (lower case), e.g. for a ``FoldedPattern``."""
     alternatives = []
     for word in sorted({w.strip().lower() for w in words if w.strip()}, key=len, reverse=True):
         parts = []
@@ -45,8 +71,8 @@ def word_pattern(words: Iterable[str]) -> re.Pattern[str]:
                 parts.append(re.escape(char))
         alternatives.append("".join(parts))
     if not alternatives:
-        return re.compile(r"(?!x)x")
-    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(alternatives) + r")(?![a-z0-9])", re.I)
+        return r"(?!x)x"
+    return r"(?<![a-z0-9])(?:" + "|".join(alternatives) + r")(?![a-z0-9])"
 
 
 class PiiRecognizer(EntityRecognizer):

@@ -13,7 +13,8 @@ markup repaired); a walk over the tree renders the text:
 Hidden text is what the recipient receives but the renderer does not show: comments,
 ``<title>``, ``<noscript>``, ``<template>``, ``alt``/``title``/``aria-label`` (and similar)
 attributes, ``<meta>`` content, elements hidden by the ``hidden`` attribute or inline CSS
-(``display:none``, ``visibility:hidden``, ``font-size:0``, ``opacity:0``), CSS ``content:``
+(``display:none``, ``visibility:hidden``, ``font-size:0``, ``opacity:0``) or by a ``<style>``
+sheet's rule for their class, id or other selector (``piigate.extract.css``), CSS ``content:``
 strings, and the text inside ``data:`` URIs (text/* and SVG; SVG and HTML rendered the same
 way, their own hidden text included). It is screened as a segment of its own, so a finding
 there says it was hidden text.
@@ -32,6 +33,7 @@ import lxml.etree
 import lxml.html
 
 from piigate.errors import ExtractionError
+from piigate.extract.css import HIDING_STYLE, hidden_by_style_sheets
 from piigate.model import Table
 
 __all__ = ["RenderedHtml", "html_to_text", "read_html", "render_html"]
@@ -53,12 +55,6 @@ HIDDEN_ATTRIBUTES = frozenset(
 _TABLE_TAGS = frozenset({"table", "tr", "td", "th"})
 _BREAKS = frozenset({"br", "td", "th"})
 """Also separate text (a cell outside a table being read: hidden, or stray)."""
-_HIDING_STYLE = re.compile(
-    r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)"
-    r"|font-size\s*:\s*0(?:\.0*)?(?:px|pt|em|rem|%)?\s*(?:!important)?\s*(?:;|$)"
-    r"|opacity\s*:\s*0(?:\.0*)?\s*(?:!important)?\s*(?:;|$))",
-    re.I,
-)
 _CSS_CONTENT = re.compile(r"""content\s*:\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""", re.I)
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)")
 _DATA_URI = re.compile(r"data:([\w.+-]+/[\w.+-]+)?((?:;[\w.+-]+=[\w.+-]+)*)(;base64)?,([^\s\"')]*)")
@@ -91,7 +87,7 @@ def render_html(markup: str, data_depth: int = 0) -> RenderedHtml:
     root = _parse(markup)
     if root is None:
         return RenderedHtml()
-    walk = _Walk(data_depth)
+    walk = _Walk(data_depth, hidden_by_style_sheets(root))
     walk.run(root)
     return RenderedHtml(
         _lines("".join(walk.shown)), walk.tables, "\n".join(_hidden_lines(walk.hidden))
@@ -136,7 +132,11 @@ class _Cells:
 class _Walk:
     """One pass over the tree: shown text, tables, hidden text."""
 
-    def __init__(self, data_depth: int) -> None:
+    def __init__(
+        self, data_depth: int, hidden_by_sheets: frozenset[lxml.html.HtmlElement] = frozenset()
+    ) -> None:
+        self.hidden_by_sheets = hidden_by_sheets
+        """Elements the document's style sheets hide (``piigate.extract.css``)."""
         self.shown: list[str] = []
         self.hidden: list[str] = []
         self.tables: list[Table] = []
@@ -192,7 +192,7 @@ class _Walk:
     def start(self, tag: str, node: lxml.html.HtmlElement) -> None:
         items = node.items()
         hides = self.attributes(tag, items) if items else False
-        hides = hides or tag in HIDDEN_ELEMENTS
+        hides = hides or tag in HIDDEN_ELEMENTS or node in self.hidden_by_sheets
         self.hiding.append(hides)
         if hides:
             self.hidden_depth += 1
@@ -250,7 +250,7 @@ class _Walk:
                     self.hidden.append(f"\n{value}\n")
             elif name == "style":
                 self.hidden.extend(css_content_strings(value))
-                hides = hides or bool(_HIDING_STYLE.search(value))
+                hides = hides or bool(HIDING_STYLE.search(value))
             elif name == "hidden":
                 hides = True
             if "data:" in value:
