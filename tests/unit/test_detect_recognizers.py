@@ -3,11 +3,14 @@ near-misses it must leave alone. Values are synthetic (valid-looking, invented).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from piigate.config import DetectionSettings
 from piigate.detect import Detector, describe
 from piigate.detect.financial import aba_ok, luhn_ok
+from piigate.detect.recognizer import FoldedPattern
 from piigate.model import Segment
 
 
@@ -122,3 +125,19 @@ def test_every_entity_type_has_a_label() -> None:
         assert entity not in describe(entity, 2)
     assert describe("US_SSN", 4825) == "4,825 SSNs"
     assert describe("DATE_OF_BIRTH", 1) == "1 name with date of birth"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He WAS CONVICTED OF fraud.",
+        "İstanbul office: he was Convicted of fraud.",  # lower-casing İ adds a character
+    ],
+)
+def test_folded_patterns_match_any_case_at_the_original_positions(text: str) -> None:
+    """A FoldedPattern finds what the IGNORECASE pattern finds, at the same positions, also
+    where lower-casing changes the length of the text."""
+    folded = FoldedPattern(r"\bconvicted\s+of\b")
+    spans = [m.span() for m in folded.finditer(text)]
+    assert spans == [m.span() for m in re.finditer(r"\bconvicted\s+of\b", text, re.I)]
+    assert len(spans) == 1 and text[slice(*spans[0])].lower() == "convicted of"
