@@ -18,6 +18,7 @@ from email.message import EmailMessage
 
 import pyzipper
 
+from piigate.act.headers import copy_header
 from piigate.extract.text import decode_text
 from piigate.labels import mask_label
 from piigate.model import Grade, Part, Screening
@@ -106,19 +107,31 @@ def _rebuild(
         value = original.header(name)
         if value and name in withheld:
             value = _without_pii(name, value)
-        if value:
-            message[name] = value
-    message["Subject"] = subject
+        if value and not copy_header(message, name, value) and name == "Message-ID":
+            message["Message-ID"] = email.utils.make_msgid()  # the sender's could not be kept
+    if not copy_header(message, "Subject", subject):
+        message["Subject"] = "Protected message"
     message.set_content(body)
     for part in kept:
         maintype, _, subtype = part.content_type.partition("/")
         message.add_attachment(
             part.payload,
-            maintype=maintype or "application",
-            subtype=subtype or "octet-stream",
-            filename=part.filename or f"part-{part.index}",
+            maintype=_token(maintype, "application"),
+            subtype=_token(subtype, "octet-stream"),
+            filename=_safe_filename(part.filename or f"part-{part.index}"),
         )
     return message
+
+
+def _token(value: str, default: str) -> str:
+    """A MIME type's half as a token (RFC 2045), or ``default``."""
+    return value if value and all(c.isalnum() or c in "!#$&-^_.+" for c in value) else default
+
+
+def _safe_filename(name: str) -> str:
+    """A file name without controls (a sender's CR, LF or NUL would break the header)."""
+    cleaned = "".join(c for c in name if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF)
+    return cleaned.strip() or "attachment"
 
 
 def _without_pii(name: str, value: str) -> str | None:

@@ -1,7 +1,11 @@
-"""Remove one header field from a message in wire form without re-serialising the rest
-(re-serialising could change the bytes and break signatures)."""
+"""Header fields of messages the gate passes on: remove one from a message in wire form
+without re-serialising the rest (re-serialising could change the bytes and break
+signatures), and copy a sender's header into a message the gate builds, safely."""
 
 from __future__ import annotations
+
+import email.policy
+from email.message import EmailMessage
 
 
 def without_header(raw: bytes, name: str) -> bytes:
@@ -21,3 +25,19 @@ def without_header(raw: bytes, name: str) -> bytes:
         if not dropping:
             kept.append(line)
     return b"".join(kept) + rest
+
+
+def copy_header(message: EmailMessage, name: str, value: str) -> bool:
+    """Set ``name: value`` on a message the gate builds, when the email library can parse and
+    serialise that value; otherwise set nothing and return False. A header the sender wrote
+    (a malformed Message-ID, a stray CR or LF, an unparsable address) is the sender's: it
+    must never make the gate fail."""
+    if "\r" in value or "\n" in value:
+        value = " ".join(value.split())
+    policy = email.policy.SMTP
+    try:
+        policy.fold_binary(name, policy.header_factory(name, value))
+        message[name] = value
+    except Exception:  # the email library's parsers raise IndexError, ValueError, ...
+        return False
+    return True
