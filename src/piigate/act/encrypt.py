@@ -64,7 +64,8 @@ def seal(screening: Screening, disclaimer: str, encrypt_tag: str) -> Sealed:
             name = "message.html" if part.content_type == "text/html" else "message.txt"
             entries[_unique(name, entries)] = part.payload
         elif sensitive:
-            entries[_unique(part.filename or f"part-{part.index}", entries)] = part.payload
+            name = _safe_filename(part.filename or f"part-{part.index}")
+            entries[_unique(name, entries)] = part.payload
         elif not part.is_attachment and part.content_type == "text/plain" and not body_text:
             body_text = decode_text(part.payload, part.charset)
         else:
@@ -129,9 +130,12 @@ def _token(value: str, default: str) -> str:
 
 
 def _safe_filename(name: str) -> str:
-    """A file name without controls (a sender's CR, LF or NUL would break the header)."""
+    """A file name without controls (a sender's CR, LF or NUL would break the header, or the
+    zip) and without folders (a zip entry ``../x`` would be written outside where it is
+    unpacked)."""
     cleaned = "".join(c for c in name if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF)
-    return cleaned.strip() or "attachment"
+    cleaned = cleaned.replace("/", "_").replace("\\", "_").strip().lstrip(".")
+    return cleaned or "attachment"
 
 
 def _without_pii(name: str, value: str) -> str | None:
