@@ -16,6 +16,7 @@ import time
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from piigate.act import notices
 from piigate.act.encrypt import seal
 from piigate.model import Envelope
 from piigate.pipeline import Screener
@@ -90,9 +91,18 @@ MALFORMED_MESSAGE_ID = (
 )
 
 
+ENCODED_CRLF_IN_REFERENCES = (
+    b"References: =?utf-8?q?a=0D=0AX-Injected:_1?=\r\nSubject: [ENCRYPT] x\r\n\r\n"
+    b"SSN " + EXAMPLE_SSN.encode() + b"\r\n"
+)
+"""Found by the long run: the email library decodes the encoded CR LF and writes it out raw,
+so the sealed message carried a header the sender made up."""
+
+
 @FUZZ
 @given(raw=hostile_encrypt_request())
 @example(raw=MALFORMED_MESSAGE_ID)
+@example(raw=ENCODED_CRLF_IN_REFERENCES)
 def test_sealing_survives_any_header_the_sender_wrote(screener: Screener, raw: bytes) -> None:
     """Screening and sealing any such message raises nothing, finishes within the scan time
     limit, yields a message the email library parses, and never carries the SSN in clear."""
@@ -105,7 +115,9 @@ def test_sealing_survives_any_header_the_sender_wrote(screener: Screener, raw: b
     for part in parsed.walk():
         name = part.get_filename() or ""
         assert "/" not in name and "\x00" not in name
+    notice = notices.as_bytes(notices.refusal_notice(screening, ["x@example.com"], "g@gate"))
+    assert email.message_from_bytes(notice, policy=email.policy.SMTP)["X-Injected"] is None
     if not any("unscannable" in v.rule for v in screening.verdict.violations):
         # (unreadable content is held, never released sealed, so it is not checked here)
         assert EXAMPLE_SSN.encode() not in sealed.content
-    assert b"X-Injected" not in sealed.content.split(b"\r\n\r\n", 1)[0]
+    assert parsed["X-Injected"] is None  # a decoded CR LF never starts a header of its own

@@ -36,8 +36,19 @@ def copy_header(message: EmailMessage, name: str, value: str) -> bool:
         value = " ".join(value.split())
     policy = email.policy.SMTP
     try:
-        policy.fold_binary(name, policy.header_factory(name, value))
+        folded = policy.fold_binary(name, policy.header_factory(name, value))
+        if not _one_field(folded):
+            return False  # an encoded CR LF the library would write out raw: an injection
         message[name] = value
     except Exception:  # the email library's parsers raise IndexError, ValueError, ...
         return False
     return True
+
+
+def _one_field(folded: bytes) -> bool:
+    """Whether ``folded`` is one header field: every line after the first is a folded
+    continuation (starts with a space or tab), and no CR or LF stands alone."""
+    lines = folded.split(b"\r\n")
+    if lines[-1] != b"" or any(b"\r" in line or b"\n" in line for line in lines):
+        return False
+    return all(line[:1] in (b" ", b"\t") for line in lines[1:-1])

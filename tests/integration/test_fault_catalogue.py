@@ -1,0 +1,404 @@
+"""The fault catalogue: each fault is played against a real gate (with /metrics), a real sink
+and the real ledger in PostgreSQL, the upstream and the database reached through a real TCP
+proxy that can hang, refuse, slow down or cut the line (tests/faultproxy.py).
+
+Each scenario sends its "victim" messages (an SSN to an outside recipient, delivered under
+audit rules, so every delivery needs a disclosure record) while the fault is on, with another
+client sending clean mail alongside; then the fault is cleared and every 4xx is retried, as
+an MTA would. It must end with every victim accounted for exactly once — delivered once with
+one disclosure record, or held once — and the other client answered within LATENCY_BUDGET.
+`make faults` runs this module with -s and prints the table (copied into the README).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import resource
+import signal
+import smtplib
+import ssl
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from piigate.config import HostPort, Settings
+from piigate.pipeline import Screener, build_screener
+from piigate.receive.auth import hash_password
+from piigate.service import Service
+from tests.conftest import Sink, send, settings_for
+from tests.faultproxy import ProxyThread
+from tests.integration.certs import make_pki
+from tests.integration.service import metric, running_service, smtp_address
+from tests.synthetic import message, ssn
+
+pytestmark = pytest.mark.postgres
+VICTIMS = 3
+LATENCY_BUDGET = 10.0
+"""Seconds: the other client's slowest reply while a fault is on."""
+RNG = random.Random(2020)
+UNREADABLE = ("data.bin", b"\x00\x01BINARY" + bytes(3 << 20), "application/octet-stream")
+
+
+AUDIT_RULES = """\
+rules:
+  - id: unencrypted-sensitive-pii
+    when: sensitive-pii-in-plaintext
+    scope: {external: true}
+    action: deliver
+    message: Delivered under audit ({summary}).
+  - id: unscannable-content
+    when: unscannable-content
+    scope: {external: true}
+    action: quarantine
+    message: Held ({summary}).
+"""
+"""PII to outside recipients is delivered (and so recorded); unreadable content is held."""
+
+
+@dataclass
+class Row:
+    fault: str
+    first: list[int] = field(default_factory=list)
+    delivered: int = 0
+    held: int = 0
+    records: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    others_ms: float = 0.0
+
+    def line(self) -> str:
+        first = ", ".join(f"{code} x{self.first.count(code)}" for code in sorted(set(self.first)))
+        return (
+            f"| {self.fault} | {first} | {self.delivered} | {self.held} | {self.records} | "
+            f"{self.lost} | {self.duplicated} | {self.others_ms:.0f} |"
+        )
+
+
+TABLE: list[Row] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def print_table() -> Iterator[None]:
+    """At the end: the table, printed (seen with -s) and, when PIIGATE_FAULTS_TABLE names a
+    file, written there (`make faults` prints that file)."""
+    yield
+    table = "\n".join(
+        [
+            "| fault | first replies | delivered once | held once | ledger records | lost "
+            "| duplicated | other client's slowest reply (ms) |",
+            "|---|---|---|---|---|---|---|---|",
+            *(row.line() for row in TABLE),
+        ]
+    )
+    print("\n" + table)
+    if os.environ.get("PIIGATE_FAULTS_TABLE"):
+        Path(os.environ["PIIGATE_FAULTS_TABLE"]).write_text(table + "\n")
+
+
+@pytest.fixture(scope="module")
+def audit_screener(
+    shipped_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Screener]:
+    """The detector with AUDIT_RULES, built once for the module."""
+    rules = tmp_path_factory.mktemp("rules-faults")
+    (rules / "faults.yaml").write_text(AUDIT_RULES)
+    screener = build_screener(shipped_settings.model_copy(update={"rules_dir": rules}))
+    yield screener
+    screener.close()
+
+
+@dataclass
+class Stage:
+    service: Service
+    sink: Sink
+    upstream: ProxyThread
+    ledger: ProxyThread
+
+
+@pytest.fixture
+async def stage(
+    shipped_settings: Settings,
+    tmp_path: Path,
+    audit_screener: Screener,
+    sink: Sink,
+    postgres_url: str,
+) -> AsyncIterator[Callable[..., Any]]:
+    """Start a gate whose upstream and ledger are behind fault proxies."""
+    proxies: list[ProxyThread] = []
+    screener = audit_screener
+
+    @contextlib.asynccontextmanager
+    async def start(sections: dict[str, Any] | None = None, **smtp: Any) -> AsyncIterator[Stage]:
+        upstream = ProxyThread(sink.address.host, sink.address.port)
+        host_port = postgres_url.split("@", 1)[1].split("/", 1)[0]
+        pg_host, pg_port = host_port.rsplit(":", 1)
+        ledger = ProxyThread(pg_host, int(pg_port))
+        proxies.extend((upstream, ledger))
+        up_port, pg_proxy = upstream.start(), ledger.start()
+        base = settings_for(shipped_settings, tmp_path, HostPort("127.0.0.1", up_port))
+        settings = base.model_copy(
+            update={
+                "ledger": base.ledger.model_copy(
+                    update={"url": postgres_url.replace(host_port, f"127.0.0.1:{pg_proxy}")}
+                ),
+                "upstream_smtp": base.upstream_smtp.model_copy(
+                    update={"timeout": 2.0, "pool_size": 0}
+                ),
+                "smtp": base.smtp.model_copy(update=smtp),
+                **{
+                    name: getattr(base, name).model_copy(update=fields)
+                    for name, fields in (sections or {}).items()
+                },
+            }
+        )
+        async with running_service(settings, screener) as service:
+            yield Stage(service, sink, upstream, ledger)
+
+    yield start
+    for proxy in proxies:
+        proxy.stop()
+
+
+def victim(fault: str, n: int, attachments: tuple[Any, ...] = ()) -> tuple[str, bytes]:
+    subject = f"fault {fault} {n}"
+    raw = message(subject=subject, body=f"SSN {ssn(RNG)}\n", attachments=attachments)
+    return subject, raw
+
+
+async def other_client(address: HostPort, stop: asyncio.Event) -> list[float]:
+    """Clean mail, one after another, until ``stop``: the seconds each reply took."""
+    took = []
+    while not stop.is_set():
+        started = time.monotonic()
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            await send(address, message(subject="routine", body="Lunch at noon.\n"))
+        took.append(time.monotonic() - started)
+        await asyncio.sleep(0.05)
+    return took
+
+
+async def play(
+    stage: Stage,
+    fault: str,
+    during: Callable[[], Awaitable[None]],
+    clear: Callable[[], Awaitable[None]],
+    attachments: tuple[Any, ...] = (),
+) -> Row:
+    """Turn the fault on, send the victims (the other client alongside), clear it, retry
+    every 4xx, then account for each victim at the sink, the quarantine and the ledger."""
+    address = smtp_address(stage.service)
+    victims = [victim(fault, n, attachments) for n in range(VICTIMS)]
+    row = Row(fault)
+    stop = asyncio.Event()
+    others = asyncio.create_task(other_client(address, stop))
+    await during()
+    for _, raw in victims:
+        row.first.append(await _try(address, raw))
+    stop.set()
+    row.others_ms = max(await others, default=0.0) * 1000
+    await clear()
+    for (_, raw), first in zip(victims, list(row.first), strict=True):
+        code = first
+        for _ in range(3):
+            if not 400 <= code < 500:
+                break
+            await asyncio.sleep(0.2)
+            code = await _try(address, raw)
+    _account(stage, row, [subject for subject, _ in victims])
+    TABLE.append(row)
+    return row
+
+
+async def _try(address: HostPort, raw: bytes) -> int:
+    try:
+        return (await send(address, raw))[0]
+    except (OSError, smtplib.SMTPException):
+        return 421  # the connection was lost: the client keeps the message and retries
+
+
+def _account(stage: Stage, row: Row, subjects: list[str]) -> None:
+    gate = stage.service.gate
+    held = [m.subject for m in gate.quarantine.messages(None)]
+    records = gate.ledger.records()
+    for subject in subjects:
+        token = f"Subject: {subject}\r\n".encode()
+        delivered = sum(token in m.content for m in stage.sink.messages)
+        kept = held.count(subject)
+        row.delivered += delivered == 1 and not kept
+        row.held += kept == 1 and not delivered
+        row.duplicated += delivered + kept > 1
+        row.lost += delivered + kept == 0
+    message_ids = {
+        m.content.split(b"Message-ID: ")[1].split(b"\r\n")[0] for m in stage.sink.messages
+    }
+    row.records = sum(r.message_id.encode() in message_ids for r in records)
+
+
+def assert_accounted(row: Row) -> None:
+    assert row.lost == 0 and row.duplicated == 0, row
+    assert row.delivered + row.held == VICTIMS, row
+    assert row.records == row.delivered, row
+    assert row.others_ms < LATENCY_BUDGET * 1000, row
+
+
+async def _nothing() -> None:
+    return None
+
+
+def _mode(proxy: ProxyThread, mode: Any) -> Callable[[], Awaitable[None]]:
+    async def switch() -> None:
+        proxy.set(mode)
+
+    return switch
+
+
+@pytest.mark.parametrize(
+    ("fault", "proxy", "mode"),
+    [
+        ("upstream refuses connections", "upstream", "refuse"),
+        ("upstream hangs (never answers)", "upstream", "silent"),
+        ("upstream drops mid-DATA", "upstream", "drop"),
+        ("ledger down", "ledger", "down"),
+        ("ledger slow (0.3 s per packet)", "ledger", "slow"),
+    ],
+)
+async def test_upstream_and_ledger_faults_lose_and_duplicate_nothing(
+    stage: Any, fault: str, proxy: str, mode: str
+) -> None:
+    """While the upstream or the ledger fails, victims get 451 (or go through slowly), and
+    after the fault every one is delivered exactly once, with exactly one record."""
+    async with stage() as running:
+        target = running.upstream if proxy == "upstream" else running.ledger
+        row = await play(running, fault, _mode(target, mode), _mode(target, "pass"))
+    assert_accounted(row)
+    if mode != "slow":
+        assert all(code == 451 or code == 421 for code in row.first), row
+
+
+async def test_a_full_quarantine_disk_is_a_451_and_then_held_once(stage: Any) -> None:
+    """Victims to be held (an unreadable 3 MiB attachment) while files cannot grow past
+    1 MiB get 451; once space is back each is held exactly once."""
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+
+    async def fill() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, hard))
+
+    async def free() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+    try:
+        async with stage() as running:
+            row = await play(running, "quarantine disk full", fill, free, (UNREADABLE,))
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+    assert row.first == [451] * VICTIMS
+    assert row.held == VICTIMS and row.lost == 0 and row.duplicated == 0
+
+
+async def test_a_hundred_idle_sockets_do_not_shut_out_the_mta(stage: Any) -> None:
+    """100 idle connections from one ordinary host (127.0.0.2) take at most their per-address
+    share; the agency's MTA (127.0.0.1, trusted) still delivers every victim at once."""
+    async with stage(trusted_networks=(IPv4Network("127.0.0.1/32"),)) as running:
+        address = smtp_address(running.service)
+        sockets = []
+
+        async def flood() -> None:
+            for _ in range(100):
+                with contextlib.suppress(OSError):
+                    sockets.append(
+                        await asyncio.open_connection(
+                            address.host, address.port, local_addr=("127.0.0.2", 0)
+                        )
+                    )
+
+        row = await play(running, "100 idle sockets", flood, _nothing)
+        for _, writer in sockets:
+            writer.close()
+    assert row.first == [250] * VICTIMS
+    assert_accounted(row)
+
+
+async def test_sigterm_mid_relay_finishes_the_message_once(stage: Any) -> None:
+    """SIGTERM's stop while a victim waits on a slow upstream: within the grace period the
+    message is finished (250) and reaches the sink once; nothing is lost."""
+    async with stage(shutdown_grace=10.0) as running:
+        address = smtp_address(running.service)
+        running.upstream.set("slow")
+        subject, raw = victim("sigterm", 0)
+        in_flight = asyncio.create_task(_try(address, raw))
+        await asyncio.sleep(0.5)
+        started = time.monotonic()
+        await running.service.smtp.stop()
+        code = await in_flight
+        row = Row("SIGTERM while relaying", [code], others_ms=(time.monotonic() - started) * 1e3)
+        _account(running, row, [subject])
+        TABLE.append(row)
+    assert code == 250 and row.delivered == 1 and row.records == 1
+
+
+def _guess_passwords(address: HostPort, ca_file: Path, stop: threading.Event) -> int:
+    """One brute-forcing client on 127.0.0.2: STARTTLS, then AUTH PLAIN with wrong passwords
+    over and over (a new connection when the gate ends one); returns how many it tried."""
+    tries = 0
+    context = ssl.create_default_context(cafile=str(ca_file))
+    while not stop.is_set():
+        with (
+            contextlib.suppress(OSError, smtplib.SMTPException),
+            smtplib.SMTP(
+                address.host, address.port, timeout=20, source_address=("127.0.0.2", 0)
+            ) as client,
+        ):
+            client.starttls(context=context)
+            client.ehlo("guesser")
+            while not stop.is_set():
+                client.user, client.password = "relay1", f"guess-{tries}"
+                tries += 1
+                with contextlib.suppress(smtplib.SMTPAuthenticationError):
+                    client.auth("PLAIN", client.auth_plain)
+    return tries
+
+
+async def test_auth_brute_force_from_four_clients_does_not_slow_the_mta(
+    stage: Any, tmp_path: Path
+) -> None:
+    """Four clients guessing AUTH passwords as fast as the gate lets them: they are slowed
+    and locked out, and the agency's MTA still delivers every victim within the budget."""
+    pki = make_pki(tmp_path / "pki")
+    auth = tmp_path / "clients.auth"
+    auth.write_text(f"relay1:{hash_password('correct horse')}\n")
+    sections = {
+        "clients": {"networks": (IPv4Network("127.0.0.1/32"),), "auth_file": auth},
+        "tls": {"cert_file": pki.cert_file, "key_file": pki.key_file},
+    }
+    stop = threading.Event()
+    guessers: list[asyncio.Future[int]] = []
+    async with stage(sections) as running:
+        address = smtp_address(running.service)
+
+        async def attack() -> None:
+            for _ in range(4):
+                guessers.append(
+                    asyncio.ensure_future(
+                        asyncio.to_thread(_guess_passwords, address, pki.ca_file, stop)
+                    )
+                )
+            await asyncio.sleep(4.0)  # long enough for the address to be locked out
+
+        row = await play(running, "AUTH brute force, 4 clients", attack, _nothing)
+        stop.set()
+        tries = sum(await asyncio.gather(*guessers))
+        locked = await metric(running.service, "piigate_smtp_auth_failures_total", reason="locked")
+    assert row.first == [250] * VICTIMS
+    assert_accounted(row)
+    assert tries > 0 and locked > 0
