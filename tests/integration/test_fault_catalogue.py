@@ -38,6 +38,7 @@ from tests.conftest import Sink, send, settings_for
 from tests.faultproxy import ProxyThread
 from tests.integration.certs import make_pki
 from tests.integration.service import metric, running_service, smtp_address
+from tests.integration.test_scale_out import RULES as AUDIT_RULES  # deliver PII, hold unreadable
 from tests.synthetic import message, ssn
 
 pytestmark = pytest.mark.postgres
@@ -46,22 +47,6 @@ LATENCY_BUDGET = 10.0
 """Seconds: the other client's slowest reply while a fault is on."""
 RNG = random.Random(2020)
 UNREADABLE = ("data.bin", b"\x00\x01BINARY" + bytes(3 << 20), "application/octet-stream")
-
-
-AUDIT_RULES = """\
-rules:
-  - id: unencrypted-sensitive-pii
-    when: sensitive-pii-in-plaintext
-    scope: {external: true}
-    action: deliver
-    message: Delivered under audit ({summary}).
-  - id: unscannable-content
-    when: unscannable-content
-    scope: {external: true}
-    action: quarantine
-    message: Held ({summary}).
-"""
-"""PII to outside recipients is delivered (and so recorded); unreadable content is held."""
 
 
 @dataclass
