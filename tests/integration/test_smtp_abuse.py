@@ -261,18 +261,24 @@ async def test_shutdown_answers_every_client_451_in_a_message_and_421_between(
     shipped_settings: Settings, tmp_path: Path, screener: Screener, sink: Sink
 ) -> None:
     """When the grace period ends with a message still waiting on a slow upstream, that
-    client gets 451 (it keeps the message and retries) and an idle session gets 421: no
-    client is left with a dropped connection."""
+    client gets 451 (it keeps the message and retries), so does a client half-way through
+    sending its content, and an idle session gets 421: no client is left with a dropped
+    connection."""
     sink.handler.delay = 5.0
     settings = tuned(shipped_settings, tmp_path, sink)
     async with running_service(settings, screener) as service:
         address = smtp_address(service)
         idle_reader, idle_writer, _ = await open_session(address)
+        sending_reader, sending_writer, _ = await open_session(address)
+        sending_writer.write(b"EHLO c\r\nMAIL FROM:<a@dhs.gov>\r\nRCPT TO:<b@dhs.gov>\r\nDATA\r\n")
+        sending_writer.write(b"Subject: half a message\r\n")  # ... and the rest never comes
         in_flight = asyncio.create_task(send(address, message()))
         await asyncio.sleep(1.5)  # screened, now waiting on the upstream
         await service.smtp.stop(grace=0.5)
         code, reply = await in_flight
         idle_said = await last_words(idle_reader)
-        await close(idle_writer)
+        sending_said = await last_words(sending_reader)
+        await close(idle_writer, sending_writer)
     assert code == 451 and "shutting down" in reply
     assert idle_said.startswith("421")
+    assert sending_said.splitlines()[-1].startswith("451 4.3.2")
