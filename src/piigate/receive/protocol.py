@@ -85,7 +85,7 @@ class GateSMTP(SMTP):
                 self._refused = True
                 reply, limit = refusal or (replies.SHUTTING_DOWN_421, "closing")
                 log.warning("connection refused", peer=str(peername), reply=reply[:3], limit=limit)
-                if limit != "network":
+                if refusal is not None and limit != "network":
                     self._observer().session_limited(limit)
                 cast(asyncio.WriteTransport, transport).write(reply.encode("ascii") + b"\r\n")
                 transport.close()
@@ -109,6 +109,8 @@ class GateSMTP(SMTP):
         if self._ending:
             return  # answered and closing: what the client still sends is dropped
         self._bytes_in += len(data)
+        if self.phase == "receiving":
+            self._reset_timeout()  # during DATA the command timeout counts from the last bytes
         super().data_received(data)
 
     def _timeout_cb(self) -> None:
