@@ -33,11 +33,14 @@ import pytest
 from piigate.config import HostPort, Settings
 from piigate.pipeline import Screener, build_screener
 from piigate.receive.auth import hash_password
+from piigate.record.ledger import open_ledger
 from piigate.service import Service
 from tests.conftest import Sink, send, settings_for
 from tests.faultproxy import ProxyThread
 from tests.integration.certs import make_pki
+from tests.integration.mta import free_port, wait_for_port
 from tests.integration.service import metric, running_service, smtp_address
+from tests.integration.test_cli import serve_env, spawn_serve
 from tests.integration.test_scale_out import RULES as AUDIT_RULES  # deliver PII, hold unreadable
 from tests.synthetic import message, ssn
 
@@ -408,3 +411,93 @@ async def test_auth_brute_force_from_four_clients_does_not_slow_the_mta(
     assert row.first == [250] * VICTIMS
     assert_accounted(row)
     assert tries > 0 and locked > 0
+
+
+@pytest.mark.skipif(
+    not os.environ.get("PIIGATE_FAULTS_TABLE"),
+    reason="kill -9 restarts `piigate serve` three times (about 90 s): `make faults` runs it",
+)
+async def test_kill_9_mid_data_and_mid_relay_loses_and_duplicates_nothing(
+    tmp_path: Path, sink: Sink, postgres_url: str
+) -> None:
+    """`piigate serve` killed with SIGKILL while a client is sending its content, and again
+    while a message is on its way to a slow upstream: each client sees its connection lost
+    (so keeps the message), and after a restart each message is delivered once, recorded
+    once."""
+    upstream = ProxyThread(sink.address.host, sink.address.port)
+    port, up_port = free_port(), upstream.start()
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "audit.yaml").write_text(AUDIT_RULES)
+    env = {
+        **serve_env(tmp_path),
+        "PIIGATE_LEDGER__URL": postgres_url,
+        "PIIGATE_LEDGER__KEY": "cd" * 32,
+        "PIIGATE_QUARANTINE__KEY": "ab" * 32,
+        "PIIGATE_RULES_DIR": str(rules),
+    }
+    address = HostPort("127.0.0.1", port)
+    victims = [victim("kill -9", n) for n in range(2)]
+    row = Row("kill -9 mid-DATA, then mid-relay (last column: time with restarts)")
+    started = time.monotonic()
+    try:
+        for step, (_, raw) in enumerate(victims):
+            proc = spawn_serve(tmp_path, port, HostPort("127.0.0.1", up_port), env)
+            await asyncio.to_thread(wait_for_port, port, 180)
+            if step == 0:  # the client has sent the envelope and half its content
+                reader, writer, _ = await open_raw(address)
+                writer.write(b"EHLO c\r\nMAIL FROM:<alice@dhs.gov>\r\nRCPT TO:<bob@fbi.gov>\r\n")
+                writer.write(b"DATA\r\n" + raw[: len(raw) // 2])
+                await writer.drain()
+                await asyncio.sleep(0.5)
+                proc.send_signal(signal.SIGKILL)
+                row.first.append(421 if not (await reader.read()).endswith(b"250") else 250)
+                writer.close()
+            else:  # the message is on its way to the (slow) upstream
+                upstream.set("slow")
+                sending = asyncio.create_task(_try(address, raw))
+                await asyncio.sleep(0.5)
+                proc.send_signal(signal.SIGKILL)
+                row.first.append(await sending)
+                upstream.set("pass")
+            await asyncio.to_thread(proc.communicate, None, 30)
+        proc = spawn_serve(tmp_path, port, HostPort("127.0.0.1", up_port), env)
+        await asyncio.to_thread(wait_for_port, port, 180)
+        retried = [await _try(address, raw) for _, raw in victims]
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(proc.communicate, None, 60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        upstream.stop()
+    row.others_ms = (time.monotonic() - started) * 1000
+    subjects = [subject for subject, _ in victims]
+    _account_subprocess(row, sink, postgres_url, subjects, tmp_path / "reader-journal")
+    TABLE.append(row)
+    assert row.first == [421, 421] and retried == [250, 250]
+    assert row.delivered == 2 and row.records == 2 and row.duplicated == 0 and row.lost == 0
+
+
+async def open_raw(address: HostPort) -> tuple[Any, Any, bytes]:
+    reader, writer = await asyncio.open_connection(address.host, address.port)
+    return reader, writer, await reader.readline()
+
+
+def _account_subprocess(
+    row: Row, sink: Sink, ledger_url: str, subjects: list[str], journal: Path
+) -> None:
+    """As ``_account``, reading the ledger the killed and restarted gates shared."""
+    ledger = open_ledger(ledger_url, journal=journal)
+    try:
+        records = ledger.records()
+    finally:
+        ledger.close()
+    for subject in subjects:
+        token = f"Subject: {subject}\r\n".encode()
+        delivered = sum(token in m.content for m in sink.messages)
+        row.delivered += delivered == 1
+        row.duplicated += delivered > 1
+        row.lost += delivered == 0
+    ids = {m.content.split(b"Message-ID: ")[1].split(b"\r\n")[0] for m in sink.messages}
+    row.records = sum(r.message_id.encode() in ids for r in records)
