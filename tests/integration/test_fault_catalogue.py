@@ -15,15 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import random
 import resource
 import signal
 import smtplib
 import ssl
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Iterator
 from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
@@ -34,44 +32,29 @@ from piigate.config import HostPort, Settings
 from piigate.pipeline import Screener, build_screener
 from piigate.receive.auth import hash_password
 from piigate.record.ledger import open_ledger
-from piigate.service import Service
-from tests.conftest import Sink, send, settings_for
+from tests.conftest import Sink, settings_for
+from tests.fault_harness import (
+    TABLE,
+    UNREADABLE,
+    VICTIMS,
+    Row,
+    Stage,
+    account,
+    assert_accounted,
+    nothing,
+    play,
+    switch_to,
+    try_send,
+    victim,
+)
 from tests.faultproxy import ProxyThread
 from tests.integration.certs import make_pki
 from tests.integration.mta import free_port, wait_for_port
 from tests.integration.service import metric, running_service, smtp_address
 from tests.integration.test_cli import serve_env, spawn_serve
 from tests.integration.test_scale_out import RULES as AUDIT_RULES  # deliver PII, hold unreadable
-from tests.synthetic import message, ssn
 
 pytestmark = pytest.mark.postgres
-VICTIMS = 3
-LATENCY_BUDGET = 10.0
-"""Seconds: the other client's slowest reply while a fault is on."""
-RNG = random.Random(2020)
-UNREADABLE = ("data.bin", b"\x00\x01BINARY" + bytes(3 << 20), "application/octet-stream")
-
-
-@dataclass
-class Row:
-    fault: str
-    first: list[int] = field(default_factory=list)
-    delivered: int = 0
-    held: int = 0
-    records: int = 0
-    lost: int = 0
-    duplicated: int = 0
-    others_ms: float = 0.0
-
-    def line(self) -> str:
-        first = ", ".join(f"{code} x{self.first.count(code)}" for code in sorted(set(self.first)))
-        return (
-            f"| {self.fault} | {first} | {self.delivered} | {self.held} | {self.records} | "
-            f"{self.lost} | {self.duplicated} | {self.others_ms:.0f} |"
-        )
-
-
-TABLE: list[Row] = []
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -102,14 +85,6 @@ def audit_screener(
     screener = build_screener(shipped_settings.model_copy(update={"rules_dir": rules}))
     yield screener
     screener.close()
-
-
-@dataclass
-class Stage:
-    service: Service
-    sink: Sink
-    upstream: ProxyThread
-    ledger: ProxyThread
 
 
 @pytest.fixture
@@ -156,116 +131,6 @@ async def stage(
         proxy.stop()
 
 
-def victim(fault: str, n: int, attachments: tuple[Any, ...] = ()) -> tuple[str, bytes]:
-    subject = f"fault {fault} {n}"
-    raw = message(subject=subject, body=f"SSN {ssn(RNG)}\n", attachments=attachments)
-    return subject, raw
-
-
-async def other_client(address: HostPort, stop: asyncio.Event) -> list[float]:
-    """Clean mail, one after another, until ``stop``: the seconds each reply took."""
-    took = []
-    while not stop.is_set():
-        started = time.monotonic()
-        with contextlib.suppress(OSError, smtplib.SMTPException):
-            await send(address, message(subject="routine", body="Lunch at noon.\n"))
-        took.append(time.monotonic() - started)
-        await asyncio.sleep(0.05)
-    return took
-
-
-async def play(
-    stage: Stage,
-    fault: str,
-    during: Callable[[], Awaitable[None]],
-    clear: Callable[[], Awaitable[None]],
-    attachments: tuple[Any, ...] = (),
-) -> Row:
-    """Turn the fault on, send the victims (the other client alongside), clear it, retry
-    every 4xx, then account for each victim at the sink, the quarantine and the ledger."""
-    address = smtp_address(stage.service)
-    victims = [victim(fault, n, attachments) for n in range(VICTIMS)]
-    row = Row(fault)
-    stop = asyncio.Event()
-    others = asyncio.create_task(other_client(address, stop))
-    await during()
-    for _, raw in victims:
-        row.first.append(await _try(address, raw))
-    stop.set()
-    row.others_ms = max(await others, default=0.0) * 1000
-    await clear()
-    for (_, raw), first in zip(victims, list(row.first), strict=True):
-        code = first
-        for _ in range(3):
-            if not 400 <= code < 500:
-                break
-            await asyncio.sleep(0.2)
-            code = await _try(address, raw)
-    _account(stage, row, [subject for subject, _ in victims])
-    TABLE.append(row)
-    return row
-
-
-async def _try(address: HostPort, raw: bytes) -> int:
-    """Send as an MTA would; the reply to DATA (421 when the connection was lost first)."""
-    return await asyncio.to_thread(_data_reply, address, raw)
-
-
-def _data_reply(address: HostPort, raw: bytes) -> int:
-    try:
-        client = smtplib.SMTP(address.host, address.port, timeout=30)
-    except (OSError, smtplib.SMTPException):
-        return 421
-    try:
-        client.ehlo("mta.test")
-        for code, _ in (client.mail("alice@dhs.gov"), client.rcpt("bob@fbi.gov")):
-            if code != 250:
-                return int(code)
-        return int(client.data(raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))[0])
-    except (OSError, smtplib.SMTPException) as exc:
-        return int(getattr(exc, "smtp_code", 421))
-    finally:
-        with contextlib.suppress(OSError, smtplib.SMTPException):
-            client.quit()  # a 421 here (the gate is stopping) does not undo the DATA reply
-        client.close()
-
-
-def _account(stage: Stage, row: Row, subjects: list[str]) -> None:
-    gate = stage.service.gate
-    held = [m.subject for m in gate.quarantine.messages(None)]
-    records = gate.ledger.records()
-    for subject in subjects:
-        token = f"Subject: {subject}\r\n".encode()
-        delivered = sum(token in m.content for m in stage.sink.messages)
-        kept = held.count(subject)
-        row.delivered += delivered == 1 and not kept
-        row.held += kept == 1 and not delivered
-        row.duplicated += delivered + kept > 1
-        row.lost += delivered + kept == 0
-    message_ids = {
-        m.content.split(b"Message-ID: ")[1].split(b"\r\n")[0] for m in stage.sink.messages
-    }
-    row.records = sum(r.message_id.encode() in message_ids for r in records)
-
-
-def assert_accounted(row: Row) -> None:
-    assert row.lost == 0 and row.duplicated == 0, row
-    assert row.delivered + row.held == VICTIMS, row
-    assert row.records == row.delivered, row
-    assert row.others_ms < LATENCY_BUDGET * 1000, row
-
-
-async def _nothing() -> None:
-    return None
-
-
-def _mode(proxy: ProxyThread, mode: Any) -> Callable[[], Awaitable[None]]:
-    async def switch() -> None:
-        proxy.set(mode)
-
-    return switch
-
-
 @pytest.mark.parametrize(
     ("fault", "proxy", "mode"),
     [
@@ -283,7 +148,7 @@ async def test_upstream_and_ledger_faults_lose_and_duplicate_nothing(
     after the fault every one is delivered exactly once, with exactly one record."""
     async with stage() as running:
         target = running.upstream if proxy == "upstream" else running.ledger
-        row = await play(running, fault, _mode(target, mode), _mode(target, "pass"))
+        row = await play(running, fault, switch_to(target, mode), switch_to(target, "pass"))
     assert_accounted(row)
     if mode != "slow":
         assert all(code == 451 or code == 421 for code in row.first), row
@@ -327,7 +192,7 @@ async def test_a_hundred_idle_sockets_do_not_shut_out_the_mta(stage: Any) -> Non
                         )
                     )
 
-        row = await play(running, "100 idle sockets", flood, _nothing)
+        row = await play(running, "100 idle sockets", flood, nothing)
         for _, writer in sockets:
             writer.close()
     assert row.first == [250] * VICTIMS
@@ -341,7 +206,7 @@ async def test_sigterm_mid_relay_finishes_the_message_once(stage: Any) -> None:
         address = smtp_address(running.service)
         running.upstream.set("slow")
         subject, raw = victim("sigterm", 0)
-        in_flight = asyncio.create_task(_try(address, raw))
+        in_flight = asyncio.create_task(try_send(address, raw))
         await asyncio.sleep(0.5)
         started = time.monotonic()
         await running.service.smtp.stop()
@@ -351,7 +216,7 @@ async def test_sigterm_mid_relay_finishes_the_message_once(stage: Any) -> None:
             [code],
             others_ms=(time.monotonic() - started) * 1e3,
         )
-        _account(running, row, [subject])
+        account(running, row, [subject])
         TABLE.append(row)
     assert code == 250 and row.delivered == 1 and row.records == 1
 
@@ -404,7 +269,7 @@ async def test_auth_brute_force_from_four_clients_does_not_slow_the_mta(
                 )
             await asyncio.sleep(4.0)  # long enough for the address to be locked out
 
-        row = await play(running, "AUTH brute force, 4 clients", attack, _nothing)
+        row = await play(running, "AUTH brute force, 4 clients", attack, nothing)
         stop.set()
         tries = sum(await asyncio.gather(*guessers))
         locked = await metric(running.service, "piigate_smtp_auth_failures_total", reason="locked")
@@ -455,7 +320,7 @@ async def test_kill_9_mid_data_and_mid_relay_loses_and_duplicates_nothing(
                 writer.close()
             else:  # the message is on its way to the (slow) upstream
                 upstream.set("slow")
-                sending = asyncio.create_task(_try(address, raw))
+                sending = asyncio.create_task(try_send(address, raw))
                 await asyncio.sleep(0.5)
                 proc.send_signal(signal.SIGKILL)
                 row.first.append(await sending)
@@ -463,7 +328,7 @@ async def test_kill_9_mid_data_and_mid_relay_loses_and_duplicates_nothing(
             await asyncio.to_thread(proc.communicate, None, 30)
         proc = spawn_serve(tmp_path, port, HostPort("127.0.0.1", up_port), env)
         await asyncio.to_thread(wait_for_port, port, 180)
-        retried = [await _try(address, raw) for _, raw in victims]
+        retried = [await try_send(address, raw) for _, raw in victims]
         proc.send_signal(signal.SIGTERM)
         await asyncio.to_thread(proc.communicate, None, 60)
     finally:
@@ -487,7 +352,7 @@ async def open_raw(address: HostPort) -> tuple[Any, Any, bytes]:
 def _account_subprocess(
     row: Row, sink: Sink, ledger_url: str, subjects: list[str], journal: Path
 ) -> None:
-    """As ``_account``, reading the ledger the killed and restarted gates shared."""
+    """As ``account``, reading the ledger the killed and restarted gates shared."""
     ledger = open_ledger(ledger_url, journal=journal)
     try:
         records = ledger.records()
