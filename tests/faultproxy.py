@@ -106,7 +106,12 @@ class ProxyThread:
         return self.port
 
     def set(self, mode: Mode) -> None:
-        self._loop.call_soon_threadsafe(self.proxy.set, mode)
+        """Switch the mode, and return only once the proxy's loop has switched."""
+
+        async def switch() -> None:
+            self.proxy.set(mode)
+
+        asyncio.run_coroutine_threadsafe(switch(), self._loop).result(10)
 
     @property
     def delay(self) -> float:
