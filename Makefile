@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: install install-test system-test-deps libreoffice ocr-engine run test lint clean postfix soak bench
+.PHONY: install install-test system-test-deps libreoffice ocr-engine run test lint clean postfix soak bench fuzz faults
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,19 @@ libreoffice:
 
 test: lint postfix system-test-deps libreoffice ocr-engine
 	$(BIN)/python -m pytest
+
+# The long fuzzing run of parse → extract → detect → decide and of the [ENCRYPT] path
+# (make test runs 60-150 fixed examples per property; this draws fresh ones each time).
+fuzz: install-test
+	PIIGATE_FUZZ_EXAMPLES=$${PIIGATE_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/fuzz
+
+# The fault catalogue against a real gate, sink and PostgreSQL ledger; prints its table
+# (the README's "Faults" table). make test runs it too, without the table.
+faults: install-test
+	PIIGATE_FAULTS_TABLE=.faults-table.md $(BIN)/python -m pytest -q \
+	  tests/integration/test_fault_catalogue.py tests/integration/test_smtp_abuse.py \
+	  tests/integration/test_quarantine_faults.py tests/integration/test_faults.py
+	@cat .faults-table.md
 
 # The full soak: 10,000 messages from 32 clients (make test runs a smaller count).
 soak: install-test

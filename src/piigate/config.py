@@ -71,6 +71,21 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class ThrottleSettings(_Section):
+    """Failed password checks, counted per client address and per account: each failure's
+    reply waits ``first_delay`` seconds, doubling up to ``max_delay``; after
+    ``failures_before_lockout`` failures within ``window`` seconds, every attempt is refused
+    at once for ``lockout_seconds`` (SMTP: 454 4.7.0; review UI: 429)."""
+
+    failures_before_lockout: int = Field(default=5, ge=1)
+    first_delay: float = Field(default=1.0, ge=0)
+    max_delay: float = Field(default=8.0, ge=0)
+    lockout_seconds: float = Field(default=900.0, gt=0)
+    window: float = Field(default=900.0, gt=0)
+    max_tracked: int = Field(default=100_000, ge=100)
+    """Addresses and names remembered at once (the oldest are forgotten first)."""
+
+
 class SmtpSettings(_Section):
     hostname: str = "piigate.localhost"
     """The name the gate gives in its banner and EHLO reply."""
@@ -84,6 +99,28 @@ class SmtpSettings(_Section):
     """Recipients per message; RCPT beyond this is answered 452 (the client sends them later)."""
     max_sessions: int = Field(default=100, gt=0)
     """Concurrent SMTP connections; a connection beyond this is answered 421 and closed."""
+    max_sessions_per_address: int = Field(default=20, gt=0)
+    """Concurrent connections from one client address (``trusted_networks`` exempt); one
+    beyond this is answered 421 4.7.0 and closed."""
+    trusted_networks: tuple[IPvAnyNetwork, ...] = (
+        IPv4Network("127.0.0.0/8"),
+        IPv6Network("::1/128"),
+    )
+    """Peers (the agency's own MTA) exempt from the per-address limit, who alone may take
+    the ``reserved_sessions`` last slots."""
+    reserved_sessions: int = Field(default=1, ge=0)
+    """Of ``max_sessions``, slots kept for ``trusted_networks``."""
+    session_deadline: float = Field(default=1800.0, gt=0)
+    """Seconds a whole SMTP session may last, however busy (a trickle cannot extend it);
+    then 421 4.7.0 and the connection is closed."""
+    min_data_rate: int = Field(default=500, ge=0)
+    """Bytes per second a client must keep up during DATA (0: no minimum), measured over
+    each ``data_rate_window``; a slower one gets 421 4.7.0."""
+    data_rate_window: float = Field(default=30.0, gt=0)
+    auth_workers: int = Field(default=2, ge=1)
+    """Threads that check AUTH passwords (scrypt), off the event loop."""
+    auth_throttle: ThrottleSettings = ThrottleSettings()
+    """Failed AUTH, per client address and per user name."""
 
 
 class UpstreamSettings(_Section):
@@ -289,6 +326,14 @@ class ReviewSettings(_Section):
     """A header an authenticating reverse proxy sets to the analyst's name (trusted!)."""
     secure_cookies: bool = False
     """Send the session cookie over HTTPS only (set behind a TLS-terminating proxy)."""
+    login_throttle: ThrottleSettings = ThrottleSettings()
+    """Failed sign-ins, per analyst name and per client address."""
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    """`piigate review` serves HTTPS with these (PEM); then the cookie is Secure and HSTS sent."""
+    allow_plain_http: bool = False
+    """Let `piigate review` listen on a non-loopback address without TLS (behind a
+    TLS-terminating proxy only)."""
 
 
 class LogSettings(_Section):

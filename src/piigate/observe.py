@@ -28,6 +28,13 @@ class GateObserver(Protocol):
     def replied(self, code: int) -> None:
         """The gate answered a DATA command with this SMTP code."""
 
+    def auth_refused(self, reason: str) -> None:
+        """An SMTP AUTH failed: ``wrong`` (a bad password) or ``locked`` (throttled)."""
+
+    def session_limited(self, limit: str) -> None:
+        """An SMTP session was refused or ended by a limit (``per_address``, ``sessions``,
+        ``timeout``, ``deadline``, ``data_rate``)."""
+
 
 class NullObserver:
     """Observes nothing: the default, for ``piigate scan`` and for tests that need no metrics."""
@@ -45,4 +52,10 @@ class NullObserver:
         pass
 
     def replied(self, code: int) -> None:
+        pass
+
+    def auth_refused(self, reason: str) -> None:
+        pass
+
+    def session_limited(self, limit: str) -> None:
         pass

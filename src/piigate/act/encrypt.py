@@ -18,6 +18,7 @@ from email.message import EmailMessage
 
 import pyzipper
 
+from piigate.act.headers import copy_header
 from piigate.extract.text import decode_text
 from piigate.labels import mask_label
 from piigate.model import Grade, Part, Screening
@@ -63,7 +64,8 @@ def seal(screening: Screening, disclaimer: str, encrypt_tag: str) -> Sealed:
             name = "message.html" if part.content_type == "text/html" else "message.txt"
             entries[_unique(name, entries)] = part.payload
         elif sensitive:
-            entries[_unique(part.filename or f"part-{part.index}", entries)] = part.payload
+            name = _safe_filename(part.filename or f"part-{part.index}")
+            entries[_unique(name, entries)] = part.payload
         elif not part.is_attachment and part.content_type == "text/plain" and not body_text:
             body_text = decode_text(part.payload, part.charset)
         else:
@@ -106,19 +108,34 @@ def _rebuild(
         value = original.header(name)
         if value and name in withheld:
             value = _without_pii(name, value)
-        if value:
-            message[name] = value
-    message["Subject"] = subject
+        if value and not copy_header(message, name, value) and name == "Message-ID":
+            message["Message-ID"] = email.utils.make_msgid()  # the sender's could not be kept
+    if not copy_header(message, "Subject", subject):
+        message["Subject"] = "Protected message"
     message.set_content(body)
     for part in kept:
         maintype, _, subtype = part.content_type.partition("/")
         message.add_attachment(
             part.payload,
-            maintype=maintype or "application",
-            subtype=subtype or "octet-stream",
-            filename=part.filename or f"part-{part.index}",
+            maintype=_token(maintype, "application"),
+            subtype=_token(subtype, "octet-stream"),
+            filename=_safe_filename(part.filename or f"part-{part.index}"),
         )
     return message
+
+
+def _token(value: str, default: str) -> str:
+    """A MIME type's half as a token (RFC 2045), or ``default``."""
+    return value if value and all(c.isalnum() or c in "!#$&-^_.+" for c in value) else default
+
+
+def _safe_filename(name: str) -> str:
+    """A file name without controls (a sender's CR, LF or NUL would break the header, or the
+    zip) and without folders (a zip entry ``../x`` would be written outside where it is
+    unpacked)."""
+    cleaned = "".join(c for c in name if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF)
+    cleaned = cleaned.replace("/", "_").replace("\\", "_").strip().lstrip(".")
+    return cleaned or "attachment"
 
 
 def _without_pii(name: str, value: str) -> str | None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
+from piigate.act.headers import copy_header
 from piigate.model import Screening, Violation
 
 if TYPE_CHECKING:
@@ -30,8 +31,8 @@ def _base(screening: Screening, sender: str, subject: str, notice_from: str) -> 
     message["Date"] = email.utils.formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = email.utils.make_msgid(domain=notice_from.rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-replied"
-    if screening.message.message_id:
-        message["In-Reply-To"] = screening.message.message_id
+    if screening.message.message_id:  # the sender's: kept only if it is a sound header
+        copy_header(message, "In-Reply-To", screening.message.message_id)
     return message
 
 

@@ -24,6 +24,7 @@ from piigate.quarantine import State
 from piigate.quarantine.analysts import Analysts
 from piigate.quarantine.review import Review
 from piigate.review.app import build_pages, render_report
+from piigate.review.security import check_listen
 
 
 @click.group()
@@ -78,12 +79,19 @@ def quarantine_expire(config_path: Path | None) -> None:
 @click.command()
 @config_option
 @click.option("--listen", help="HOST:PORT for the pages (default: review.listen).")
+@click.option(
+    "--allow-plain-http",
+    is_flag=True,
+    help="Serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy).",
+)
 @one_line_errors
-def review(config_path: Path | None, listen: str | None) -> None:
+def review(config_path: Path | None, listen: str | None, allow_plain_http: bool) -> None:
     """Serve the analysts' review pages on their own, against the gate's stores."""
     settings = load_settings(config_path)
     configure_logging(settings.log)
     address = HostPort.parse(listen) if listen else settings.review.listen
+    tls = settings.review.tls_cert_file is not None and settings.review.tls_key_file is not None
+    check_listen(address, tls, allow_plain_http or settings.review.allow_plain_http)
     pages = build_pages(settings, build_gate(settings))
     config = uvicorn.Config(
         pages.app(),
@@ -92,6 +100,8 @@ def review(config_path: Path | None, listen: str | None) -> None:
         log_config=None,
         access_log=False,
         server_header=False,
+        ssl_certfile=settings.review.tls_cert_file if tls else None,
+        ssl_keyfile=settings.review.tls_key_file if tls else None,
     )
     uvicorn.Server(config).run()
 

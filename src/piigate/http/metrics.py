@@ -79,6 +79,18 @@ class GateMetrics:
             ["code"],
             registry=self.registry,
         )
+        self.auth_failures = Counter(
+            "piigate_smtp_auth_failures",
+            "Failed SMTP AUTH attempts, by reason (wrong password, locked out).",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.session_limits = Counter(
+            "piigate_smtp_session_limits",
+            "SMTP sessions refused or ended by a limit, by limit.",
+            ["limit"],
+            registry=self.registry,
+        )
         self.registry.register(QuarantineDepth(held))
 
     def screened(self, screening: Screening, outcome: Outcome, scan_seconds: float) -> None:
@@ -99,3 +111,9 @@ class GateMetrics:
 
     def replied(self, code: int) -> None:
         self.replies.labels(str(code)).inc()
+
+    def auth_refused(self, reason: str) -> None:
+        self.auth_failures.labels(reason).inc()
+
+    def session_limited(self, limit: str) -> None:
+        self.session_limits.labels(limit).inc()

@@ -1,9 +1,12 @@
 """Held messages at rest: one file per message, ``<id>.msg``, sealed with AES-256-GCM
 (a 12-byte random nonce, then ciphertext and tag; the id is the associated data, so files
-cannot be swapped). Written and fsync'ed (the folder too) before the gate answers 250."""
+cannot be swapped). Written atomically before the gate answers 250: to a temporary file in
+the same folder, fsync'ed, renamed into place, then the folder fsync'ed; when any step fails
+(a full disk) the temporary file is removed, so no partial ``.msg`` is ever left."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -37,6 +40,10 @@ class SealedFiles:
                 f"quarantine {self.directory}: cannot store: {exc.strerror or exc}"
             ) from exc
 
+    def discard(self, held_id: str) -> None:
+        """Remove a sealed file whose message was, after all, not held."""
+        self.path(held_id).unlink(missing_ok=True)
+
     def read(self, held_id: str) -> bytes:
         try:
             sealed = self.path(held_id).read_bytes()
@@ -51,17 +58,30 @@ class SealedFiles:
 
 
 def _write_durably(path: Path, data: bytes) -> None:
-    """Create ``path`` (owner-only), write, fsync the file and then its folder."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    """Write ``path`` (owner-only) atomically and durably: temp file, fsync, rename, fsync
+    of the folder. On failure nothing is left behind and the ``OSError`` is raised."""
+    temporary = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if path.exists():
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path))
+        os.rename(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    except OSError:
+        path.unlink(missing_ok=True)  # not durable: not held (the client gets 451)
+        raise

@@ -159,10 +159,12 @@ class QuarantineStore:
         held_id = datetime.now(UTC).strftime("Q%Y%m%d-%H%M%S-") + secrets.token_hex(4)
         self.sealed.write(held_id, raw)
         row = _row(held_id, screening, len(raw), organizations)
-        self._write(
-            f"INSERT INTO quarantine_messages ({_COLUMNS}) VALUES ({', '.join('?' * len(row))})",  # noqa: S608
-            row,
-        )
+        marks = ", ".join("?" * len(row))
+        try:
+            self._write(f"INSERT INTO quarantine_messages ({_COLUMNS}) VALUES ({marks})", row)  # noqa: S608
+        except QuarantineError:
+            self.sealed.discard(held_id)  # not held after all (the client gets 451): no orphan
+            raise
         return held_id
 
     def open(self, held_id: str) -> bytes:

@@ -1,19 +1,30 @@
 """SMTP AUTH for clients outside ``clients.networks``: PLAIN/LOGIN, offered only after
 STARTTLS, checked against ``clients.auth_file`` (one ``USER:scrypt$SALT$HASH`` per line,
-made with ``piigate clients hash-password``). Passwords are never logged or kept."""
+made with ``piigate clients hash-password``). Passwords are never logged or kept.
+
+``AuthGuard`` checks passwords in a small thread pool (scrypt would stall every session on
+the event loop) and throttles failures per client address and per user name
+(``smtp.auth_throttle``)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import structlog
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from piigate.config import ThrottleSettings
 from piigate.errors import ConfigError
+from piigate.observe import GateObserver
+from piigate.receive import replies
+from piigate.throttle import FailureThrottle
 
 log = structlog.get_logger("piigate.receive")
 
@@ -77,3 +88,48 @@ def _is_hex(values: list[str]) -> bool:
         return all(bytes.fromhex(v) for v in values)
     except ValueError:
         return False
+
+
+class AuthGuard:
+    """Password checks off the event loop, in ``workers`` threads, with failures throttled."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        throttle: ThrottleSettings,
+        workers: int,
+        observer: Callable[[], GateObserver],
+    ) -> None:
+        self.credentials = credentials
+        self.throttle = FailureThrottle(throttle)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="piigate-auth")
+        self._observer = observer
+
+    def locked_out(self, address: str) -> bool:
+        """Whether this client address is locked out (logged and counted when it is)."""
+        if not self.throttle.locked(f"address {address}"):
+            return False
+        log.warning("smtp auth locked out", peer=address)
+        self._observer().auth_refused("locked")
+        return True
+
+    async def check(self, address: str, login: LoginPassword, mechanism: str) -> str:
+        """The reply to this AUTH: 235, 535 (after the throttle's delay) or 454 (locked)."""
+        user = login.login.decode("utf-8", "replace")
+        keys = (f"address {address}", f"user {user}")
+        if self.throttle.locked(*keys):
+            log.warning("smtp auth locked out", user=user, peer=address, mechanism=mechanism)
+            self._observer().auth_refused("locked")
+            return replies.AUTH_LOCKED
+        loop = asyncio.get_running_loop()
+        ok = await loop.run_in_executor(self._pool, self.credentials.verify, user, login.password)
+        log.info("smtp auth", user=user, peer=address, mechanism=mechanism, success=ok)
+        if ok:
+            self.throttle.succeeded(keys[1])
+            return replies.AUTH_OK
+        self._observer().auth_refused("wrong")
+        await asyncio.sleep(self.throttle.failed(*keys))
+        return replies.AUTH_INVALID
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -52,6 +52,7 @@ class GateHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        server.phase = "screening"  # the content is in: no data rate, no idle timeout now
         reply = await self._screen(session, envelope)
         self.gate.observer.replied(int(reply[:3]))
         return reply

@@ -18,6 +18,15 @@ SHUTTING_DOWN = "451 4.3.2 The PII gate is shutting down; please try again later
 SHUTTING_DOWN_421 = "421 4.3.2 The PII gate is shutting down; please try again later"
 CLIENT_NOT_ALLOWED = "554 5.7.1 This client may not send mail through the PII gate"
 TOO_MANY_SESSIONS = "421 4.7.0 Too many connections to the PII gate; please try again later"
+TOO_MANY_FROM_ADDRESS = (
+    "421 4.7.0 Too many connections from your address to the PII gate; please try again later"
+)
+SESSION_TIMEOUT = "421 4.7.0 Timeout waiting for a command; closing the connection"
+SESSION_DEADLINE = "421 4.7.0 This session has lasted too long; please reconnect"
+DATA_TOO_SLOW = "421 4.7.0 The message is arriving too slowly; please try again later"
+AUTH_LOCKED = "454 4.7.0 Too many failed authentication attempts; please try again later"
+AUTH_INVALID = "535 5.7.8 Authentication credentials invalid"
+AUTH_OK = "235 2.7.0 Authentication successful"
 TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients; send the rest in another message"
 AUTH_REQUIRED = "530 5.7.0 Authentication required: STARTTLS, then AUTH"
 BAD_ADDRESS = "553 5.1.3 Control characters are not allowed in an address"

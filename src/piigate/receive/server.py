@@ -4,64 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Any, Protocol, cast
+from typing import Protocol
 
 import structlog
-from aiosmtpd.smtp import SMTP
 
 from piigate.config import ClientSettings, HostPort, Settings, SmtpSettings, TlsSettings
 from piigate.errors import ConfigError
 from piigate.pipeline import Gate
-from piigate.receive import replies
-from piigate.receive.admission import Admission, server_tls_context
-from piigate.receive.auth import Credentials
+from piigate.receive.admission import Admission, SessionLimits, server_tls_context
+from piigate.receive.auth import AuthGuard, Credentials
 from piigate.receive.handler import GateHandler
+from piigate.receive.protocol import LINGER, GateSMTP
 from piigate.receive.sessions import SessionTracker
 
 log = structlog.get_logger("piigate.receive")
-
-
-class GateSMTP(SMTP):
-    """aiosmtpd's SMTP protocol, taking Postfix's long lines, tracking its connection and
-    refusing, before the banner, a peer that ``Admission`` does not admit."""
-
-    def __init__(
-        self,
-        handler: GateHandler,
-        tracker: SessionTracker,
-        line_length_limit: int,
-        admission: Admission,
-        **kw: Any,
-    ) -> None:
-        self.line_length_limit = line_length_limit
-        self._tracker = tracker
-        self._admission = admission
-        self._refused = False
-        self.needs_auth = False
-        """True for a peer outside clients.networks: it must AUTH (over TLS) before MAIL."""
-        super().__init__(handler, **kw)
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if self.transport is None:  # a new connection, not the switch to TLS after STARTTLS
-            peername = transport.get_extra_info("peername")
-            refusal = self._admission.refusal(peername, len(self._tracker.connections))
-            if refusal is not None or self._tracker.closing:
-                self._refused = True
-                log.warning("connection refused", peer=str(peername), reply=(refusal or "")[:3])
-                cast(asyncio.WriteTransport, transport).write(
-                    (refusal or replies.SHUTTING_DOWN_421).encode("ascii") + b"\r\n"
-                )
-                transport.close()
-                return
-        super().connection_made(transport)
-        self.needs_auth = self._admission.needs_auth(transport.get_extra_info("peername"))
-        self._tracker.connections.add(self)
-
-    def connection_lost(self, error: Exception | None) -> None:
-        if self._refused:
-            return
-        self._tracker.connections.discard(self)
-        super().connection_lost(error)
 
 
 class GateServer:
@@ -81,8 +37,18 @@ class GateServer:
         self.tls_context = server_tls_context(self.tls)
         clients = clients or ClientSettings()
         self.credentials = _credentials(clients, self.tls_context)
+        self.guard = (
+            None
+            if self.credentials is None
+            else AuthGuard(
+                self.credentials, smtp.auth_throttle, smtp.auth_workers, lambda: gate.observer
+            )
+        )
+        limits = SessionLimits(
+            smtp.max_sessions_per_address, tuple(smtp.trusted_networks), smtp.reserved_sessions
+        )
         self.admission = Admission(
-            clients.networks, smtp.max_sessions, auth=self.credentials is not None
+            clients.networks, smtp.max_sessions, auth=self.credentials is not None, limits=limits
         )
         self.tracker = SessionTracker()
         self.handler = GateHandler(gate, self.tracker, max_recipients=smtp.max_recipients)
@@ -96,18 +62,17 @@ class GateServer:
         return GateSMTP(
             self.handler,
             self.tracker,
-            line_length_limit=self.smtp.max_line_length,
-            admission=self.admission,
+            self.admission,
+            self.smtp,
+            self.guard,
             tls_context=self.tls_context,
             require_starttls=self.tls.required,
-            authenticator=self.credentials,
             auth_require_tls=True,
             hostname=self.smtp.hostname,
             ident="piigate",
             data_size_limit=self.smtp.max_message_size,
             enable_SMTPUTF8=True,
             decode_data=False,
-            timeout=self.smtp.session_timeout,
         )
 
     async def start(self) -> None:
@@ -141,10 +106,12 @@ class GateServer:
         if not finished:
             log.warning("shutdown grace expired", in_flight=self.tracker.busy)
         for protocol in list(self.tracker.connections):
-            if protocol.transport is not None:
-                protocol.transport.close()
+            protocol.end_for_shutdown()
+        await self.tracker.wait_disconnected(LINGER + 1)
         await self._server.wait_closed()
         self._server = None
+        if self.guard is not None:
+            self.guard.close()
         await self.gate.relay.close_pool()
         log.info("stopped")
 

@@ -38,3 +38,10 @@ class SessionTracker:
         except TimeoutError:
             return False
         return True
+
+    async def wait_disconnected(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) until every connection has closed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.connections and loop.time() < deadline:
+            await asyncio.sleep(0.05)

@@ -8,9 +8,12 @@
     GET  /report                the report (also `piigate report --out FILE`)
 
 Sign-in is an analyst account (argon2) or, when configured, a header set by an
-authenticating reverse proxy. Sessions are Starlette's signed cookies (itsdangerous), with
-an absolute and an idle lifetime. Every form carries the session's CSRF token; a post
-without it is refused. Every view and action is logged with the analyst's name.
+authenticating reverse proxy. Failed sign-ins are throttled per name and per address
+(``review.login_throttle``) and logged. Sessions live server-side (``review.sessions``): the
+signed cookie (itsdangerous) carries only the session id and the CSRF token, so sign-out, an
+absolute and an idle lifetime, and an analyst's removal end a session at once. Every
+response carries the headers of ``review.security``. Every form carries the session's CSRF
+token; a post without it is refused. Every view and action is logged with the analyst's name.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import secrets
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,10 +43,14 @@ from piigate.quarantine import HeldMessage, QuarantineStore, State
 from piigate.quarantine.analysts import Analysts
 from piigate.quarantine.review import Review
 from piigate.review.report import build_report
+from piigate.review.security import SecurityHeaders
+from piigate.review.sessions import ReviewSessions
+from piigate.throttle import FailureThrottle
 
 log = structlog.get_logger("piigate.review")
 
 TEMPLATES = Path(__file__).parent / "templates"
+LOCKED_OUT = "Too many failed sign-ins; try again later."
 
 
 def templates() -> Environment:
@@ -75,6 +81,8 @@ class ReviewPages:
         self.settings = settings
         self.secret = secret
         self.env = templates()
+        self.sessions = ReviewSessions(review.store, settings)
+        self.throttle = FailureThrottle(settings.login_throttle)
 
     def app(self) -> Starlette:
         routes = [
@@ -95,7 +103,7 @@ class ReviewPages:
             same_site="strict",
             https_only=self.settings.secure_cookies,
         )
-        return Starlette(routes=routes, middleware=[session])
+        return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders), session])
 
     # -- sign-in --------------------------------------------------------------------------
 
@@ -103,14 +111,7 @@ class ReviewPages:
         header = self.settings.auth_header
         if header and request.headers.get(header):
             return request.headers[header]
-        session = request.session
-        name = session.get("analyst")
-        seen = float(session.get("seen", 0))
-        if not name or time.time() - seen > self.settings.idle_timeout:
-            session.pop("analyst", None)
-            return None
-        session["seen"] = time.time()
-        return str(name)
+        return self.sessions.analyst(request.session.get("sid"))
 
     def csrf(self, request: Request) -> str:
         token = request.session.get("csrf")
@@ -146,23 +147,31 @@ class ReviewPages:
         if form is None:
             return HTMLResponse("Missing or wrong form token.", status_code=403)
         name, password = form.get("name", ""), form.get("password", "")
+        keys = (f"analyst {name}", f"address {request.client.host if request.client else ''}")
+        if self.throttle.locked(*keys):
+            log.warning("review sign-in locked out", analyst=name, peer=keys[1])
+            return self.page(request, "login.html", 429, analyst=None, error=LOCKED_OUT)
         ok = await asyncio.to_thread(self.analysts.verify, name, password)
         if not ok:
-            log.warning("review sign-in refused", analyst=name)
+            log.warning("review sign-in refused", analyst=name, peer=keys[1])
+            await asyncio.sleep(self.throttle.failed(*keys))
             return self.page(
                 request, "login.html", 401, analyst=None, error="Wrong name or password."
             )
+        self.throttle.succeeded(keys[0])
+        await asyncio.to_thread(self.sessions.end_stale)
+        token = await asyncio.to_thread(self.sessions.begin, name)
         request.session.clear()
-        request.session.update(
-            {"analyst": name, "seen": time.time(), "csrf": secrets.token_urlsafe(32)}
-        )
-        log.info("review sign-in", analyst=name)
+        request.session.update({"sid": token, "csrf": secrets.token_urlsafe(32)})
+        log.info("review sign-in", analyst=name, peer=keys[1])
         return RedirectResponse(f"{request.scope.get('root_path', '')}/", status_code=303)
 
     async def logout(self, request: Request) -> Response:
         if await self.form(request) is None:
             return HTMLResponse("Missing or wrong form token.", status_code=403)
-        log.info("review sign-out", analyst=request.session.get("analyst"))
+        sid = request.session.get("sid")
+        log.info("review sign-out", analyst=self.sessions.analyst(sid))
+        await asyncio.to_thread(self.sessions.end, sid)
         request.session.clear()
         return RedirectResponse(f"{request.scope.get('root_path', '')}/login", status_code=303)
 
