@@ -318,6 +318,9 @@ class PolicySettings(_Section):
     purpose_tag: str = "PURPOSE"
     """Subject tag ``[PURPOSE: ...]``; the header is ``purpose_header``."""
     purpose_header: str = "X-Disclosure-Purpose"
+    routine_uses: tuple[str, ...] = ()
+    """The routine uses (and other purposes) the agency may disclose for; when listed, a
+    stated purpose must be one of them (rule ``purpose-not-a-routine-use``). Empty: any."""
     case_tag: str = "CASE"
     case_header: str = "X-Case-Id"
     password_header: str = "X-Piigate-Password"  # noqa: S105 (a header name, not a secret)

@@ -86,15 +86,19 @@ async def test_release_relays_encrypts_and_records_the_analyst(
     gate: RunningGate, sink: Sink, rng: random.Random
 ) -> None:
     """Released [ENCRYPT] mail leaves sealed (as the sender asked), the password goes to the
-    sender, the record names the analyst and the justification, and the state is released."""
+    sender, then the notice that it was released, naming its Subject; the record names the
+    analyst and the justification, and the state is released."""
     held_id, value = await hold_one(gate, sink, rng)
     outcome = await review_of(gate).release(held_id, "pat", "ISA request 2026-17 on file")
     assert outcome.record_id is not None
-    by_rcpt = {tuple(m.rcpt_tos): m for m in sink.messages}
-    assert set(by_rcpt) == {("clerk@example.com",), ("alice@dhs.gov",)}
-    delivered = by_rcpt[("clerk@example.com",)].content
+    [delivered] = [m.content for m in sink.messages if m.rcpt_tos == ["clerk@example.com"]]
+    password_notice, released_notice = [
+        parse(m.content) for m in sink.messages if m.rcpt_tos == ["alice@dhs.gov"]
+    ]
     assert value.encode() not in delivered
-    password = password_from(by_rcpt[("alice@dhs.gov",)].content)
+    assert released_notice["Subject"].startswith("Sent after privacy review: [ENCRYPT]")
+    assert "ISA request 2026-17 on file" in released_notice.get_content()
+    password = password_from(password_notice.as_bytes())
     sealed = parse(delivered)
     zipped = next(p for p in sealed.iter_attachments() if p.get_filename() == "protected.zip")
     with pyzipper.AESZipFile(io.BytesIO(zipped.get_content())) as archive:

@@ -14,7 +14,7 @@ or it is durably held; a fault before that is a 451 so the sending MTA retries.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 
@@ -118,7 +118,10 @@ class Actor:
         )
         try:
             organizations = [self.domains.organization(r) for r in verdict.external_recipients]
-            held_id = await asyncio.to_thread(self.quarantine.hold, held, raw, organizations)
+            earlier = await asyncio.to_thread(self._earlier, screening)
+            held_id = await asyncio.to_thread(
+                self.quarantine.hold, held, raw, organizations, earlier
+            )
         except QuarantineError as exc:
             log.error("quarantine failed", error=str(exc))
             return Outcome(Disposition.TEMPFAILED, replies.QUARANTINE_TEMPFAIL)
@@ -133,6 +136,17 @@ class Actor:
             if inside.disposition is not Disposition.DELIVERED:
                 return inside
         return Outcome(Disposition.QUARANTINED, replies.held(held_id), quarantine_id=held_id)
+
+    def _earlier(self, screening: Screening) -> Mapping[str, frozenset[str]] | None:
+        """What the ledger knows of these individuals, for the analysts' page; None when it
+        cannot say (the message is held all the same)."""
+        if not screening.detection.individuals:
+            return {}
+        try:
+            return self.ledger.organizations_for(screening.detection.individuals)
+        except LedgerError as exc:
+            log.warning("earlier disclosures unknown for a held message", error=str(exc))
+            return None
 
     async def encrypt(
         self, screening: Screening, raw: bytes, release: Release | None = None

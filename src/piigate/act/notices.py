@@ -43,6 +43,9 @@ def _identify(screening: Screening) -> str:
         lines.append(f"  Subject:    {subject}")
     elif subject:
         lines.append("  Subject:    (withheld: it contains sensitive PII)")
+    date = screening.message.header("Date")
+    if date:
+        lines.append(f"  Date:       {date}")
     if screening.message.message_id:
         lines.append(f"  Message-ID: {screening.message.message_id}")
     return "\n".join(lines)
@@ -117,17 +120,39 @@ def as_bytes(message: EmailMessage) -> bytes:
     return message.as_bytes(policy=_POLICY)
 
 
-def decision_notice(held: HeldMessage, what: str, reason: str, notice_from: str) -> EmailMessage:
-    """The analysts' decision on a held message (rejected, or expired)."""
+DECISIONS = {
+    "released": ("Sent after privacy review", "was released by a privacy analyst and sent"),
+    "rejected": ("Not sent: rejected in privacy review", "was rejected by a privacy analyst"),
+    "expired": ("Not sent: privacy review expired", "was not decided in time and expired"),
+}
+"""What the held notice promised: the sender is told either way."""
+
+
+def decision_notice(
+    held: HeldMessage, sent_date: str, decision: str, reason: str, notice_from: str
+) -> EmailMessage:
+    """The analysts' decision on a held message (released, rejected, or expired), naming the
+    message by its Subject and date (``held.subject`` is already withheld if sensitive)."""
+    title, happened = DECISIONS[decision]
     message = EmailMessage(policy=_POLICY)
     message["From"] = notice_from
     message["To"] = held.mail_from
-    message["Subject"] = f"Not sent: {held.id} was {what.split(' by ', maxsplit=1)[0]}"
+    message["Subject"] = f"{title}: {held.subject or held.id}"[:200]
     message["Date"] = email.utils.formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = email.utils.make_msgid(domain=notice_from.rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-replied"
+    if held.message_id:
+        message["In-Reply-To"] = held.message_id
+    said = "Justification" if decision == "released" else "Reason"
+    after = (
+        "Nothing more to do."
+        if decision == "released"
+        else "It will not be sent. Fix what the reason says and send it again as a new message."
+    )
     message.set_content(
-        f"Your message {held.message_id} to {', '.join(held.rcpt_tos)}, held for privacy "
-        f"review as {held.id}, was {what} and will not be sent.\n\nReason: {reason}\n"
+        f"Your message to {', '.join(held.rcpt_tos)}, held for privacy review as {held.id}, "
+        f"{happened}.\n\nYour message:\n  Subject:    {held.subject or '(none)'}\n"
+        f"  Date:       {sent_date or held.held_at[:16].replace('T', ' ') + ' UTC (held)'}\n"
+        f"  Message-ID: {held.message_id}\n\n{said}: {reason}\n\n{after}\n"
     )
     return message

@@ -145,6 +145,20 @@ def no_stated_purpose(facts: Facts, _: NoParams) -> Hold | None:
     )
 
 
+def purpose_not_a_routine_use(facts: Facts, _: NoParams) -> Hold | None:
+    """A stated purpose that is not one of ``policy.routine_uses`` (when the config lists
+    them). The stated text is not echoed back (the sender wrote it; it may say anything)."""
+    uses = facts.settings.routine_uses
+    if not uses or not facts.purpose:
+        return None
+    if facts.purpose.strip().lower() in {u.strip().lower() for u in uses}:
+        return None
+    return Hold(
+        "the stated purpose is not one of the configured routine uses",
+        {"uses": "; ".join(uses), "tag": f"[{facts.settings.purpose_tag}: ...]"},
+    )
+
+
 def no_sharing_agreement(facts: Facts, _: NoParams) -> Hold | None:
     missing = [org for org in facts.organizations if org not in facts.agreements]
     if not missing:
@@ -254,6 +268,7 @@ CHECKS: dict[str, Check] = {
     "encrypted-not-inspected": _check(encrypted_not_inspected, NoParams, "attachments"),
     "missing-disclaimer": _check(missing_disclaimer, NoParams, "disclaimer"),
     "no-stated-purpose": _check(no_stated_purpose, NoParams, "tag", "header"),
+    "purpose-not-a-routine-use": _check(purpose_not_a_routine_use, NoParams, "uses", "tag"),
     "no-sharing-agreement": _check(no_sharing_agreement, NoParams, "organizations"),
     "too-many-recipients": _check(too_many_recipients, MaxParams, "count", "max"),
     "too-many-organizations": _check(too_many_organizations, MaxParams, "count", "max"),

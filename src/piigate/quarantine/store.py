@@ -19,7 +19,7 @@ import contextlib
 import json
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -27,6 +27,7 @@ from typing import Any
 
 from piigate.errors import LedgerError, QuarantineError
 from piigate.model import Screening
+from piigate.quarantine.details import DETAILS_SCHEMA, Details, Note, details_row
 from piigate.quarantine.sealed import SealedFiles
 from piigate.record.dialects import DB_ERRORS, connect, redact
 
@@ -70,6 +71,7 @@ SCHEMA = (
         expedited INTEGER NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS quarantine_state ON quarantine_messages (state, held_at)",
+    *DETAILS_SCHEMA,
     """CREATE TABLE IF NOT EXISTS analysts (
         name TEXT PRIMARY KEY,
         password_hash TEXT NOT NULL,
@@ -154,16 +156,48 @@ class QuarantineStore:
     def close(self) -> None:
         self._db.close()
 
-    def hold(self, screening: Screening, raw: bytes, organizations: Sequence[str]) -> str:
-        """Seal the message and its metadata; only then is it held (the caller may answer 250)."""
+    def hold(
+        self,
+        screening: Screening,
+        raw: bytes,
+        organizations: Sequence[str],
+        earlier: Mapping[str, frozenset[str]] | None = None,
+    ) -> str:
+        """Seal the message and its metadata; only then is it held (the caller may answer 250).
+        ``earlier``: what the ledger knew of these individuals (``organizations_for``)."""
         held_id = datetime.now(UTC).strftime("Q%Y%m%d-%H%M%S-") + secrets.token_hex(4)
         self.sealed.write(held_id, raw)
         row = _row(held_id, screening, len(raw), organizations)
-        self._write(
-            f"INSERT INTO quarantine_messages ({_COLUMNS}) VALUES ({', '.join('?' * len(row))})",  # noqa: S608
-            row,
+        extra = details_row(held_id, screening, organizations, earlier)
+        self._write_all(
+            (
+                f"INSERT INTO quarantine_messages ({_COLUMNS})"  # noqa: S608
+                f" VALUES ({', '.join('?' * len(row))})",
+                row,
+            ),
+            (f"INSERT INTO quarantine_details VALUES ({', '.join('?' * len(extra))})", extra),  # noqa: S608
         )
         return held_id
+
+    def details(self, held_id: str) -> Details:
+        """What the message page adds to the queue's row (empty for mail held before it)."""
+        rows = self._read("SELECT details FROM quarantine_details WHERE held_id = ?", (held_id,))
+        return Details.from_json(rows[0][0] if rows else "{}")
+
+    def add_note(self, held_id: str, actor: str, kind: str, text: str) -> None:
+        """A line of the message's history that is not a state change: a view, an analyst's
+        note, a notice sent to the sender."""
+        self._write(
+            "INSERT INTO quarantine_notes (held_id, at, actor, kind, text) VALUES (?, ?, ?, ?, ?)",
+            (held_id, now_iso(), actor, kind, text),
+        )
+
+    def notes(self, held_id: str) -> list[Note]:
+        rows = self._read(
+            "SELECT at, actor, kind, text FROM quarantine_notes WHERE held_id = ? ORDER BY at",
+            (held_id,),
+        )
+        return [Note(*row) for row in rows]
 
     def open(self, held_id: str) -> bytes:
         return self.sealed.read(held_id)
@@ -260,6 +294,20 @@ class QuarantineStore:
                 self._db.execute(sql, params)
         except DB_ERRORS as exc:
             raise QuarantineError(f"quarantine: cannot write: {_first_line(exc)}") from exc
+
+    def _write_all(self, *statements: tuple[str, Sequence[Any]]) -> None:
+        """Several statements in one transaction: all written, or none."""
+        with self._lock:
+            try:
+                self._db.reconnect_if_broken()
+                self._db.begin()
+                for sql, params in statements:
+                    self._db.execute(sql, params)
+                self._db.execute("COMMIT")
+            except DB_ERRORS as exc:
+                with contextlib.suppress(*DB_ERRORS):
+                    self._db.execute("ROLLBACK")
+                raise QuarantineError(f"quarantine: cannot write: {_first_line(exc)}") from exc
 
     def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         try:

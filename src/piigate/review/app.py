@@ -1,11 +1,14 @@
 """The analysts' pages.
 
     GET  /login, POST /login, POST /logout
-    GET  /                      the queue: held messages, newest first, filterable
-    GET  /m/{id}                one message: envelope, violations, masked findings, actions
-    POST /m/{id}/release        justification (and "expedited"), CSRF token
+    GET  /                      the queue: every state, filters, search, sort, pages, counts
+    POST /bulk                  release or reject the ticked messages, one justification
+    GET  /m/{id}                one message: the decision first, then findings and history
+    POST /m/{id}/release        justification (and "expedited", "encrypt"), CSRF token
     POST /m/{id}/reject         reason, CSRF token
+    POST /m/{id}/note           an analyst's note on the history
     GET  /report                the report (also `piigate report --out FILE`)
+    GET  /report.csv?table=T    one of the report's tables as CSV
 
 Sign-in is an analyst account (argon2) or, when configured, a header set by an
 authenticating reverse proxy. Sessions are Starlette's signed cookies (itsdangerous), with
@@ -16,40 +19,53 @@ without it is refused. Every view and action is logged with the analyst's name.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import structlog
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.datastructures import FormData
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from piigate.config import ReviewSettings, Settings
 from piigate.errors import QuarantineError
 from piigate.keys import review_session_secret
 from piigate.pipeline import Gate
-from piigate.quarantine import HeldMessage, QuarantineStore, State
+from piigate.quarantine import QuarantineStore, State
 from piigate.quarantine.analysts import Analysts
+from piigate.quarantine.queue import SORTS, QueueQuery, age_text, queue_counts, queue_page, rule_ids
 from piigate.quarantine.review import Review
-from piigate.review.report import build_report
+from piigate.review.report import REPORT_TABLES, build_report, table_csv
+from piigate.review.views import (
+    Directory,
+    attachment_rows,
+    finding_groups,
+    findings_summary,
+    history,
+    what_happened,
+)
 
 log = structlog.get_logger("piigate.review")
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
 
 
 def templates() -> Environment:
     return Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader([TEMPLATES, STATIC]),
         autoescape=select_autoescape(default=True),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -85,7 +101,11 @@ class ReviewPages:
             Route("/m/{held_id}", self.message, methods=["GET"]),
             Route("/m/{held_id}/release", self.release, methods=["POST"]),
             Route("/m/{held_id}/reject", self.reject, methods=["POST"]),
+            Route("/m/{held_id}/note", self.note, methods=["POST"]),
+            Route("/bulk", self.bulk, methods=["POST"]),
             Route("/report", self.report, methods=["GET"]),
+            Route("/report.csv", self.report_csv, methods=["GET"]),
+            Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ]
         session = Middleware(
             SessionMiddleware,
@@ -120,12 +140,17 @@ class ReviewPages:
 
     async def form(self, request: Request) -> dict[str, str] | None:
         """The posted form, or None when its CSRF token does not match the session's."""
+        form = await self.checked_form(request)
+        return None if form is None else {k: str(v) for k, v in form.items()}
+
+    async def checked_form(self, request: Request) -> FormData | None:
+        """The posted form with its repeated fields, or None without the right CSRF token."""
         form = await request.form()
         sent = str(form.get("csrf", ""))
         expected = request.session.get("csrf", "")
         if not expected or not hmac.compare_digest(sent.encode(), str(expected).encode()):
             return None
-        return {k: str(v) for k, v in form.items()}
+        return form
 
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         body = self.env.get_template(name).render(
@@ -172,22 +197,29 @@ class ReviewPages:
         analyst = self.analyst(request)
         if analyst is None:
             return self.to_login(request)
-        filters = {
-            k: request.query_params.get(k, "").strip()
-            for k in ("rule", "sender", "organization", "case")
-        }
-        held = await asyncio.to_thread(self.review.store.messages, State.HELD)
-        shown = [m for m in held if _matches(m, filters)]
-        log.info("review view", analyst=analyst, page="queue", shown=len(shown))
+        params = dict(request.query_params)
+        query = QueueQuery.from_params(params)
+        store = self.review.store
+        page, counts, rules = await asyncio.to_thread(
+            lambda: (queue_page(store, query), queue_counts(store), rule_ids(store))
+        )
+        log.info("review view", analyst=analyst, page="queue", shown=len(page.rows))
         now = datetime.now(UTC)
         return self.page(
             request,
             "queue.html",
             analyst=analyst,
-            messages=shown,
-            filters=filters,
-            ages={m.id: _age(m, now) for m in shown},
-            rules=sorted({r for m in held for r in m.rules}),
+            page=page,
+            query=query,
+            params=params,
+            link=functools.partial(_link, params),
+            counts=counts,
+            oldest=counts.oldest_age(now),
+            ages={r.id: age_text(now - datetime.fromisoformat(r.held_at)) for r in page.rows},
+            rules=rules,
+            states=[s.value for s in State],
+            sorts=list(SORTS),
+            notice=params.get("notice", "")[:300],
         )
 
     async def message(self, request: Request) -> Response:
@@ -195,26 +227,54 @@ class ReviewPages:
         if analyst is None:
             return self.to_login(request)
         held_id = request.path_params["held_id"]
+        store = self.review.store
         try:
-            held = await asyncio.to_thread(self.review.store.get, held_id)
+            held = await asyncio.to_thread(store.get, held_id)
         except QuarantineError:
             return HTMLResponse("No such message.", status_code=404)
-        events = await asyncio.to_thread(self.review.store.events, held_id)
+        await asyncio.to_thread(store.add_note, held_id, analyst, "view", "")
+        details, events, notes = await asyncio.to_thread(
+            lambda: (store.details(held_id), store.events(held_id), store.notes(held_id))
+        )
         log.info("review view", analyst=analyst, page="message", held_id=held_id)
         return self.page(
             request,
             "message.html",
             analyst=analyst,
             m=held,
-            events=events,
+            d=details,
+            recipients=self.directory().recipients(held, details),
+            groups=finding_groups(held.findings),
+            attachments=attachment_rows(held.attachments),
+            summary=findings_summary(held),
+            history=history(held, events, notes),
+            outcome=what_happened(held, notes),
+            limit=self.exposure_limit(),
+            done=request.query_params.get("done"),
             error=request.query_params.get("error"),
         )
+
+    def directory(self) -> Directory:
+        policy = self.review.screener.policy
+        return Directory(policy.domains, policy.agreements, self.review.actor.ledger.agencies)
+
+    def exposure_limit(self) -> int | None:
+        """The cumulative-exposure rule's limit in the policy in force, if it has one."""
+        limits = [
+            int(rule.params["max_organizations"])
+            for rule in self.review.screener.policy.rules.rules
+            if rule.when == "cumulative-exposure" and rule.enabled
+        ]
+        return min(limits) if limits else None
 
     async def release(self, request: Request) -> Response:
         return await self._act(request, "release")
 
     async def reject(self, request: Request) -> Response:
         return await self._act(request, "reject")
+
+    async def note(self, request: Request) -> Response:
+        return await self._act(request, "note")
 
     async def _act(self, request: Request, action: str) -> Response:
         analyst = self.analyst(request)
@@ -227,15 +287,7 @@ class ReviewPages:
         held_id = request.path_params["held_id"]
         root = request.scope.get("root_path", "")
         try:
-            if action == "release":
-                await self.review.release(
-                    held_id,
-                    analyst,
-                    form.get("justification", ""),
-                    expedited=form.get("expedited") == "on",
-                )
-            else:
-                await self.review.reject(held_id, analyst, form.get("reason", ""))
+            await self._decide(held_id, analyst, action, form)
         except QuarantineError as exc:
             log.warning(
                 "review action failed",
@@ -246,7 +298,45 @@ class ReviewPages:
             )
             return RedirectResponse(f"{root}/m/{held_id}?error={_quote(str(exc))}", status_code=303)
         log.info("review action", analyst=analyst, action=action, held_id=held_id)
-        return RedirectResponse(f"{root}/", status_code=303)
+        return RedirectResponse(f"{root}/m/{held_id}?done={action}#decision", status_code=303)
+
+    async def _decide(self, held_id: str, analyst: str, action: str, form: dict[str, str]) -> None:
+        if action == "release":
+            await self.review.release(
+                held_id,
+                analyst,
+                form.get("justification", ""),
+                expedited=form.get("expedited") == "on",
+                encrypt=form.get("do") == "release-encrypted",
+            )
+        elif action == "reject":
+            await self.review.reject(held_id, analyst, form.get("reason", ""))
+        else:
+            await asyncio.to_thread(self.review.note, held_id, analyst, form.get("note", ""))
+
+    async def bulk(self, request: Request) -> Response:
+        analyst = self.analyst(request)
+        if analyst is None:
+            return self.to_login(request)
+        form = await self.checked_form(request)
+        if form is None:
+            log.warning("review post without CSRF token", analyst=analyst, action="bulk")
+            return HTMLResponse("Missing or wrong form token.", status_code=403)
+        ids = [str(i) for i in form.getlist("ids")]
+        action = str(form.get("do", ""))
+        back = str(form.get("back", "")) or "state=held"
+        try:
+            results = await self.review.bulk(
+                ids, analyst, action, str(form.get("justification", ""))
+            )
+        except QuarantineError as exc:
+            said = str(exc)
+        else:
+            done = sum(r.done for r in results)
+            failed = "; ".join(f"{r.held_id}: {r.error}" for r in results if not r.done)
+            said = f"{action}: {done} of {len(results)} done" + (f"; {failed}" if failed else "")
+        root = request.scope.get("root_path", "")
+        return RedirectResponse(f"{root}/?{back}&notice={_quote(said)}", status_code=303)
 
     async def report(self, request: Request) -> Response:
         analyst = self.analyst(request)
@@ -256,26 +346,38 @@ class ReviewPages:
         messages, events = await asyncio.to_thread(lambda: (store.messages(None), store.events()))
         log.info("review view", analyst=analyst, page="report")
         report = build_report(messages, events, datetime.now(UTC))
-        return self.page(request, "report.html", analyst=analyst, report=report, standalone=False)
+        return self.page(
+            request,
+            "report.html",
+            analyst=analyst,
+            report=report,
+            standalone=False,
+            tables=REPORT_TABLES,
+        )
+
+    async def report_csv(self, request: Request) -> Response:
+        analyst = self.analyst(request)
+        if analyst is None:
+            return self.to_login(request)
+        table = request.query_params.get("table", "")
+        if table not in REPORT_TABLES:
+            return HTMLResponse(f"No such table; one of: {', '.join(REPORT_TABLES)}", 404)
+        store = self.review.store
+        messages, events = await asyncio.to_thread(lambda: (store.messages(None), store.events()))
+        log.info("review view", analyst=analyst, page="report.csv", table=table)
+        report = build_report(messages, events, datetime.now(UTC))
+        return Response(
+            table_csv(report, table),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="piigate-{table}.csv"'},
+        )
 
 
-def _matches(held: HeldMessage, filters: dict[str, str]) -> bool:
-    rule, sender, org, case = (filters[k] for k in ("rule", "sender", "organization", "case"))
-    return (
-        (not rule or rule in held.rules)
-        and (not sender or sender.lower() in held.mail_from.lower())
-        and (not org or any(org.lower() in o for o in held.organizations))
-        and (not case or (held.case_id or "").lower() == case.lower())
-    )
-
-
-def _age(held: HeldMessage, now: datetime) -> str:
-    minutes = int(held.age(now).total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h"
-    return f"{minutes // 1440} days"
+def _link(params: dict[str, str], **changes: str | int) -> str:
+    """The queue's query string with ``changes`` (a sort, a page), keeping the filters."""
+    merged = {k: v for k, v in params.items() if k != "notice"}
+    merged.update({k: str(v) for k, v in changes.items()})
+    return "?" + urlencode(merged)
 
 
 def _quote(text: str) -> str:
