@@ -40,7 +40,11 @@ async def hold(
     if body is None:
         body = f"SSN {ssn(random.Random(subject))}\n{DISCLAIMER}\n"
     raw = message(
-        sender=sender, to=rcpts, subject=f"[ENCRYPT] {PURPOSE} {subject}", body=body, attachments=attachments
+        sender=sender,
+        to=rcpts,
+        subject=f"[ENCRYPT] {PURPOSE} {subject}",
+        body=body,
+        attachments=attachments,
     )
     code, reply = await send(gate.address, raw, mail_from=sender, rcpt_tos=rcpts)
     assert code == 250 and "Held" in reply, reply

@@ -26,6 +26,7 @@ SORTS = {
 """Sort keys the queue offers → the SQL expression they order by."""
 
 _FROM = "FROM quarantine_messages m LEFT JOIN quarantine_details d ON d.held_id = m.id"
+_FROM_MESSAGES = "FROM quarantine_messages m"
 _ROW = (
     "m.id, m.held_at, m.state, m.state_at, m.mail_from, m.subject, m.organizations, m.rules,"
     " m.individuals, m.size, COALESCE(d.already_disclosed, 0)"
@@ -142,17 +143,29 @@ class QueueCounts:
 
 
 def queue_page(store: QuarantineStore, query: QueueQuery, per_page: int = PER_PAGE) -> QueuePage:
+    """Count and pick the page's ids from the narrow index, then read those rows only."""
     where, params = query.where()
-    total = int(store.execute(f"SELECT COUNT(*) {_FROM}{where}", params)[0][0])
+    joined = query.disclosed_before or query.sort == "organizations"
+    source = _FROM if joined else _FROM_MESSAGES  # join the details only when needed
+    total = int(store.execute(f"SELECT COUNT(*) {source}{where}", params)[0][0])
     pages = max(1, math.ceil(total / per_page))
     page = min(query.page, pages)
     direction = "DESC" if query.descending else "ASC"
-    rows = store.execute(
-        f"SELECT {_ROW} {_FROM}{where}"
-        f" ORDER BY {SORTS[query.sort]} {direction}, m.id {direction} LIMIT ? OFFSET ?",
-        [*params, per_page, (page - 1) * per_page],
-    )
-    return QueuePage([_queue_row(r) for r in rows], total, page, pages)
+    ids = [
+        row[0]
+        for row in store.execute(
+            f"SELECT m.id {source}{where}"
+            f" ORDER BY {SORTS[query.sort]} {direction}, m.id {direction} LIMIT ? OFFSET ?",
+            [*params, per_page, (page - 1) * per_page],
+        )
+    ]
+    if not ids:
+        return QueuePage([], total, page, pages)
+    marks = ", ".join("?" * len(ids))
+    rows = store.execute(f"SELECT {_ROW} {_FROM} WHERE m.id IN ({marks})", ids)
+    order = {held_id: i for i, held_id in enumerate(ids)}
+    found = sorted((_queue_row(r) for r in rows), key=lambda r: order[r.id])
+    return QueuePage(found, total, page, pages)
 
 
 def queue_counts(store: QuarantineStore) -> QueueCounts:
@@ -163,12 +176,6 @@ def queue_counts(store: QuarantineStore) -> QueueCounts:
     counts = {state.value: 0 for state in State if state is not State.RELEASING}
     counts.update({str(state): int(n) for state, n in rows})
     return QueueCounts(counts, oldest[0][0] if oldest and oldest[0][0] else None)
-
-
-def rule_ids(store: QuarantineStore) -> list[str]:
-    """Every rule that held a message (for the filter's choices)."""
-    rows = store.execute("SELECT DISTINCT rules FROM quarantine_messages")
-    return sorted({rule for (text,) in rows for rule in json.loads(text)})
 
 
 def age_text(age: Any) -> str:

@@ -45,7 +45,7 @@ from piigate.keys import review_session_secret
 from piigate.pipeline import Gate
 from piigate.quarantine import QuarantineStore, State
 from piigate.quarantine.analysts import Analysts
-from piigate.quarantine.queue import SORTS, QueueQuery, age_text, queue_counts, queue_page, rule_ids
+from piigate.quarantine.queue import SORTS, QueueQuery, age_text, queue_counts, queue_page
 from piigate.quarantine.review import Review
 from piigate.review.report import REPORT_TABLES, build_report, table_csv
 from piigate.review.views import (
@@ -200,9 +200,10 @@ class ReviewPages:
         params = dict(request.query_params)
         query = QueueQuery.from_params(params)
         store = self.review.store
-        page, counts, rules = await asyncio.to_thread(
-            lambda: (queue_page(store, query), queue_counts(store), rule_ids(store))
+        page, counts = await asyncio.to_thread(
+            lambda: (queue_page(store, query), queue_counts(store))
         )
+        rules = sorted(rule.id for rule in self.review.screener.policy.rules.rules)
         log.info("review view", analyst=analyst, page="queue", shown=len(page.rows))
         now = datetime.now(UTC)
         return self.page(
