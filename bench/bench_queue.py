@@ -84,7 +84,7 @@ def fill(store: Any, count: int) -> list[str]:
         )
         statements.append(("INSERT INTO quarantine_details VALUES (?, ?, ?, ?)", details))
     for chunk in range(0, len(statements), 2000):
-        store._write_all(*statements[chunk : chunk + 2000])
+        store.write_all(*statements[chunk : chunk + 2000])
     return [s[1][0] for s in statements[::2] if s[1][2] == "held"]
 
 

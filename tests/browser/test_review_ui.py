@@ -68,7 +68,7 @@ async def test_sign_in_filter_open_release_and_report(
     assert record.release_reason == "Formal request 2026-17 received"
     await page.get_by_role("link", name="Report").click()
     await expect(page.locator("body")).to_contain_text("no-sharing-agreement")
-    await expect(page.locator("svg[role=img] rect")).to_have_count(1)
+    await expect(page.locator("svg[aria-label='Messages held per day'] rect")).to_have_count(1)
 
 
 async def test_requests_without_a_session_are_refused(site: Site, browser: Browser) -> None:

@@ -1,7 +1,8 @@
 """What the message page shows beyond the queue's row, written once when the message is held:
 the internal recipients (already delivered), the message's Date, and what the ledger knew of
 its individuals then — how many were already disclosed, to which organisations, and how many
-organisations the most-exposed person would have reached after a release.
+organisations the most-exposed person would have reached after a release. ``DETAILS_SCHEMA``
+also creates the history's notes, the queue's covering index and the verdict counts.
 
 Counts and organisation names only: never an identity key or a value. Also the history lines
 that are not state changes (views, notes, notices), as ``Note``.
@@ -32,6 +33,14 @@ DETAILS_SCHEMA = (
         text TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS quarantine_notes_held ON quarantine_notes (held_id, at)",
+    # Every verdict counted per day (piigate.quarantine.tally), for the report.
+    """CREATE TABLE IF NOT EXISTS verdict_counts (
+        day TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (day, kind, name)
+    )""",
     # Every column the queue filters, searches and sorts on: the queue reads this narrow
     # index, never the wide rows (findings), until it fetches the page's fifty.
     """CREATE INDEX IF NOT EXISTS quarantine_queue ON quarantine_messages

@@ -169,7 +169,7 @@ class QuarantineStore:
         self.sealed.write(held_id, raw)
         row = _row(held_id, screening, len(raw), organizations)
         extra = details_row(held_id, screening, organizations, earlier)
-        self._write_all(
+        self.write_all(
             (
                 f"INSERT INTO quarantine_messages ({_COLUMNS})"  # noqa: S608
                 f" VALUES ({', '.join('?' * len(row))})",
@@ -295,7 +295,7 @@ class QuarantineStore:
         except DB_ERRORS as exc:
             raise QuarantineError(f"quarantine: cannot write: {_first_line(exc)}") from exc
 
-    def _write_all(self, *statements: tuple[str, Sequence[Any]]) -> None:
+    def write_all(self, *statements: tuple[str, Sequence[Any]]) -> None:
         """Several statements in one transaction: all written, or none."""
         with self._lock:
             try:

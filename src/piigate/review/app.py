@@ -47,7 +47,8 @@ from piigate.quarantine import QuarantineStore, State
 from piigate.quarantine.analysts import Analysts
 from piigate.quarantine.queue import SORTS, QueueQuery, age_text, queue_counts, queue_page
 from piigate.quarantine.review import Review
-from piigate.review.report import REPORT_TABLES, build_report, table_csv
+from piigate.quarantine.tally import verdict_counts
+from piigate.review.report import REPORT_TABLES, Report, build_report, table_csv
 from piigate.review.views import (
     Directory,
     attachment_rows,
@@ -74,11 +75,13 @@ def templates() -> Environment:
 
 def render_report(store: QuarantineStore, env: Environment | None = None) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, no scripts)."""
-    report = build_report(store.messages(None), store.events(), datetime.now(UTC))
+    report = build_report(
+        store.messages(None), store.events(), datetime.now(UTC), verdict_counts(store)
+    )
     return (
         (env or templates())
         .get_template("report.html")
-        .render(report=report, standalone=True, analyst=None, csrf="")
+        .render(report=report, standalone=True, analyst=None, csrf="", tables=REPORT_TABLES)
     )
 
 
@@ -343,10 +346,8 @@ class ReviewPages:
         analyst = self.analyst(request)
         if analyst is None:
             return self.to_login(request)
-        store = self.review.store
-        messages, events = await asyncio.to_thread(lambda: (store.messages(None), store.events()))
+        report = await asyncio.to_thread(self._report)
         log.info("review view", analyst=analyst, page="report")
-        report = build_report(messages, events, datetime.now(UTC))
         return self.page(
             request,
             "report.html",
@@ -356,6 +357,12 @@ class ReviewPages:
             tables=REPORT_TABLES,
         )
 
+    def _report(self) -> Report:
+        store = self.review.store
+        return build_report(
+            store.messages(None), store.events(), datetime.now(UTC), verdict_counts(store)
+        )
+
     async def report_csv(self, request: Request) -> Response:
         analyst = self.analyst(request)
         if analyst is None:
@@ -363,10 +370,8 @@ class ReviewPages:
         table = request.query_params.get("table", "")
         if table not in REPORT_TABLES:
             return HTMLResponse(f"No such table; one of: {', '.join(REPORT_TABLES)}", 404)
-        store = self.review.store
-        messages, events = await asyncio.to_thread(lambda: (store.messages(None), store.events()))
+        report = await asyncio.to_thread(self._report)
         log.info("review view", analyst=analyst, page="report.csv", table=table)
-        report = build_report(messages, events, datetime.now(UTC))
         return Response(
             table_csv(report, table),
             media_type="text/csv; charset=utf-8",
