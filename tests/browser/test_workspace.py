@@ -52,7 +52,7 @@ async def hold(
 
 
 def parsed(raw: bytes) -> EmailMessage:
-    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value,unused-ignore]
 
 
 async def shot(page: Page, name: str) -> None:

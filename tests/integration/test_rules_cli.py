@@ -23,7 +23,7 @@ SHIPPED_RULES = shipped_dir() / "rules"
 def test_rules_check_accepts_the_shipped_rules() -> None:
     result = CliRunner().invoke(main, ["rules", "check", str(SHIPPED_RULES)])
     assert result.exit_code == 0, result.output
-    assert "OK: 13 rules, 1 cases" in result.output
+    assert "OK: 14 rules, 1 cases" in result.output
 
 
 def test_rules_check_names_file_and_line_of_an_invalid_rule(tmp_path: Path) -> None:

@@ -52,7 +52,8 @@ def _identify(screening: Screening) -> str:
 
 
 def _explain(violations: Sequence[Violation]) -> str:
-    return "\n\n".join(f"* {v.rule}: {v.message}" for v in violations)
+    ordered = sorted(violations, key=lambda v: -v.action.strength)  # what refuses it first
+    return "\n\n".join(f"* {v.rule}: {v.message}" for v in ordered)
 
 
 def refusal_notice(screening: Screening, refused: Sequence[str], notice_from: str) -> EmailMessage:

@@ -46,9 +46,10 @@ def upstream_refused(code: int) -> str:
 
 def refusal(violations: Sequence[Violation], code: str = "550", status: str = "5.7.1") -> str:
     """One reply, a line per violation (wrapped within SMTP's line limit), multi-line as
-    RFC 5321 4.2.1 has it: every line but the last is ``550-``."""
+    RFC 5321 4.2.1 has it: every line but the last is ``550-``. The faults that refuse the
+    message come first (the sender fixes those first), then the rest in the rules' order."""
     lines: list[str] = []
-    for violation in violations:
+    for violation in sorted(violations, key=lambda v: -v.action.strength):
         text = f"{violation.rule}: {violation.message}"
         text = text.encode("ascii", "replace").decode("ascii")
         lines.extend(textwrap.wrap(text, width=MAX_LINE - len(code) - len(status) - 2))
