@@ -82,9 +82,7 @@ def sensitive_pii_in_plaintext(facts: Facts, _: NoParams) -> Hold | None:
     """PII in clear; not counting what an archive held that its sender did encrypt but gave
     the password in the same message (``password-in-same-message`` names that fault: telling
     them to encrypt, which they did, would teach the wrong thing)."""
-    opened = [
-        f"attachment {a.name}" for a in facts.extraction.attachments if a.password_in_message
-    ]
+    opened = [f"attachment {a.name}" for a in facts.extraction.attachments if a.password_in_message]
     plain = [
         f
         for f in facts.detection.findings
