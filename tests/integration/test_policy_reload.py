@@ -31,6 +31,9 @@ def config_copy(tmp_path: Path) -> Path:
 async def test_sighup_applies_a_new_agreement_and_keeps_the_old_policy_on_errors(
     tmp_path: Path, screener: Screener, sink: Sink
 ) -> None:
+    """Held for want of an agreement; the agreement added and the policy reloaded, the same
+    message is relayed; a bad value then fails the reload (file:line, key) and changes
+    nothing."""
     path = config_copy(tmp_path)
     settings = settings_for(load_settings(path), tmp_path, sink.address)
     raw = message(
@@ -55,12 +58,7 @@ async def test_sighup_applies_a_new_agreement_and_keeps_the_old_policy_on_errors
         with capture_logs() as logs:
             assert not gate.gate.reload_policy(path)
         [failed] = [e for e in logs if e["event"].startswith("policy reload failed")]
-        line = (
-            good.splitlines().index(
-                "  audit: false                    # true: compute and log verdicts, deliver everything"
-            )
-            + 1
-        )
+        line = next(n for n, t in enumerate(good.splitlines(), 1) if t.startswith("  audit:"))
         assert f"{path}:{line}" in failed["error"] and "policy.audit" in failed["error"]
         code, reply = await send(gate.address, raw, rcpt_tos=rcpts)
         assert code == 250 and "relayed" in reply, reply  # the agreement is still in force
