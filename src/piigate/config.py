@@ -330,6 +330,11 @@ class PolicySettings(_Section):
     audit_notify_sender: bool = False
     notice_from: str = "piigate@localhost"
     """The From address of notices the gate mails to senders."""
+    refusal_notice: bool = False
+    """Refuse by notice: answer 250 and mail the sender the teaching text as a delivery status
+    notification (multipart/report), instead of a multi-line 550. For piigate after Postfix's
+    queue, whose bounce flattens the 550's lines into one paragraph; before the queue (or with
+    no Postfix) leave it off: the client gets the 550 itself."""
 
 
 class Settings(BaseSettings):

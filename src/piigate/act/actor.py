@@ -97,6 +97,8 @@ class Actor:
         verdict = screening.verdict
         internal = verdict.internal_recipients
         if not internal or not screening.envelope.mail_from:
+            if self.policy.refusal_notice and screening.envelope.mail_from:
+                return await self._refuse_by_notice(screening)
             return Outcome(Disposition.REFUSED, replies.refusal(verdict.violations))
         notice = notices.refusal_notice(screening, verdict.external_recipients, self._from)
         try:
@@ -110,6 +112,21 @@ class Actor:
         return Outcome(
             Disposition.DELIVERED, replies.internal_only(len(verdict.external_recipients))
         )
+
+    async def _refuse_by_notice(self, screening: Screening) -> Outcome:
+        """``policy.refusal_notice``: the sender gets the teaching text as a DSN and the client a
+        250 (nothing relayed); if the notice cannot be sent, 451 so the client retries."""
+        verdict = screening.verdict
+        diagnostic = replies.refusal(verdict.violations[:1]).replace("\r\n", " ")
+        notice = notices.refusal_report(
+            screening, verdict.external_recipients, diagnostic, self._from
+        )
+        try:
+            await self._notify(screening, notice)
+        except RelayError as exc:
+            log.warning("refusal notice not sent", error=str(exc))
+            return Outcome(Disposition.TEMPFAILED, replies.UPSTREAM_TEMPFAIL)
+        return Outcome(Disposition.REFUSED, replies.REFUSED_BY_NOTICE)
 
     async def _hold(self, screening: Screening, raw: bytes) -> Outcome:
         verdict = screening.verdict

@@ -75,6 +75,42 @@ def refusal_notice(screening: Screening, refused: Sequence[str], notice_from: st
     return message
 
 
+def refusal_report(
+    screening: Screening, refused: Sequence[str], diagnostic: str, notice_from: str
+) -> EmailMessage:
+    """The refusal as a delivery status notification (RFC 3464): the teaching text, well
+    formatted, as its human-readable part, then one ``failed`` status per refused recipient
+    (``diagnostic``: the SMTP reply the gate would otherwise have given, one line)."""
+    teaching = refusal_notice(screening, refused, notice_from)
+    report = EmailMessage(policy=_POLICY)
+    for name in ("From", "To", "Subject", "Date", "Message-ID", "Auto-Submitted", "In-Reply-To"):
+        if teaching[name] is not None:
+            report[name] = teaching[name]
+    report.set_content(teaching.get_content())
+    report.make_mixed()
+    report.set_type("multipart/report")
+    report.set_param("report-type", "delivery-status")
+    report.attach(_delivery_status(refused, diagnostic, notice_from))
+    return report
+
+
+def _delivery_status(refused: Sequence[str], diagnostic: str, notice_from: str) -> EmailMessage:
+    status = EmailMessage(policy=_POLICY)
+    status["Content-Type"] = "message/delivery-status"
+    per_message = EmailMessage(policy=_POLICY)
+    per_message["Reporting-MTA"] = f"dns; {notice_from.rpartition('@')[2] or 'localhost'}"
+    blocks = [per_message]
+    for address in refused:
+        block = EmailMessage(policy=_POLICY)
+        block["Final-Recipient"] = f"rfc822; {address}"
+        block["Action"] = "failed"
+        block["Status"] = "5.7.1"
+        block["Diagnostic-Code"] = f"smtp; {diagnostic}"
+        blocks.append(block)
+    status.set_payload(blocks)  # type: ignore[arg-type]
+    return status
+
+
 def held_notice(screening: Screening, held_id: str, notice_from: str) -> EmailMessage:
     sender = screening.envelope.mail_from
     message = _base(screening, sender, f"Held for privacy review: {held_id}", notice_from)

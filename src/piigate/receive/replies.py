@@ -23,6 +23,9 @@ AUTH_REQUIRED = "530 5.7.0 Authentication required: STARTTLS, then AUTH"
 BAD_ADDRESS = "553 5.1.3 Control characters are not allowed in an address"
 NUL_IN_MESSAGE = "554 5.6.0 The message contains NUL bytes, which mail may not carry"
 DELIVERED = "250 2.0.0 OK: screened and relayed"
+REFUSED_BY_NOTICE = (
+    "250 2.0.0 Not delivered: refused by the PII gate; the sender is told why in a notice"
+)
 PARTIALLY_DELIVERED = "250 2.0.0 OK: screened and relayed (the next server refused some recipients)"
 
 MAX_LINE = 500  # RFC 5321 allows 512 octets per reply line, CRLF included
