@@ -35,6 +35,7 @@ async def hold(
     subject: str,
     body: str | None = None,
     attachments: tuple[tuple[str, bytes, str], ...] = (),
+    html: str | None = None,
 ) -> str:
     """Send a message the gate holds (an SSN, no sharing agreement); its quarantine id."""
     if body is None:
@@ -45,6 +46,7 @@ async def hold(
         subject=f"[ENCRYPT] {PURPOSE} {subject}",
         body=body,
         attachments=attachments,
+        html=html,
     )
     code, reply = await send(gate.address, raw, mail_from=sender, rcpt_tos=rcpts)
     assert code == 250 and "Held" in reply, reply
@@ -199,3 +201,39 @@ async def test_every_control_is_labelled_and_reachable_by_keyboard(
             reached.add(await page.evaluate("document.activeElement.outerHTML"))
         missing = [h for c in visible if (h := await c.evaluate("e => e.outerHTML")) not in reached]
         assert missing == [], path
+
+
+async def test_the_preview_is_masked_sanitised_and_loads_nothing_remote(
+    site: Site, gate: RunningGate, browser: Browser
+) -> None:
+    """The preview shows the text and the HTML body with the SSN masked and highlighted, the
+    finding's masked line as context; the HTML's script, image and link are gone, and the page
+    asks nothing of any other host."""
+    value = ssn(random.Random(44))
+    html = (
+        f"<p>Employee <b>record</b>: SSN {value}</p><script>document.title='x'</script>"
+        '<img src="http://203.0.113.9/track.png"><a href="http://203.0.113.9/">site</a>'
+    )
+    held_id = await hold(
+        gate,
+        "alice@dhs.gov",
+        ("clerk@example.com",),
+        "Preview",
+        body=f"Employee record: SSN {value}\n{DISCLAIMER}\n",
+        html=html,
+    )
+    page = await browser.new_page()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    await sign_in(page, site)
+    await page.goto(f"{site.url}/m/{held_id}")
+    masked = f"***-**-{value[-4:]}"
+    await expect(page.locator("pre.preview mark")).to_have_text(masked)
+    await expect(page.locator(".preview-html mark")).to_have_text(masked)
+    await expect(page.locator(".preview-html")).to_contain_text("Employee record: SSN")
+    assert (
+        await page.locator(".preview-html script, .preview-html img, .preview-html a").count() == 0
+    )
+    await expect(page.locator("td.context").first).to_contain_text(f"Employee record: SSN {masked}")
+    assert value not in await page.content()
+    assert all(url.startswith(site.url) for url in asked), asked

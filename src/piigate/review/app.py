@@ -48,6 +48,7 @@ from piigate.quarantine.analysts import Analysts
 from piigate.quarantine.queue import SORTS, QueueQuery, age_text, queue_counts, queue_page
 from piigate.quarantine.review import Review
 from piigate.quarantine.tally import verdict_counts
+from piigate.review.preview import Preview, build_preview, with_context
 from piigate.review.report import REPORT_TABLES, Report, build_report, table_csv
 from piigate.review.views import (
     Directory,
@@ -240,6 +241,8 @@ class ReviewPages:
         details, events, notes = await asyncio.to_thread(
             lambda: (store.details(held_id), store.events(held_id), store.notes(held_id))
         )
+        preview = await asyncio.to_thread(self.preview, held_id)
+        findings = with_context(held.findings, preview) if preview else list(held.findings)
         log.info("review view", analyst=analyst, page="message", held_id=held_id)
         return self.page(
             request,
@@ -248,7 +251,8 @@ class ReviewPages:
             m=held,
             d=details,
             recipients=self.directory().recipients(held, details),
-            groups=finding_groups(held.findings),
+            groups=finding_groups(findings),
+            preview=preview,
             attachments=attachment_rows(held.attachments),
             summary=findings_summary(held),
             history=history(held, events, notes),
@@ -257,6 +261,15 @@ class ReviewPages:
             done=request.query_params.get("done"),
             error=request.query_params.get("error"),
         )
+
+    def preview(self, held_id: str) -> Preview | None:
+        """The masked, sanitised preview; None when the sealed message cannot be read."""
+        try:
+            raw = self.review.store.open(held_id)
+        except QuarantineError as exc:
+            log.warning("no preview", held_id=held_id, error=str(exc))
+            return None
+        return build_preview(raw, self.review.screener.detector)
 
     def directory(self) -> Directory:
         policy = self.review.screener.policy
