@@ -170,9 +170,64 @@ async def test_expiry_after_max_age_tells_the_sender(
     assert await review.expire_due(datetime.now(UTC) + timedelta(days=13)) == []
     assert await review.expire_due(datetime.now(UTC) + timedelta(days=15)) == [held_id]
     assert gate.gate.quarantine.get(held_id).state is State.EXPIRED
-    assert [m.rcpt_tos for m in sink.messages] == [["alice@dhs.gov"]]
+    [notice] = sink.messages
+    assert notice.rcpt_tos == ["alice@dhs.gov"]
+    told = parse(notice.content)
+    assert told["Subject"] == f"Not sent: privacy review expired: [ENCRYPT] {PURPOSE}"
+    assert "Date:" in told.get_content() and "expired" in told.get_content()
     [event] = gate.gate.quarantine.events(held_id)
     assert event.actor == "piigate" and event.to_state is State.EXPIRED
+    [note] = gate.gate.quarantine.notes(held_id)
+    assert (note.kind, note.text) == ("notice", "notice of expired sent to the sender")
+
+
+async def test_release_encrypted_seals_mail_the_sender_did_not_ask_to_encrypt(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    """An analyst's "release encrypted" on mail held as unscannable (no [ENCRYPT] asked): it
+    leaves with an AES-256 zip as [ENCRYPT] would seal it (the parts with sensitive PII; an
+    unreadable part stays as it was), the password goes to the sender, then the notice."""
+    raw = message(
+        subject=PURPOSE,
+        body=f"Notes attached.\n{DISCLAIMER}\n",
+        to=("clerk@example.com",),
+        attachments=(("data.bin", b"\x00\x01BINARY" + b"\x00" * 64, "application/octet-stream"),),
+    )
+    code, reply = await send(gate.address, raw, rcpt_tos=("clerk@example.com",))
+    assert code == 250 and "Held" in reply, reply
+    held_id = reply.split(" as ")[1].split(";")[0]
+    sink.handler.messages.clear()
+    await review_of(gate).release(held_id, "pat", "the recipient asked", encrypt=True)
+    [delivered] = [m for m in sink.messages if m.rcpt_tos == ["clerk@example.com"]]
+    names = [p.get_filename() for p in parse(delivered.content).iter_attachments()]
+    assert "protected.zip" in names
+    subjects = [
+        parse(m.content)["Subject"] for m in sink.messages if m.rcpt_tos == ["alice@dhs.gov"]
+    ]
+    assert subjects[0].startswith("Password for") and subjects[1].startswith("Sent after privacy")
+
+
+async def test_notes_are_on_the_history_and_bulk_decisions_are_audited_one_by_one(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    """A note is written with its analyst; a bulk reject with one reason rejects each message
+    with its own event, and a message already decided is reported, not decided twice."""
+    first, _ = await hold_one(gate, sink, rng)
+    second, _ = await hold_one(gate, sink, rng)
+    review = review_of(gate)
+    review.note(first, "pat", "asked the sender for the request letter")
+    [note] = gate.gate.quarantine.notes(first)
+    assert (note.actor, note.kind, note.text) == (
+        "pat",
+        "note",
+        "asked the sender for the request letter",
+    )
+    await review.reject(second, "sam", "duplicate")
+    results = await review.bulk([first, second], "pat", "reject", "not needed")
+    assert [(r.held_id, r.done) for r in results] == [(first, True), (second, False)]
+    assert "already decided" in results[1].error
+    assert [e.reason for e in gate.gate.quarantine.events(first)] == ["not needed"]
+    assert [e.reason for e in gate.gate.quarantine.events(second)] == ["duplicate"]
 
 
 async def test_expedited_release_is_marked(
