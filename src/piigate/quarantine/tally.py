@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from piigate.model import Action, Disposition, Outcome, Screening
+from piigate.observe import NullObserver
 from piigate.quarantine.store import QuarantineStore
 
 OUTCOME, RULE, AUDIT, SENDER, ORGANIZATION = "outcome", "rule", "audit", "sender", "organization"
@@ -48,8 +49,8 @@ def outcome_name(screening: Screening, outcome: Outcome) -> str:
     return "delivered"
 
 
-class VerdictTally:
-    """A gate observer (``piigate.observe.GateObserver``) that counts verdicts."""
+class VerdictTally(NullObserver):
+    """A gate observer that counts verdicts (and ignores the rest)."""
 
     def __init__(self, store: QuarantineStore, organization: Callable[[str], str]) -> None:
         self.store = store
@@ -92,18 +93,6 @@ class VerdictTally:
             self._pending.update(pending)
             raise
         return len(pending)
-
-    def scan_timed_out(self) -> None:
-        pass
-
-    def upstream_failed(self, kind: str) -> None:
-        pass
-
-    def ledger_failed(self) -> None:
-        pass
-
-    def replied(self, code: int) -> None:
-        pass
 
 
 def verdict_counts(store: QuarantineStore) -> list[Count]:
