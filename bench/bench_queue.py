@@ -6,7 +6,8 @@
 Two quarantines are filled in one run (``--small`` and ``--held`` messages, 70 % held, the rest
 released, rejected or expired; 20 masked findings and two attachments each, 200 senders, 50
 organisations, 30 days), then each page is fetched ``--repeat`` times through the review app
-in-process (httpx's ASGI transport: routing, SQL, template; no socket) and the median taken.
+in-process (httpx's ASGI transport: routing, SQL, template; no socket) and the median taken;
+the message page's message is sealed for real (~3 KB, 40 SSNs), its preview masked each time.
 The baseline, measured in the same run on the large quarantine, is what the queue did before
 (main at 5412ee4): read every held message with all its metadata (``store.messages(HELD)``)
 to filter in Python — the data alone, before any of the old page's rows were drawn.
@@ -88,6 +89,18 @@ def fill(store: Any, count: int) -> list[str]:
     return [s[1][0] for s in statements[::2] if s[1][2] == "held"]
 
 
+def sealed_message() -> bytes:
+    """The message page's message (its preview is built from it): ~3 KB, text and HTML,
+    with a few synthetic SSNs."""
+    from tests.synthetic import message, ssn
+
+    rng = random.Random(7)
+    lines = [f"Employee {i}: SSN {ssn(rng)}, start date 2019-0{i % 9 + 1}-14." for i in range(40)]
+    body = "Hello,\nthe records you asked for:\n" + "\n".join(lines) + "\n"
+    html = "<p>" + "</p><p>".join(lines) + "</p>"
+    return message(subject="Roster 17 for review", body=body, html=html)
+
+
 def settings_for(directory: Path, backend: str, name: str) -> Any:
     from piigate.config import load_settings
     from piigate.keys import create_key_file
@@ -143,6 +156,7 @@ async def measure(
 
     gate = build_gate(settings, screener)
     held = fill(gate.quarantine, count)
+    gate.quarantine.sealed.write(held[len(held) // 2], sealed_message())
     app = build_pages(settings, gate).app()
     transport = httpx.ASGITransport(app=app)
     results = {}

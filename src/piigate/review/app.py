@@ -48,14 +48,16 @@ from piigate.quarantine.analysts import Analysts
 from piigate.quarantine.queue import SORTS, QueueQuery, age_text, queue_counts, queue_page
 from piigate.quarantine.review import Review
 from piigate.quarantine.tally import verdict_counts
-from piigate.review.preview import Preview, build_preview, with_context
+from piigate.review.preview import with_context
 from piigate.review.report import REPORT_TABLES, Report, build_report, table_csv
 from piigate.review.views import (
-    Directory,
     attachment_rows,
+    directory_of,
+    exposure_limit,
     finding_groups,
     findings_summary,
     history,
+    preview_of,
     what_happened,
 )
 
@@ -241,7 +243,7 @@ class ReviewPages:
         details, events, notes = await asyncio.to_thread(
             lambda: (store.details(held_id), store.events(held_id), store.notes(held_id))
         )
-        preview = await asyncio.to_thread(self.preview, held_id)
+        preview = await asyncio.to_thread(preview_of, self.review, held_id)
         findings = with_context(held.findings, preview) if preview else list(held.findings)
         log.info("review view", analyst=analyst, page="message", held_id=held_id)
         return self.page(
@@ -250,39 +252,17 @@ class ReviewPages:
             analyst=analyst,
             m=held,
             d=details,
-            recipients=self.directory().recipients(held, details),
+            recipients=directory_of(self.review).recipients(held, details),
             groups=finding_groups(findings),
             preview=preview,
             attachments=attachment_rows(held.attachments),
             summary=findings_summary(held),
             history=history(held, events, notes),
             outcome=what_happened(held, notes),
-            limit=self.exposure_limit(),
+            limit=exposure_limit(self.review.screener.policy),
             done=request.query_params.get("done"),
             error=request.query_params.get("error"),
         )
-
-    def preview(self, held_id: str) -> Preview | None:
-        """The masked, sanitised preview; None when the sealed message cannot be read."""
-        try:
-            raw = self.review.store.open(held_id)
-        except QuarantineError as exc:
-            log.warning("no preview", held_id=held_id, error=str(exc))
-            return None
-        return build_preview(raw, self.review.screener.detector)
-
-    def directory(self) -> Directory:
-        policy = self.review.screener.policy
-        return Directory(policy.domains, policy.agreements, self.review.actor.ledger.agencies)
-
-    def exposure_limit(self) -> int | None:
-        """The cumulative-exposure rule's limit in the policy in force, if it has one."""
-        limits = [
-            int(rule.params["max_organizations"])
-            for rule in self.review.screener.policy.rules.rules
-            if rule.when == "cumulative-exposure" and rule.enabled
-        ]
-        return min(limits) if limits else None
 
     async def release(self, request: Request) -> Response:
         return await self._act(request, "release")

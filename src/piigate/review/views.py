@@ -11,10 +11,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
+
 from piigate.config import SharingAgreement
+from piigate.decide import Policy
 from piigate.domains import Domains
+from piigate.errors import QuarantineError
 from piigate.quarantine.details import Details, Note
+from piigate.quarantine.review import Review
 from piigate.quarantine.store import Event, HeldMessage, State
+from piigate.review.preview import Preview, build_preview
+
+log = structlog.get_logger("piigate.review")
 
 SHOWN_PER_GROUP = 5
 """Findings shown in each group before "show N more"."""
@@ -89,6 +97,32 @@ class Directory:
         else:
             covered = "none"
         return RecipientRow(address, organization, agency or "unknown", covered, internal)
+
+
+def directory_of(review: Review) -> Directory:
+    """Who the recipients are, by the policy in force."""
+    policy = review.screener.policy
+    return Directory(policy.domains, policy.agreements, review.actor.ledger.agencies)
+
+
+def exposure_limit(policy: Policy) -> int | None:
+    """The cumulative-exposure rule's limit in ``policy``, if it has one."""
+    limits = [
+        int(rule.params["max_organizations"])
+        for rule in policy.rules.rules
+        if rule.when == "cumulative-exposure" and rule.enabled
+    ]
+    return min(limits) if limits else None
+
+
+def preview_of(review: Review, held_id: str) -> Preview | None:
+    """The masked, sanitised preview; None when the sealed message cannot be read."""
+    try:
+        raw = review.store.open(held_id)
+    except QuarantineError as exc:
+        log.warning("no preview", held_id=held_id, error=str(exc))
+        return None
+    return build_preview(raw, review.screener.detector)
 
 
 def finding_groups(findings: Sequence[dict[str, Any]]) -> list[FindingGroup]:
