@@ -19,6 +19,7 @@ from piigate.config import Settings
 from piigate.errors import QuarantineError
 from piigate.pipeline import Screener
 from piigate.quarantine import State
+from piigate.quarantine.queue import QueueQuery, queue_page
 from piigate.quarantine.review import Review
 from piigate.quarantine.sealed import SealedFiles
 from tests.conftest import RunningGate, Sink, send, settings_for
@@ -320,3 +321,14 @@ async def test_the_running_service_expires_old_held_mail_by_itself(
             await asyncio.sleep(0.1)
         assert store.get(held.id).state is State.EXPIRED
         assert sum(m.rcpt_tos == ["alice@dhs.gov"] for m in sink.messages) == 2  # held, expired
+
+
+async def test_a_long_subject_is_held_and_found_by_the_queue(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    """A 9,000-character subject (random, so it does not compress) is held on either
+    database (no index entry too big for PostgreSQL) and the queue's search finds it."""
+    words = " ".join(f"{rng.getrandbits(32):08x}" for _ in range(999)) + " w0499"
+    held_id, _ = await hold_one(gate, sink, rng, subject=f"{PURPOSE} {words}")
+    page = queue_page(gate.gate.quarantine, QueueQuery.from_params({"q": "w0499"}))
+    assert [r.id for r in page.rows] == [held_id]

@@ -27,9 +27,15 @@ from typing import Any
 
 from piigate.errors import LedgerError, QuarantineError
 from piigate.model import Screening
-from piigate.quarantine.details import DETAILS_SCHEMA, Details, Note, details_row
+from piigate.quarantine.details import (
+    DETAILS_SCHEMA,
+    SQLITE_QUEUE_INDEX,
+    Details,
+    Note,
+    details_row,
+)
 from piigate.quarantine.sealed import SealedFiles
-from piigate.record.dialects import DB_ERRORS, connect, redact
+from piigate.record.dialects import DB_ERRORS, SqliteDatabase, connect, redact
 
 
 class State(StrEnum):
@@ -148,6 +154,8 @@ class QuarantineStore:
         try:
             for statement in SCHEMA:
                 self._db.execute(self._db.ddl(statement))
+            if isinstance(self._db, SqliteDatabase):
+                self._db.execute(SQLITE_QUEUE_INDEX)
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
