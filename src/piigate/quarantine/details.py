@@ -33,6 +33,8 @@ DETAILS_SCHEMA = (
         text TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS quarantine_notes_held ON quarantine_notes (held_id, at)",
+    # The queue's default order (newest first, the id breaking ties), on both databases.
+    "CREATE INDEX IF NOT EXISTS quarantine_order ON quarantine_messages (state, held_at, id)",
     # Every verdict counted per day (piigate.quarantine.tally), for the report.
     """CREATE TABLE IF NOT EXISTS verdict_counts (
         day TEXT NOT NULL,
