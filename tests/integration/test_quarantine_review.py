@@ -332,3 +332,27 @@ async def test_a_long_subject_is_held_and_found_by_the_queue(
     held_id, _ = await hold_one(gate, sink, rng, subject=f"{PURPOSE} {words}")
     page = queue_page(gate.gate.quarantine, QueueQuery.from_params({"q": "w0499"}))
     assert [r.id for r in page.rows] == [held_id]
+
+
+async def test_earlier_disclosures_of_the_same_person_are_on_the_held_message(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    """A person disclosed to fbi.gov under a case, then held on the way to example.com: the
+    held message says one of its people was disclosed before, to fbi.gov, under that case, and
+    that a release would add example.com (two organisations in all)."""
+    value = ssn(rng)
+    body = f"SSN {value}\n{DISCLAIMER}\n"
+    first = message(subject=f"[ENCRYPT] {PURPOSE} [CASE: OPR-2012-0042] a", body=body)
+    code, reply = await send(gate.address, first, rcpt_tos=("x@fbi.gov",))
+    assert code == 250 and "relayed" in reply, reply
+    held_id, _ = await hold_one(gate, sink, rng)  # a different person: nothing earlier
+    assert gate.gate.quarantine.details(held_id).already_disclosed == 0
+    second = message(subject=f"[ENCRYPT] {PURPOSE} b", body=body, to=("clerk@example.com",))
+    code, reply = await send(gate.address, second, rcpt_tos=("clerk@example.com",))
+    assert code == 250 and "Held" in reply, reply
+    details = gate.gate.quarantine.details(reply.split(" as ")[1].split(";")[0])
+    assert details.ledger_known and details.already_disclosed == 1
+    assert details.earlier_organizations == (("fbi.gov", 1),)
+    assert details.new_organizations == (("example.com", 1),)
+    assert (details.most_before, details.most_after) == (1, 2)
+    assert details.earlier_cases == (("OPR-2012-0042", 1),)

@@ -14,7 +14,7 @@ or it is durably held; a fault before that is a 451 so the sending MTA retries.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 
@@ -36,6 +36,7 @@ from piigate.errors import (
 from piigate.model import Action, Disposition, Envelope, Grade, Outcome, Screening
 from piigate.observe import GateObserver, NullObserver
 from piigate.quarantine import QuarantineStore
+from piigate.quarantine.details import Earlier, earlier_disclosures
 from piigate.receive import replies
 from piigate.record import Ledger, build_record
 
@@ -154,13 +155,11 @@ class Actor:
                 return inside
         return Outcome(Disposition.QUARANTINED, replies.held(held_id), quarantine_id=held_id)
 
-    def _earlier(self, screening: Screening) -> Mapping[str, frozenset[str]] | None:
+    def _earlier(self, screening: Screening) -> Earlier | None:
         """What the ledger knows of these individuals, for the analysts' page; None when it
         cannot say (the message is held all the same)."""
-        if not screening.detection.individuals:
-            return {}
         try:
-            return self.ledger.organizations_for(screening.detection.individuals)
+            return earlier_disclosures(self.ledger, screening.detection.individuals)
         except LedgerError as exc:
             log.warning("earlier disclosures unknown for a held message", error=str(exc))
             return None

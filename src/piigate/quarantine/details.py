@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from piigate.model import Screening
+from piigate.record import Ledger
 
 DETAILS_SCHEMA = (
     """CREATE TABLE IF NOT EXISTS quarantine_details (
@@ -70,6 +71,8 @@ class Details:
     most_before: int = 0
     most_after: int = 0
     """Most organisations any one of these individuals reached before / would reach after."""
+    earlier_cases: tuple[tuple[str, int], ...] = ()
+    """(case id, people of this message disclosed before under it), most first."""
 
     @classmethod
     def from_json(cls, text: str) -> Details:
@@ -83,11 +86,35 @@ class Details:
             new_organizations=_pairs(data.get("new_organizations", ())),
             most_before=int(data.get("most_before", 0)),
             most_after=int(data.get("most_after", 0)),
+            earlier_cases=_pairs(data.get("earlier_cases", ())),
         )
 
 
 def _pairs(items: Sequence[Sequence[Any]]) -> tuple[tuple[str, int], ...]:
     return tuple((str(name), int(count)) for name, count in items)
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """What the ledger said of a message's individuals when it was held."""
+
+    organizations: Mapping[str, frozenset[str]]
+    """Identity key → organisations that already received the person's PII."""
+    cases: Mapping[str, int]
+    """Case id → how many of the (first ``CASE_LOOKUPS``) people disclosed before it covered."""
+
+
+CASE_LOOKUPS = 20
+"""People whose earlier disclosures are read one by one for their cases (the rest counted)."""
+
+
+def earlier_disclosures(ledger: Ledger, individuals: frozenset[str]) -> Earlier:
+    """Through the ledger's public look-ups only; raises ``LedgerError``."""
+    organizations = ledger.organizations_for(individuals) if individuals else {}
+    cases: Counter[str] = Counter()
+    for key in sorted(k for k, orgs in organizations.items() if orgs)[:CASE_LOOKUPS]:
+        cases.update({r.case_id for r in ledger.accounting(key) if r.case_id})
+    return Earlier(organizations, dict(cases))
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +156,7 @@ def details_row(
     held_id: str,
     screening: Screening,
     organizations: Sequence[str],
-    earlier: Mapping[str, frozenset[str]] | None,
+    earlier: Earlier | None,
 ) -> tuple[Any, ...]:
     individuals = screening.detection.individuals
     data: dict[str, Any] = {
@@ -137,7 +164,8 @@ def details_row(
         "sent_date": screening.message.header("Date") or "",
     }
     if earlier is not None:
-        data.update(exposure(individuals, organizations, earlier))
+        data.update(exposure(individuals, organizations, earlier.organizations))
+        data["earlier_cases"] = sorted(earlier.cases.items(), key=lambda c: (-c[1], c[0]))
     return (
         held_id,
         int(data.get("already_disclosed", 0)),

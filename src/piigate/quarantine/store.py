@@ -19,7 +19,7 @@ import contextlib
 import json
 import secrets
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -31,6 +31,7 @@ from piigate.quarantine.details import (
     DETAILS_SCHEMA,
     SQLITE_QUEUE_INDEX,
     Details,
+    Earlier,
     Note,
     details_row,
 )
@@ -169,10 +170,10 @@ class QuarantineStore:
         screening: Screening,
         raw: bytes,
         organizations: Sequence[str],
-        earlier: Mapping[str, frozenset[str]] | None = None,
+        earlier: Earlier | None = None,
     ) -> str:
         """Seal the message and its metadata; only then is it held (the caller may answer 250).
-        ``earlier``: what the ledger knew of these individuals (``organizations_for``)."""
+        ``earlier``: what the ledger knew of these individuals (``earlier_disclosures``)."""
         held_id = datetime.now(UTC).strftime("Q%Y%m%d-%H%M%S-") + secrets.token_hex(4)
         self.sealed.write(held_id, raw)
         row = _row(held_id, screening, len(raw), organizations)
