@@ -237,3 +237,4 @@ async def test_the_preview_is_masked_sanitised_and_loads_nothing_remote(
     await expect(page.locator("td.context").first).to_contain_text(f"Employee record: SSN {masked}")
     assert value not in await page.content()
     assert all(url.startswith(site.url) for url in asked), asked
+    await shot(page, "message-preview")
