@@ -110,6 +110,10 @@ async def test_sighup_reloads_rules_and_keeps_last_good_on_error(tmp_path: Path)
         if proc.poll() is None:
             proc.kill()
         await sink.stop()
-    events = [json.loads(line)["event"] for line in stderr.splitlines()]
-    assert "rules reloaded" in events
-    assert "rules reload failed; keeping the last good rules" in events
+    lines = [json.loads(line) for line in stderr.splitlines()]
+    events = [line["event"] for line in lines]
+    assert "policy reloaded" in events
+    [failed] = [
+        e for e in lines if e["event"] == "policy reload failed; keeping the last good policy"
+    ]
+    assert f"{default}:" in failed["error"]  # the file and line that broke it
