@@ -14,6 +14,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Page, expect
 
+from piigate.quarantine.tally import VerdictTally
 from tests.browser.conftest import Site
 from tests.browser.test_review_ui import sign_in
 from tests.conftest import RunningGate, Sink, send
@@ -163,9 +164,15 @@ async def test_an_uninspected_archive_is_said_so_and_released(
 async def test_report_counts_decisions_and_exports_csv(
     site: Site, gate: RunningGate, browser: Browser
 ) -> None:
-    """The report shows decisions and rules, and each table downloads as CSV."""
+    """The report shows every verdict (the gate's counts), decisions and rules, and each table
+    downloads as CSV."""
+    tally = VerdictTally(gate.gate.quarantine, gate.gate.actor.domains.organization)
+    gate.gate.observer = tally
     held_id = await hold(gate, "alice@dhs.gov", ("clerk@example.com",), "Report me")
     await hold(gate, "alice@dhs.gov", ("desk@example.org",), "Report me too")
+    code, _ = await send(gate.address, message(body=f"SSN {ssn(random.Random(1))}\n"))
+    assert code == 550
+    tally.flush()
     page = await browser.new_page()
     await sign_in(page, site)
     await page.goto(f"{site.url}/m/{held_id}")
@@ -173,6 +180,8 @@ async def test_report_counts_decisions_and_exports_csv(
     await page.get_by_role("button", name="Reject").click()
     await page.get_by_role("link", name="Report").click()
     await expect(page.locator("body")).to_contain_text("no-sharing-agreement")
+    await expect(page.locator("table.verdicts")).to_contain_text("held2")
+    await expect(page.locator("table.verdicts")).to_contain_text("refused1")
     await shot(page, "report")
     response = await page.request.get(f"{site.url}/report.csv?table=by_rule")
     assert response.status == 200

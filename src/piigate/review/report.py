@@ -24,6 +24,8 @@ BAR_WIDTH = 18
 BAR_STEP = 40
 """Room per bar: its date label (MM-DD) fits beneath it unclipped."""
 TOP = 20
+MIN_CHART_WIDTH = 240
+"""Wide enough for the empty chart's "No data yet." and a single bar's labels."""
 
 Row = tuple[str | int, ...]
 
@@ -110,7 +112,7 @@ def chart(per_day: Counter[str]) -> Chart:
         Bar(day, per_day[day], 8 + i * BAR_STEP, max(2, per_day[day] * CHART_HEIGHT // peak))
         for i, day in enumerate(days)
     ]
-    return Chart(bars, max(16 + len(bars) * BAR_STEP, 60))
+    return Chart(bars, max(16 + len(bars) * BAR_STEP, MIN_CHART_WIDTH))
 
 
 def build_report(
