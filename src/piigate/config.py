@@ -363,6 +363,9 @@ class PolicySettings(_Section):
     purpose_tag: str = "PURPOSE"
     """Subject tag ``[PURPOSE: ...]``; the header is ``purpose_header``."""
     purpose_header: str = "X-Disclosure-Purpose"
+    routine_uses: tuple[str, ...] = ()
+    """The routine uses (and other purposes) the agency may disclose for; when listed, a
+    stated purpose must be one of them (rule ``purpose-not-a-routine-use``). Empty: any."""
     case_tag: str = "CASE"
     case_header: str = "X-Case-Id"
     password_header: str = "X-Piigate-Password"  # noqa: S105 (a header name, not a secret)
@@ -372,6 +375,11 @@ class PolicySettings(_Section):
     audit_notify_sender: bool = False
     notice_from: str = "piigate@localhost"
     """The From address of notices the gate mails to senders."""
+    refusal_notice: bool = False
+    """Refuse by notice: answer 250 and mail the sender the teaching text as a delivery status
+    notification (multipart/report), instead of a multi-line 550. For piigate after Postfix's
+    queue, whose bounce flattens the 550's lines into one paragraph; before the queue (or with
+    no Postfix) leave it off: the client gets the 550 itself."""
 
 
 class Settings(BaseSettings):

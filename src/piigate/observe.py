@@ -59,3 +59,38 @@ class NullObserver:
 
     def session_limited(self, limit: str) -> None:
         pass
+
+
+class Observers:
+    """Several observers as one (the metrics, and the report's verdict counts)."""
+
+    def __init__(self, *observers: GateObserver) -> None:
+        self.observers = observers
+
+    def screened(self, screening: Screening, outcome: Outcome, scan_seconds: float) -> None:
+        for observer in self.observers:
+            observer.screened(screening, outcome, scan_seconds)
+
+    def scan_timed_out(self) -> None:
+        for observer in self.observers:
+            observer.scan_timed_out()
+
+    def upstream_failed(self, kind: str) -> None:
+        for observer in self.observers:
+            observer.upstream_failed(kind)
+
+    def ledger_failed(self) -> None:
+        for observer in self.observers:
+            observer.ledger_failed()
+
+    def replied(self, code: int) -> None:
+        for observer in self.observers:
+            observer.replied(code)
+
+    def auth_refused(self, reason: str) -> None:
+        for observer in self.observers:
+            observer.auth_refused(reason)
+
+    def session_limited(self, limit: str) -> None:
+        for observer in self.observers:
+            observer.session_limited(limit)

@@ -20,7 +20,7 @@ import structlog
 
 from piigate.act.actor import Actor
 from piigate.act.relay import Relay
-from piigate.config import ExtractionSettings, IsolationSettings, Settings
+from piigate.config import ExtractionSettings, IsolationSettings, Settings, load_settings
 from piigate.decide import Policy, load_rules
 from piigate.detect import Detector
 from piigate.domains import Domains
@@ -186,6 +186,31 @@ class Gate:
             return False
         self.screener.policy = self.screener.policy.with_rules(rules)
         log.info("rules reloaded", rules=len(rules.rules), cases=len(rules.cases))
+        return True
+
+    def reload_policy(self, config_path: Path | None) -> bool:
+        """SIGHUP: the whole policy again — the config's ``policy`` section (sharing agreements,
+        tags, routine uses, audit), ``internal_domains``, ``ledger.agencies`` and the rules —
+        built aside, then swapped in; on any error the old policy stays whole and the log says
+        why (file, line, key). Listeners, keys and stores change only on a restart."""
+        try:
+            settings = load_settings(config_path)
+            rules = load_rules(settings.rules_dir)
+        except ConfigError as exc:
+            log.error("policy reload failed; keeping the last good policy", error=str(exc))
+            return False
+        domains = Domains(settings.internal_domains)
+        policy = Policy(rules, domains, settings.policy, self.screener.policy.history)
+        self.screener.policy = policy  # one assignment: each decision sees the old or the new
+        self.actor.domains = domains
+        self.actor.policy = settings.policy
+        self.actor.ledger.agencies = dict(settings.ledger.agencies)
+        log.info(
+            "policy reloaded",
+            rules=len(rules.rules),
+            cases=len(rules.cases),
+            sharing_agreements=len(settings.policy.sharing_agreements),
+        )
         return True
 
     def close(self) -> None:

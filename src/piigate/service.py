@@ -13,11 +13,16 @@ from starlette.types import ASGIApp
 from piigate.config import HostPort, Settings
 from piigate.errors import ConfigError, PiigateError
 from piigate.http import GateMetrics, HttpServer, build_app
+from piigate.observe import Observers
 from piigate.pipeline import Gate
 from piigate.quarantine.review import Review
+from piigate.quarantine.tally import VerdictTally
 from piigate.receive.server import GateServer, run_until_signalled
 
 log = structlog.get_logger("piigate.service")
+
+TALLY_SECONDS = 10.0
+"""How often the report's verdict counts are written (and once more on stop)."""
 
 
 class Service:
@@ -26,7 +31,12 @@ class Service:
     def __init__(self, gate: Gate, settings: Settings, review: ASGIApp | None = None) -> None:
         """``review``: the analysts' pages, mounted at ``/review`` on the HTTP listener."""
         self.metrics = GateMetrics(gate.quarantine.held_count)
-        gate.observer = self.metrics
+
+        def organization(address: str) -> str:
+            return gate.actor.domains.organization(address)  # the domains in force (SIGHUP)
+
+        self.tally = VerdictTally(gate.quarantine, organization)
+        gate.observer = Observers(self.metrics, self.tally)
         self.gate = gate
         self.smtp = GateServer.from_settings(gate, settings)
         self.http: HttpServer | None = None
@@ -37,6 +47,7 @@ class Service:
 
         self.settings = settings
         self._expiry: asyncio.Task[None] | None = None
+        self._tallying: asyncio.Task[None] | None = None
 
     def _check_smtp(self) -> None:
         if not self.smtp.accepting:
@@ -56,6 +67,7 @@ class Service:
                 await self.smtp.stop(grace=0)
                 raise _cannot_listen("http.listen", self.settings.http.listen, exc) from None
         self._expiry = asyncio.create_task(self._expire_periodically())
+        self._tallying = asyncio.create_task(self._flush_tally_periodically())
 
     async def stop(self, grace: float | None = None) -> None:
         """SMTP first (finish or temp-fail what is in flight), then HTTP."""
@@ -65,6 +77,12 @@ class Service:
                 await self._expiry
             self._expiry = None
         await self.smtp.stop(grace)
+        if self._tallying is not None:
+            self._tallying.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tallying
+            self._tallying = None
+        await asyncio.to_thread(self._flush_tally)
         await asyncio.to_thread(self.gate.screener.close)  # the isolated readers' processes
         if self.http is not None:
             await self.http.stop()
@@ -88,6 +106,18 @@ class Service:
                 if expired:
                     log.info("quarantine expired held mail", count=len(expired))
             await asyncio.sleep(q.expire_interval)
+
+    async def _flush_tally_periodically(self) -> None:
+        """The report's verdict counts reach the database every ``TALLY_SECONDS``."""
+        while True:
+            await asyncio.sleep(TALLY_SECONDS)
+            await asyncio.to_thread(self._flush_tally)
+
+    def _flush_tally(self) -> None:
+        try:
+            self.tally.flush()
+        except PiigateError as exc:
+            log.warning("verdict counts not written; kept for the next try", error=str(exc))
 
     async def serve_until_signalled(self) -> None:
         await run_until_signalled(self)

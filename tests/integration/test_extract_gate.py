@@ -23,8 +23,9 @@ def _zipped_roster(rng: random.Random) -> tuple[bytes, list[str]]:
 
 
 async def test_password_in_the_same_message_is_refused(gate: RunningGate, sink: Sink) -> None:
-    """An AES-256 zip whose password is in the body is opened, its SSNs are plain text: 550,
-    nothing reaches the upstream, and the reply shows no SSN."""
+    """An AES-256 zip whose password is in the body is opened, its SSNs are plain text: 550
+    whose first line names that fault (not "encrypt it": the sender did), nothing reaches
+    the upstream, and the reply shows no SSN."""
     data, values = _zipped_roster(random.Random(16123))
     raw = message(
         body=f"Roster attached. The password is {PASSWORD}\n",
@@ -32,11 +33,9 @@ async def test_password_in_the_same_message_is_refused(gate: RunningGate, sink: 
     )
     code, reply = await send(gate.address, raw)
     assert code == 550, reply
-    assert "unencrypted-sensitive-pii" in reply
-    assert "password-in-same-message" in reply
-    assert "roster.zip/roster.xlsx" in reply
+    assert reply.startswith("5.7.1 password-in-same-message: The roster.zip password")
+    assert "unencrypted-sensitive-pii" not in reply
     assert sink.messages == []
-    assert "5 SSNs" in reply
     assert not [value for value in values if value in reply]
 
 

@@ -19,6 +19,7 @@ from piigate.config import Settings
 from piigate.errors import QuarantineError
 from piigate.pipeline import Screener
 from piigate.quarantine import State
+from piigate.quarantine.queue import QueueQuery, queue_page
 from piigate.quarantine.review import Review
 from piigate.quarantine.sealed import SealedFiles
 from tests.conftest import RunningGate, Sink, send, settings_for
@@ -86,15 +87,19 @@ async def test_release_relays_encrypts_and_records_the_analyst(
     gate: RunningGate, sink: Sink, rng: random.Random
 ) -> None:
     """Released [ENCRYPT] mail leaves sealed (as the sender asked), the password goes to the
-    sender, the record names the analyst and the justification, and the state is released."""
+    sender, then the notice that it was released, naming its Subject; the record names the
+    analyst and the justification, and the state is released."""
     held_id, value = await hold_one(gate, sink, rng)
     outcome = await review_of(gate).release(held_id, "pat", "ISA request 2026-17 on file")
     assert outcome.record_id is not None
-    by_rcpt = {tuple(m.rcpt_tos): m for m in sink.messages}
-    assert set(by_rcpt) == {("clerk@example.com",), ("alice@dhs.gov",)}
-    delivered = by_rcpt[("clerk@example.com",)].content
+    [delivered] = [m.content for m in sink.messages if m.rcpt_tos == ["clerk@example.com"]]
+    password_notice, released_notice = [
+        parse(m.content) for m in sink.messages if m.rcpt_tos == ["alice@dhs.gov"]
+    ]
     assert value.encode() not in delivered
-    password = password_from(by_rcpt[("alice@dhs.gov",)].content)
+    assert released_notice["Subject"].startswith("Sent after privacy review: [ENCRYPT]")
+    assert "ISA request 2026-17 on file" in released_notice.get_content()
+    password = password_from(password_notice.as_bytes())
     sealed = parse(delivered)
     zipped = next(p for p in sealed.iter_attachments() if p.get_filename() == "protected.zip")
     with pyzipper.AESZipFile(io.BytesIO(zipped.get_content())) as archive:
@@ -166,9 +171,64 @@ async def test_expiry_after_max_age_tells_the_sender(
     assert await review.expire_due(datetime.now(UTC) + timedelta(days=13)) == []
     assert await review.expire_due(datetime.now(UTC) + timedelta(days=15)) == [held_id]
     assert gate.gate.quarantine.get(held_id).state is State.EXPIRED
-    assert [m.rcpt_tos for m in sink.messages] == [["alice@dhs.gov"]]
+    [notice] = sink.messages
+    assert notice.rcpt_tos == ["alice@dhs.gov"]
+    told = parse(notice.content)
+    assert told["Subject"] == f"Not sent: privacy review expired: [ENCRYPT] {PURPOSE}"
+    assert "Date:" in told.get_content() and "expired" in told.get_content()
     [event] = gate.gate.quarantine.events(held_id)
     assert event.actor == "piigate" and event.to_state is State.EXPIRED
+    [note] = gate.gate.quarantine.notes(held_id)
+    assert (note.kind, note.text) == ("notice", "notice of expired sent to the sender")
+
+
+async def test_release_encrypted_seals_mail_the_sender_did_not_ask_to_encrypt(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    """An analyst's "release encrypted" on mail held as unscannable (no [ENCRYPT] asked): it
+    leaves with an AES-256 zip as [ENCRYPT] would seal it (the parts with sensitive PII; an
+    unreadable part stays as it was), the password goes to the sender, then the notice."""
+    raw = message(
+        subject=PURPOSE,
+        body=f"Notes attached.\n{DISCLAIMER}\n",
+        to=("clerk@example.com",),
+        attachments=(("data.bin", b"\x00\x01BINARY" + b"\x00" * 64, "application/octet-stream"),),
+    )
+    code, reply = await send(gate.address, raw, rcpt_tos=("clerk@example.com",))
+    assert code == 250 and "Held" in reply, reply
+    held_id = reply.split(" as ")[1].split(";")[0]
+    sink.handler.messages.clear()
+    await review_of(gate).release(held_id, "pat", "the recipient asked", encrypt=True)
+    [delivered] = [m for m in sink.messages if m.rcpt_tos == ["clerk@example.com"]]
+    names = [p.get_filename() for p in parse(delivered.content).iter_attachments()]
+    assert "protected.zip" in names
+    subjects = [
+        parse(m.content)["Subject"] for m in sink.messages if m.rcpt_tos == ["alice@dhs.gov"]
+    ]
+    assert subjects[0].startswith("Password for") and subjects[1].startswith("Sent after privacy")
+
+
+async def test_notes_are_on_the_history_and_bulk_decisions_are_audited_one_by_one(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    """A note is written with its analyst; a bulk reject with one reason rejects each message
+    with its own event, and a message already decided is reported, not decided twice."""
+    first, _ = await hold_one(gate, sink, rng)
+    second, _ = await hold_one(gate, sink, rng)
+    review = review_of(gate)
+    review.note(first, "pat", "asked the sender for the request letter")
+    [note] = gate.gate.quarantine.notes(first)
+    assert (note.actor, note.kind, note.text) == (
+        "pat",
+        "note",
+        "asked the sender for the request letter",
+    )
+    await review.reject(second, "sam", "duplicate")
+    results = await review.bulk([first, second], "pat", "reject", "not needed")
+    assert [(r.held_id, r.done) for r in results] == [(first, True), (second, False)]
+    assert "already decided" in results[1].error
+    assert [e.reason for e in gate.gate.quarantine.events(first)] == ["not needed"]
+    assert [e.reason for e in gate.gate.quarantine.events(second)] == ["duplicate"]
 
 
 async def test_expedited_release_is_marked(
@@ -261,3 +321,38 @@ async def test_the_running_service_expires_old_held_mail_by_itself(
             await asyncio.sleep(0.1)
         assert store.get(held.id).state is State.EXPIRED
         assert sum(m.rcpt_tos == ["alice@dhs.gov"] for m in sink.messages) == 2  # held, expired
+
+
+async def test_a_long_subject_is_held_and_found_by_the_queue(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    """A 9,000-character subject (random, so it does not compress) is held on either
+    database (no index entry too big for PostgreSQL) and the queue's search finds it."""
+    words = " ".join(f"{rng.getrandbits(32):08x}" for _ in range(999)) + " w0499"
+    held_id, _ = await hold_one(gate, sink, rng, subject=f"{PURPOSE} {words}")
+    page = queue_page(gate.gate.quarantine, QueueQuery.from_params({"q": "w0499"}))
+    assert [r.id for r in page.rows] == [held_id]
+
+
+async def test_earlier_disclosures_of_the_same_person_are_on_the_held_message(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    """A person disclosed to fbi.gov under a case, then held on the way to example.com: the
+    held message says one of its people was disclosed before, to fbi.gov, under that case, and
+    that a release would add example.com (two organisations in all)."""
+    value = ssn(rng)
+    body = f"SSN {value}\n{DISCLAIMER}\n"
+    first = message(subject=f"[ENCRYPT] {PURPOSE} [CASE: OPR-2012-0042] a", body=body)
+    code, reply = await send(gate.address, first, rcpt_tos=("x@fbi.gov",))
+    assert code == 250 and "relayed" in reply, reply
+    held_id, _ = await hold_one(gate, sink, rng)  # a different person: nothing earlier
+    assert gate.gate.quarantine.details(held_id).already_disclosed == 0
+    second = message(subject=f"[ENCRYPT] {PURPOSE} b", body=body, to=("clerk@example.com",))
+    code, reply = await send(gate.address, second, rcpt_tos=("clerk@example.com",))
+    assert code == 250 and "Held" in reply, reply
+    details = gate.gate.quarantine.details(reply.split(" as ")[1].split(";")[0])
+    assert details.ledger_known and details.already_disclosed == 1
+    assert details.earlier_organizations == (("fbi.gov", 1),)
+    assert details.new_organizations == (("example.com", 1),)
+    assert (details.most_before, details.most_after) == (1, 2)
+    assert details.earlier_cases == (("OPR-2012-0042", 1),)

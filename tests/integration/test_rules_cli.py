@@ -23,7 +23,7 @@ SHIPPED_RULES = shipped_dir() / "rules"
 def test_rules_check_accepts_the_shipped_rules() -> None:
     result = CliRunner().invoke(main, ["rules", "check", str(SHIPPED_RULES)])
     assert result.exit_code == 0, result.output
-    assert "OK: 13 rules, 1 cases" in result.output
+    assert "OK: 14 rules, 1 cases" in result.output
 
 
 def test_rules_check_names_file_and_line_of_an_invalid_rule(tmp_path: Path) -> None:
@@ -110,6 +110,10 @@ async def test_sighup_reloads_rules_and_keeps_last_good_on_error(tmp_path: Path)
         if proc.poll() is None:
             proc.kill()
         await sink.stop()
-    events = [json.loads(line)["event"] for line in stderr.splitlines()]
-    assert "rules reloaded" in events
-    assert "rules reload failed; keeping the last good rules" in events
+    lines = [json.loads(line) for line in stderr.splitlines()]
+    events = [line["event"] for line in lines]
+    assert "policy reloaded" in events
+    [failed] = [
+        e for e in lines if e["event"] == "policy reload failed; keeping the last good policy"
+    ]
+    assert f"{default}:" in failed["error"]  # the file and line that broke it

@@ -36,6 +36,7 @@ from piigate.errors import (
 from piigate.model import Action, Disposition, Envelope, Grade, Outcome, Screening
 from piigate.observe import GateObserver, NullObserver
 from piigate.quarantine import QuarantineStore
+from piigate.quarantine.details import Earlier, earlier_disclosures
 from piigate.receive import replies
 from piigate.record import Ledger, build_record
 
@@ -97,6 +98,8 @@ class Actor:
         verdict = screening.verdict
         internal = verdict.internal_recipients
         if not internal or not screening.envelope.mail_from:
+            if self.policy.refusal_notice and screening.envelope.mail_from:
+                return await self._refuse_by_notice(screening)
             return Outcome(Disposition.REFUSED, replies.refusal(verdict.violations))
         notice = notices.refusal_notice(screening, verdict.external_recipients, self._from)
         try:
@@ -111,6 +114,21 @@ class Actor:
             Disposition.DELIVERED, replies.internal_only(len(verdict.external_recipients))
         )
 
+    async def _refuse_by_notice(self, screening: Screening) -> Outcome:
+        """``policy.refusal_notice``: the sender gets the teaching text as a DSN and the client a
+        250 (nothing relayed); if the notice cannot be sent, 451 so the client retries."""
+        verdict = screening.verdict
+        diagnostic = replies.refusal(verdict.violations[:1]).replace("\r\n", " ")
+        notice = notices.refusal_report(
+            screening, verdict.external_recipients, diagnostic, self._from
+        )
+        try:
+            await self._notify(screening, notice)
+        except RelayError as exc:
+            log.warning("refusal notice not sent", error=str(exc))
+            return Outcome(Disposition.TEMPFAILED, replies.UPSTREAM_TEMPFAIL)
+        return Outcome(Disposition.REFUSED, replies.REFUSED_BY_NOTICE)
+
     async def _hold(self, screening: Screening, raw: bytes) -> Outcome:
         verdict = screening.verdict
         held = replace(
@@ -118,7 +136,10 @@ class Actor:
         )
         try:
             organizations = [self.domains.organization(r) for r in verdict.external_recipients]
-            held_id = await asyncio.to_thread(self.quarantine.hold, held, raw, organizations)
+            earlier = await asyncio.to_thread(self._earlier, screening)
+            held_id = await asyncio.to_thread(
+                self.quarantine.hold, held, raw, organizations, earlier
+            )
         except QuarantineError as exc:
             log.error("quarantine failed", error=str(exc))
             return Outcome(Disposition.TEMPFAILED, replies.QUARANTINE_TEMPFAIL)
@@ -133,6 +154,15 @@ class Actor:
             if inside.disposition is not Disposition.DELIVERED:
                 return inside
         return Outcome(Disposition.QUARANTINED, replies.held(held_id), quarantine_id=held_id)
+
+    def _earlier(self, screening: Screening) -> Earlier | None:
+        """What the ledger knows of these individuals, for the analysts' page; None when it
+        cannot say (the message is held all the same)."""
+        try:
+            return earlier_disclosures(self.ledger, screening.detection.individuals)
+        except LedgerError as exc:
+            log.warning("earlier disclosures unknown for a held message", error=str(exc))
+            return None
 
     async def encrypt(
         self, screening: Screening, raw: bytes, release: Release | None = None

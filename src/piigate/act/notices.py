@@ -44,13 +44,17 @@ def _identify(screening: Screening) -> str:
         lines.append(f"  Subject:    {subject}")
     elif subject:
         lines.append("  Subject:    (withheld: it contains sensitive PII)")
+    date = screening.message.header("Date")
+    if date:
+        lines.append(f"  Date:       {date}")
     if screening.message.message_id:
         lines.append(f"  Message-ID: {screening.message.message_id}")
     return "\n".join(lines)
 
 
 def _explain(violations: Sequence[Violation]) -> str:
-    return "\n\n".join(f"* {v.rule}: {v.message}" for v in violations)
+    ordered = sorted(violations, key=lambda v: -v.action.strength)  # what refuses it first
+    return "\n\n".join(f"* {v.rule}: {v.message}" for v in ordered)
 
 
 def refusal_notice(screening: Screening, refused: Sequence[str], notice_from: str) -> EmailMessage:
@@ -70,6 +74,42 @@ def refusal_notice(screening: Screening, refused: Sequence[str], notice_from: st
         f"Why, and how to fix it:\n\n{_explain(screening.verdict.violations)}\n"
     )
     return message
+
+
+def refusal_report(
+    screening: Screening, refused: Sequence[str], diagnostic: str, notice_from: str
+) -> EmailMessage:
+    """The refusal as a delivery status notification (RFC 3464): the teaching text, well
+    formatted, as its human-readable part, then one ``failed`` status per refused recipient
+    (``diagnostic``: the SMTP reply the gate would otherwise have given, one line)."""
+    teaching = refusal_notice(screening, refused, notice_from)
+    report = EmailMessage(policy=_POLICY)
+    for name in ("From", "To", "Subject", "Date", "Message-ID", "Auto-Submitted", "In-Reply-To"):
+        if teaching[name] is not None:
+            report[name] = teaching[name]
+    report.set_content(teaching.get_content())
+    report.make_mixed()
+    report.set_type("multipart/report")
+    report.set_param("report-type", "delivery-status")
+    report.attach(_delivery_status(refused, diagnostic, notice_from))
+    return report
+
+
+def _delivery_status(refused: Sequence[str], diagnostic: str, notice_from: str) -> EmailMessage:
+    status = EmailMessage(policy=_POLICY)
+    status["Content-Type"] = "message/delivery-status"
+    per_message = EmailMessage(policy=_POLICY)
+    per_message["Reporting-MTA"] = f"dns; {notice_from.rpartition('@')[2] or 'localhost'}"
+    blocks = [per_message]
+    for address in refused:
+        block = EmailMessage(policy=_POLICY)
+        block["Final-Recipient"] = f"rfc822; {address}"
+        block["Action"] = "failed"
+        block["Status"] = "5.7.1"
+        block["Diagnostic-Code"] = f"smtp; {diagnostic}"
+        blocks.append(block)
+    status.set_payload(blocks)  # type: ignore[arg-type]
+    return status
 
 
 def held_notice(screening: Screening, held_id: str, notice_from: str) -> EmailMessage:
@@ -118,17 +158,39 @@ def as_bytes(message: EmailMessage) -> bytes:
     return message.as_bytes(policy=_POLICY)
 
 
-def decision_notice(held: HeldMessage, what: str, reason: str, notice_from: str) -> EmailMessage:
-    """The analysts' decision on a held message (rejected, or expired)."""
+DECISIONS = {
+    "released": ("Sent after privacy review", "was released by a privacy analyst and sent"),
+    "rejected": ("Not sent: rejected in privacy review", "was rejected by a privacy analyst"),
+    "expired": ("Not sent: privacy review expired", "was not decided in time and expired"),
+}
+"""What the held notice promised: the sender is told either way."""
+
+
+def decision_notice(
+    held: HeldMessage, sent_date: str, decision: str, reason: str, notice_from: str
+) -> EmailMessage:
+    """The analysts' decision on a held message (released, rejected, or expired), naming the
+    message by its Subject and date (``held.subject`` is already withheld if sensitive)."""
+    title, happened = DECISIONS[decision]
     message = EmailMessage(policy=_POLICY)
     message["From"] = notice_from
     message["To"] = held.mail_from
-    message["Subject"] = f"Not sent: {held.id} was {what.split(' by ', maxsplit=1)[0]}"
+    message["Subject"] = f"{title}: {held.subject or held.id}"[:200]
     message["Date"] = email.utils.formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = email.utils.make_msgid(domain=notice_from.rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-replied"
+    if held.message_id:
+        message["In-Reply-To"] = held.message_id
+    said = "Justification" if decision == "released" else "Reason"
+    after = (
+        "Nothing more to do."
+        if decision == "released"
+        else "It will not be sent. Fix what the reason says and send it again as a new message."
+    )
     message.set_content(
-        f"Your message {held.message_id} to {', '.join(held.rcpt_tos)}, held for privacy "
-        f"review as {held.id}, was {what} and will not be sent.\n\nReason: {reason}\n"
+        f"Your message to {', '.join(held.rcpt_tos)}, held for privacy review as {held.id}, "
+        f"{happened}.\n\nYour message:\n  Subject:    {held.subject or '(none)'}\n"
+        f"  Date:       {sent_date or held.held_at[:16].replace('T', ' ') + ' UTC (held)'}\n"
+        f"  Message-ID: {held.message_id}\n\n{said}: {reason}\n\n{after}\n"
     )
     return message

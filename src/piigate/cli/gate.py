@@ -47,7 +47,7 @@ def serve(config_path: Path | None, listen: str | None, upstream: str | None) ->
     service = Service(gate, settings, review=build_pages(settings, gate).app())
 
     async def run() -> None:
-        reload = functools.partial(gate.reload_rules, settings.rules_dir)
+        reload = functools.partial(gate.reload_policy, config_path)
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
         await service.serve_until_signalled()
 

@@ -79,7 +79,16 @@ class Check:
 
 
 def sensitive_pii_in_plaintext(facts: Facts, _: NoParams) -> Hold | None:
-    plain = [f for f in facts.detection.findings if f.grade is Grade.PLAINTEXT]
+    """PII in clear; not counting what an archive held that its sender did encrypt but gave
+    the password in the same message (``password-in-same-message`` names that fault: telling
+    them to encrypt, which they did, would teach the wrong thing)."""
+    opened = [f"attachment {a.name}" for a in facts.extraction.attachments if a.password_in_message]
+    plain = [
+        f
+        for f in facts.detection.findings
+        if f.grade is Grade.PLAINTEXT
+        and not any(f.where == o or f.where.startswith(o + "/") for o in opened)
+    ]
     if not plain:
         return None
     parts = ", ".join(dict.fromkeys(f.where for f in plain))
@@ -142,6 +151,20 @@ def no_stated_purpose(facts: Facts, _: NoParams) -> Hold | None:
     return Hold(
         "no purpose or routine use is stated",
         {"tag": f"[{s.purpose_tag}: ...]", "header": s.purpose_header},
+    )
+
+
+def purpose_not_a_routine_use(facts: Facts, _: NoParams) -> Hold | None:
+    """A stated purpose that is not one of ``policy.routine_uses`` (when the config lists
+    them). The stated text is not echoed back (the sender wrote it; it may say anything)."""
+    uses = facts.settings.routine_uses
+    if not uses or not facts.purpose:
+        return None
+    if facts.purpose.strip().lower() in {u.strip().lower() for u in uses}:
+        return None
+    return Hold(
+        "the stated purpose is not one of the configured routine uses",
+        {"uses": "; ".join(uses), "tag": f"[{facts.settings.purpose_tag}: ...]"},
     )
 
 
@@ -254,6 +277,7 @@ CHECKS: dict[str, Check] = {
     "encrypted-not-inspected": _check(encrypted_not_inspected, NoParams, "attachments"),
     "missing-disclaimer": _check(missing_disclaimer, NoParams, "disclaimer"),
     "no-stated-purpose": _check(no_stated_purpose, NoParams, "tag", "header"),
+    "purpose-not-a-routine-use": _check(purpose_not_a_routine_use, NoParams, "uses", "tag"),
     "no-sharing-agreement": _check(no_sharing_agreement, NoParams, "organizations"),
     "too-many-recipients": _check(too_many_recipients, MaxParams, "count", "max"),
     "too-many-organizations": _check(too_many_organizations, MaxParams, "count", "max"),

@@ -230,6 +230,28 @@ class Detector:
             key=key,
         )
 
+    def masked_text(self, text: str) -> tuple[str, list[tuple[int, int]]]:
+        """``text`` with every value the recognizers find replaced by its masked form (for the
+        analysts' preview of a held message), and where the masks are in the result."""
+        out: list[str] = []
+        marks: list[tuple[int, int]] = []
+        length = 0
+        for _, chunk in _chunks(text):
+            done = 0
+            for hit in self._hits(chunk):
+                if hit.start < done:
+                    continue
+                mask = KINDS[hit.entity_type].mask(hit.key)
+                out.append(chunk[done : hit.start])
+                length += hit.start - done
+                out.append(mask)
+                marks.append((length, length + len(mask)))
+                length += len(mask)
+                done = hit.end
+            out.append(chunk[done:])
+            length += len(chunk) - done
+        return "".join(out), marks
+
     # -- the analyzer ------------------------------------------------------------------------
 
     def _hits(self, text: str) -> Iterator[Hit]:

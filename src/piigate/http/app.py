@@ -8,7 +8,7 @@ from collections.abc import Callable
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
@@ -43,6 +43,12 @@ def build_app(
         Route("/healthz", healthz, methods=["GET"]),
     ]
     if review is not None:
+
+        async def to_queue(request: Request) -> Response:
+            """``/`` is the analysts' queue."""
+            return RedirectResponse(f"{request.scope.get('root_path', '')}/review/", 307)
+
+        routes.append(Route("/", to_queue, methods=["GET"]))
         routes.append(Mount("/review", app=review))
     return Starlette(routes=routes)
 

@@ -53,6 +53,13 @@ class GateMetrics:
             ["rule", "action"],
             registry=self.registry,
         )
+        self.audit_violations = Counter(
+            "piigate_audit_rule_violations",
+            "Violations of rules in audit mode (delivered anyway), by rule id and the action the"
+            " rule would have taken.",
+            ["rule", "action"],
+            registry=self.registry,
+        )
         self.scan_seconds = Histogram(
             "piigate_scan_seconds",
             "Time to screen one message (parse, extract, detect, decide).",
@@ -98,6 +105,8 @@ class GateMetrics:
         self.messages.labels(verdict.action.value, outcome.disposition.value).inc()
         for violation in verdict.violations:
             self.violations.labels(violation.rule, violation.action.value).inc()
+        for violation in verdict.audit_violations:
+            self.audit_violations.labels(violation.rule, violation.action.value).inc()
         self.scan_seconds.observe(scan_seconds)
 
     def scan_timed_out(self) -> None:

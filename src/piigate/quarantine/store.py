@@ -27,8 +27,16 @@ from typing import Any
 
 from piigate.errors import LedgerError, QuarantineError
 from piigate.model import Screening
+from piigate.quarantine.details import (
+    DETAILS_SCHEMA,
+    SQLITE_QUEUE_INDEX,
+    Details,
+    Earlier,
+    Note,
+    details_row,
+)
 from piigate.quarantine.sealed import SealedFiles
-from piigate.record.dialects import DB_ERRORS, connect, redact
+from piigate.record.dialects import DB_ERRORS, SqliteDatabase, connect, redact
 
 
 class State(StrEnum):
@@ -70,6 +78,7 @@ SCHEMA = (
         expedited INTEGER NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS quarantine_state ON quarantine_messages (state, held_at)",
+    *DETAILS_SCHEMA,
     """CREATE TABLE IF NOT EXISTS analysts (
         name TEXT PRIMARY KEY,
         password_hash TEXT NOT NULL,
@@ -146,6 +155,8 @@ class QuarantineStore:
         try:
             for statement in SCHEMA:
                 self._db.execute(self._db.ddl(statement))
+            if isinstance(self._db, SqliteDatabase):
+                self._db.execute(SQLITE_QUEUE_INDEX)
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
@@ -154,18 +165,52 @@ class QuarantineStore:
     def close(self) -> None:
         self._db.close()
 
-    def hold(self, screening: Screening, raw: bytes, organizations: Sequence[str]) -> str:
-        """Seal the message and its metadata; only then is it held (the caller may answer 250)."""
+    def hold(
+        self,
+        screening: Screening,
+        raw: bytes,
+        organizations: Sequence[str],
+        earlier: Earlier | None = None,
+    ) -> str:
+        """Seal the message and its metadata; only then is it held (the caller may answer 250).
+        ``earlier``: what the ledger knew of these individuals (``earlier_disclosures``)."""
         held_id = datetime.now(UTC).strftime("Q%Y%m%d-%H%M%S-") + secrets.token_hex(4)
         self.sealed.write(held_id, raw)
         row = _row(held_id, screening, len(raw), organizations)
-        marks = ", ".join("?" * len(row))
+        extra = details_row(held_id, screening, organizations, earlier)
         try:
-            self._write(f"INSERT INTO quarantine_messages ({_COLUMNS}) VALUES ({marks})", row)  # noqa: S608
+            self.write_all(
+                (
+                    f"INSERT INTO quarantine_messages ({_COLUMNS})"  # noqa: S608
+                    f" VALUES ({', '.join('?' * len(row))})",
+                    row,
+                ),
+                (f"INSERT INTO quarantine_details VALUES ({', '.join('?' * len(extra))})", extra),  # noqa: S608
+            )
         except QuarantineError:
             self.sealed.discard(held_id)  # not held after all (the client gets 451): no orphan
             raise
         return held_id
+
+    def details(self, held_id: str) -> Details:
+        """What the message page adds to the queue's row (empty for mail held before it)."""
+        rows = self._read("SELECT details FROM quarantine_details WHERE held_id = ?", (held_id,))
+        return Details.from_json(rows[0][0] if rows else "{}")
+
+    def add_note(self, held_id: str, actor: str, kind: str, text: str) -> None:
+        """A line of the message's history that is not a state change: a view, an analyst's
+        note, a notice sent to the sender."""
+        self._write(
+            "INSERT INTO quarantine_notes (held_id, at, actor, kind, text) VALUES (?, ?, ?, ?, ?)",
+            (held_id, now_iso(), actor, kind, text),
+        )
+
+    def notes(self, held_id: str) -> list[Note]:
+        rows = self._read(
+            "SELECT at, actor, kind, text FROM quarantine_notes WHERE held_id = ? ORDER BY at",
+            (held_id,),
+        )
+        return [Note(*row) for row in rows]
 
     def open(self, held_id: str) -> bytes:
         return self.sealed.read(held_id)
@@ -262,6 +307,20 @@ class QuarantineStore:
                 self._db.execute(sql, params)
         except DB_ERRORS as exc:
             raise QuarantineError(f"quarantine: cannot write: {_first_line(exc)}") from exc
+
+    def write_all(self, *statements: tuple[str, Sequence[Any]]) -> None:
+        """Several statements in one transaction: all written, or none."""
+        with self._lock:
+            try:
+                self._db.reconnect_if_broken()
+                self._db.begin()
+                for sql, params in statements:
+                    self._db.execute(sql, params)
+                self._db.execute("COMMIT")
+            except DB_ERRORS as exc:
+                with contextlib.suppress(*DB_ERRORS):
+                    self._db.execute("ROLLBACK")
+                raise QuarantineError(f"quarantine: cannot write: {_first_line(exc)}") from exc
 
     def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         try:

@@ -32,6 +32,9 @@ AUTH_REQUIRED = "530 5.7.0 Authentication required: STARTTLS, then AUTH"
 BAD_ADDRESS = "553 5.1.3 Control characters are not allowed in an address"
 NUL_IN_MESSAGE = "554 5.6.0 The message contains NUL bytes, which mail may not carry"
 DELIVERED = "250 2.0.0 OK: screened and relayed"
+REFUSED_BY_NOTICE = (
+    "250 2.0.0 Not delivered: refused by the PII gate; the sender is told why in a notice"
+)
 PARTIALLY_DELIVERED = "250 2.0.0 OK: screened and relayed (the next server refused some recipients)"
 
 MAX_LINE = 500  # RFC 5321 allows 512 octets per reply line, CRLF included
@@ -55,9 +58,10 @@ def upstream_refused(code: int) -> str:
 
 def refusal(violations: Sequence[Violation], code: str = "550", status: str = "5.7.1") -> str:
     """One reply, a line per violation (wrapped within SMTP's line limit), multi-line as
-    RFC 5321 4.2.1 has it: every line but the last is ``550-``."""
+    RFC 5321 4.2.1 has it: every line but the last is ``550-``. The faults that refuse the
+    message come first (the sender fixes those first), then the rest in the rules' order."""
     lines: list[str] = []
-    for violation in violations:
+    for violation in sorted(violations, key=lambda v: -v.action.strength):
         text = f"{violation.rule}: {violation.message}"
         text = text.encode("ascii", "replace").decode("ascii")
         lines.extend(textwrap.wrap(text, width=MAX_LINE - len(code) - len(status) - 2))

@@ -1,19 +1,33 @@
-"""The quarantine report: counts by rule, sender, organisation and day, time to decision,
-expedited releases, and the senders to coach. Data only; the template draws it (the chart is
-inline SVG, readable without JavaScript)."""
+"""The report: every verdict the gate gave (outcomes, refusals and holds by rule, encryption
+on the sender's behalf, audit-mode hits, per day and per week, the senders and organisations
+involved) from the verdict counts, and the quarantine's side (states, decisions, time to
+decision, expedited releases, senders to coach) from the held mail. Data only; the template
+draws it (charts are inline SVG, readable without JavaScript); every table exports as CSV."""
 
 from __future__ import annotations
 
+import csv
+import io
 import statistics
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from piigate.quarantine.store import Event, HeldMessage, State
+from piigate.quarantine.tally import AUDIT, ORGANIZATION, OUTCOME, RULE, SENDER, Count
 
 CHART_DAYS = 30
 CHART_HEIGHT = 110
 BAR_WIDTH = 18
+BAR_STEP = 40
+"""Room per bar: its date label (MM-DD) fits beneath it unclipped."""
+TOP = 20
+MIN_CHART_WIDTH = 240
+"""Wide enough for the empty chart's "No data yet." and a single bar's labels."""
+
+Row = tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,48 +39,156 @@ class Bar:
 
 
 @dataclass(frozen=True, slots=True)
+class Chart:
+    bars: list[Bar]
+    width: int
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     generated_at: str
     total: int
-    by_state: list[tuple[str, int]]
-    by_rule: list[tuple[str, int]]
-    by_sender: list[tuple[str, int]]
-    by_organization: list[tuple[str, int]]
+    by_state: list[Row]
+    by_rule: list[Row]
+    by_sender: list[Row]
+    by_organization: list[Row]
     bars: list[Bar]
     chart_width: int
     decided: int
     median_hours: float | None
     expedited: list[Event] = field(default_factory=list)
     coach: list[tuple[str, int]] = field(default_factory=list)
+    by_week: list[Row] = field(default_factory=list)
+    by_day: list[Row] = field(default_factory=list)
+    decisions: list[Row] = field(default_factory=list)
+    """Releases (expedited apart), rejections and expiries, from the events."""
+    verdicts: list[Row] = field(default_factory=list)
+    verdicts_by_week: list[Row] = field(default_factory=list)
+    rules_enforced: list[Row] = field(default_factory=list)
+    audit_hits: list[Row] = field(default_factory=list)
+    top_senders: list[Row] = field(default_factory=list)
+    top_organizations: list[Row] = field(default_factory=list)
+    hits_chart: Chart = field(default_factory=lambda: Chart([], 60))
+    """Messages that broke a rule (refused, held, encrypted, audit hits), per day."""
 
 
-def build_report(messages: list[HeldMessage], events: list[Event], now: datetime) -> Report:
-    by_day = Counter(m.held_at[:10] for m in messages)
-    days = sorted(by_day)[-CHART_DAYS:]
-    peak = max((by_day[d] for d in days), default=1)
+REPORT_TABLES: dict[str, tuple[str, ...]] = {
+    "verdicts": ("outcome", "messages"),
+    "verdicts_by_week": ("week", "outcome", "messages"),
+    "rules_enforced": ("action", "rule", "messages"),
+    "audit_hits": ("rule", "messages"),
+    "top_senders": ("sender", "messages that broke a rule"),
+    "top_organizations": ("organisation", "messages that broke a rule"),
+    "by_state": ("state", "count"),
+    "by_rule": ("rule", "count"),
+    "by_sender": ("sender", "count"),
+    "by_organization": ("organization", "count"),
+    "by_day": ("day", "count"),
+    "by_week": ("week", "count"),
+    "decisions": ("decision", "count"),
+}
+"""The report's tables that ``/report.csv?table=…`` exports, with their CSV header."""
+
+
+def table_csv(report: Report, table: str) -> str:
+    """One of ``REPORT_TABLES`` as CSV: its header row, then its rows."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REPORT_TABLES[table])
+    writer.writerows(getattr(report, table))
+    return out.getvalue()
+
+
+def iso_week(day: str) -> str:
+    """``2026-12-01`` → ``2026-W49``."""
+    year, week, _ = datetime.fromisoformat(day[:10]).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def chart(per_day: Counter[str]) -> Chart:
+    days = sorted(per_day)[-CHART_DAYS:]
+    peak = max((per_day[d] for d in days), default=1) or 1
     bars = [
-        Bar(day, by_day[day], i * (BAR_WIDTH + 4), max(2, by_day[day] * CHART_HEIGHT // peak))
+        Bar(day, per_day[day], 8 + i * BAR_STEP, max(2, per_day[day] * CHART_HEIGHT // peak))
         for i, day in enumerate(days)
     ]
+    return Chart(bars, max(16 + len(bars) * BAR_STEP, MIN_CHART_WIDTH))
+
+
+def build_report(
+    messages: list[HeldMessage], events: list[Event], now: datetime, counts: Sequence[Count] = ()
+) -> Report:
+    by_day = Counter(m.held_at[:10] for m in messages)
+    held_chart = chart(by_day)
     decided = [m for m in messages if m.state not in (State.HELD, State.RELEASING)]
     hours = [
         (datetime.fromisoformat(m.state_at) - datetime.fromisoformat(m.held_at)).total_seconds()
         / 3600
         for m in decided
     ]
-    rules = Counter(rule for m in messages for rule in m.rules)
     senders = Counter(m.mail_from for m in messages)
     return Report(
         generated_at=now.isoformat(timespec="seconds"),
         total=len(messages),
         by_state=sorted(Counter(m.state.value for m in messages).items()),
-        by_rule=rules.most_common(),
-        by_sender=senders.most_common(20),
-        by_organization=Counter(o for m in messages for o in m.organizations).most_common(20),
-        bars=bars,
-        chart_width=max(len(bars) * (BAR_WIDTH + 4), 40),
+        by_rule=list(Counter(rule for m in messages for rule in m.rules).most_common()),
+        by_sender=list(senders.most_common(TOP)),
+        by_organization=list(
+            Counter(o for m in messages for o in m.organizations).most_common(TOP)
+        ),
+        bars=held_chart.bars,
+        chart_width=held_chart.width,
         decided=len(decided),
         median_hours=round(statistics.median(hours), 1) if hours else None,
         expedited=[e for e in events if e.expedited and e.to_state is State.RELEASED],
         coach=[(s, n) for s, n in senders.most_common(10) if n > 1],
+        by_week=sorted(Counter(iso_week(m.held_at) for m in messages).items()),
+        by_day=sorted(by_day.items()),
+        decisions=_decisions(events),
+        **_verdicts(counts),
     )
+
+
+def _verdicts(counts: Sequence[Count]) -> dict[str, Any]:
+    def total(kind: str) -> Counter[str]:
+        out: Counter[str] = Counter()
+        for c in counts:
+            if c.kind == kind:
+                out[c.name] += c.count
+        return out
+
+    weeks: Counter[tuple[str, str]] = Counter()
+    hits: Counter[str] = Counter()
+    for c in counts:
+        if c.kind == OUTCOME:
+            weeks[iso_week(c.day), c.name] += c.count
+            if c.name not in ("delivered", "temporary failure"):
+                hits[c.day] += c.count
+    return {
+        "verdicts": list(total(OUTCOME).most_common()),
+        "verdicts_by_week": [(w, o, n) for (w, o), n in sorted(weeks.items())],
+        "rules_enforced": _split_rules(total(RULE).most_common()),
+        "audit_hits": list(total(AUDIT).most_common()),
+        "top_senders": list(total(SENDER).most_common(TOP)),
+        "top_organizations": list(total(ORGANIZATION).most_common(TOP)),
+        "hits_chart": chart(hits),
+    }
+
+
+def _split_rules(rules: Iterable[tuple[str, int]]) -> list[Row]:
+    """``reject:rule-id`` → (refused, rule-id, n); holds and encryptions alike."""
+    words = {"reject": "refused", "quarantine": "held", "encrypt": "encrypted"}
+    out: list[Row] = []
+    for name, n in rules:
+        action, _, rule = name.partition(":")
+        out.append((words.get(action, action), rule, n))
+    return out
+
+
+def _decisions(events: list[Event]) -> list[Row]:
+    counts = Counter(
+        f"{e.to_state.value} (expedited)" if e.expedited else e.to_state.value
+        for e in events
+        if e.to_state in (State.RELEASED, State.REJECTED, State.EXPIRED)
+    )
+    return sorted(counts.items())

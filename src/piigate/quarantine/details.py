@@ -1,0 +1,174 @@
+"""What the message page shows beyond the queue's row, written once when the message is held:
+the internal recipients (already delivered), the message's Date, and what the ledger knew of
+its individuals then — how many were already disclosed, to which organisations, and how many
+organisations the most-exposed person would have reached after a release. ``DETAILS_SCHEMA``
+also creates the history's notes and the verdict counts.
+
+Counts and organisation names only: never an identity key or a value. Also the history lines
+that are not state changes (views, notes, notices), as ``Note``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from piigate.model import Screening
+from piigate.record import Ledger
+
+DETAILS_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS quarantine_details (
+        held_id TEXT PRIMARY KEY,
+        already_disclosed INTEGER NOT NULL,
+        organization_count INTEGER NOT NULL,
+        details TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS quarantine_notes (
+        held_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS quarantine_notes_held ON quarantine_notes (held_id, at)",
+    # The queue's default order (newest first, the id breaking ties), on both databases.
+    "CREATE INDEX IF NOT EXISTS quarantine_order ON quarantine_messages (state, held_at, id)",
+    # Every verdict counted per day (piigate.quarantine.tally), for the report.
+    """CREATE TABLE IF NOT EXISTS verdict_counts (
+        day TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (day, kind, name)
+    )""",
+)
+
+SQLITE_QUEUE_INDEX = """CREATE INDEX IF NOT EXISTS quarantine_queue ON quarantine_messages
+    (state, held_at, id, mail_from, subject, message_id, individuals, size, rules,
+     organizations, case_id)"""
+"""Every column the queue filters, searches and sorts on: on SQLite the queue reads this
+narrow index, never the wide rows (findings), until it fetches the page's fifty. Not on
+PostgreSQL, whose index entries are limited to about 2.7 KB (a long subject would make the
+hold fail); it scans the table's rows well enough (bench/bench_queue.py)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    internal_recipients: tuple[str, ...] = ()
+    sent_date: str = ""
+    """The message's Date header, as the sender wrote it."""
+    ledger_known: bool = False
+    """False when the ledger could not be asked at hold time (the rest is then empty)."""
+    already_disclosed: int = 0
+    """Individuals in this message the ledger had already seen disclosed outside."""
+    earlier_organizations: tuple[tuple[str, int], ...] = ()
+    """(organisation, individuals of this message already disclosed to it), most first."""
+    new_organizations: tuple[tuple[str, int], ...] = ()
+    """(organisation, individuals to whom a release would add it), most first."""
+    most_before: int = 0
+    most_after: int = 0
+    """Most organisations any one of these individuals reached before / would reach after."""
+    earlier_cases: tuple[tuple[str, int], ...] = ()
+    """(case id, people of this message disclosed before under it), most first."""
+
+    @classmethod
+    def from_json(cls, text: str) -> Details:
+        data = json.loads(text)
+        return cls(
+            internal_recipients=tuple(data.get("internal_recipients", ())),
+            sent_date=str(data.get("sent_date", "")),
+            ledger_known=bool(data.get("ledger_known", False)),
+            already_disclosed=int(data.get("already_disclosed", 0)),
+            earlier_organizations=_pairs(data.get("earlier_organizations", ())),
+            new_organizations=_pairs(data.get("new_organizations", ())),
+            most_before=int(data.get("most_before", 0)),
+            most_after=int(data.get("most_after", 0)),
+            earlier_cases=_pairs(data.get("earlier_cases", ())),
+        )
+
+
+def _pairs(items: Sequence[Sequence[Any]]) -> tuple[tuple[str, int], ...]:
+    return tuple((str(name), int(count)) for name, count in items)
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """What the ledger said of a message's individuals when it was held."""
+
+    organizations: Mapping[str, frozenset[str]]
+    """Identity key → organisations that already received the person's PII."""
+    cases: Mapping[str, int]
+    """Case id → how many of the (first ``CASE_LOOKUPS``) people disclosed before it covered."""
+
+
+CASE_LOOKUPS = 20
+"""People whose earlier disclosures are read one by one for their cases (the rest counted)."""
+
+
+def earlier_disclosures(ledger: Ledger, individuals: frozenset[str]) -> Earlier:
+    """Through the ledger's public look-ups only; raises ``LedgerError``."""
+    organizations = ledger.organizations_for(individuals) if individuals else {}
+    cases: Counter[str] = Counter()
+    for key in sorted(k for k, orgs in organizations.items() if orgs)[:CASE_LOOKUPS]:
+        cases.update({r.case_id for r in ledger.accounting(key) if r.case_id})
+    return Earlier(organizations, dict(cases))
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    at: str
+    actor: str
+    kind: str
+    """``view``, ``note`` (an analyst's) or ``notice`` (mailed to the sender)."""
+    text: str
+
+
+def exposure(
+    individuals: frozenset[str],
+    organizations: Sequence[str],
+    earlier: Mapping[str, frozenset[str]],
+) -> dict[str, Any]:
+    """The ledger's answer summarised: counts per organisation, never a key."""
+    now = frozenset(organizations)
+    before: Counter[str] = Counter()
+    adds: Counter[str] = Counter()
+    most_before = most_after = 0
+    for key in individuals:
+        seen = earlier.get(key, frozenset())
+        before.update(seen)
+        adds.update(now - seen)
+        most_before = max(most_before, len(seen))
+        most_after = max(most_after, len(seen | now))
+    return {
+        "ledger_known": True,
+        "already_disclosed": sum(1 for key in individuals if earlier.get(key)),
+        "earlier_organizations": before.most_common(),
+        "new_organizations": adds.most_common(),
+        "most_before": most_before,
+        "most_after": most_after,
+    }
+
+
+def details_row(
+    held_id: str,
+    screening: Screening,
+    organizations: Sequence[str],
+    earlier: Earlier | None,
+) -> tuple[Any, ...]:
+    individuals = screening.detection.individuals
+    data: dict[str, Any] = {
+        "internal_recipients": list(screening.verdict.internal_recipients),
+        "sent_date": screening.message.header("Date") or "",
+    }
+    if earlier is not None:
+        data.update(exposure(individuals, organizations, earlier.organizations))
+        data["earlier_cases"] = sorted(earlier.cases.items(), key=lambda c: (-c[1], c[0]))
+    return (
+        held_id,
+        int(data.get("already_disclosed", 0)),
+        len(set(organizations)),
+        json.dumps(data),
+    )
