@@ -33,7 +33,15 @@ from piigate.errors import (
     RelayPermanentError,
     RelayTemporaryError,
 )
-from piigate.model import Action, Disposition, Envelope, Grade, Outcome, Screening
+from piigate.model import (
+    Action,
+    Attachment,
+    Disposition,
+    Envelope,
+    Grade,
+    Outcome,
+    Screening,
+)
 from piigate.observe import GateObserver, NullObserver
 from piigate.quarantine import QuarantineStore
 from piigate.receive import replies
@@ -50,6 +58,7 @@ class Release:
 
     analyst: str
     justification: str
+    expedited: bool = False
 
 
 class Actor:
@@ -156,6 +165,7 @@ class Actor:
         except RelayError as exc:
             log.warning("password notice not sent", error=str(exc))
             return Outcome(Disposition.TEMPFAILED, replies.UPSTREAM_TEMPFAIL)
+        built = [a for a in check.extraction.attachments if a.name == sealed.archive_name]
         return await self.deliver(
             screening,
             sealed.content,
@@ -163,6 +173,7 @@ class Actor:
             "released" if release else "encrypted",
             record=screening.verdict.disclosure,
             release=release,
+            sealed=(built[0] if built else None, sealed.moved),
         )
 
     async def deliver(
@@ -174,6 +185,7 @@ class Actor:
         *,
         record: bool | None = None,
         release: Release | None = None,
+        sealed: tuple[Attachment | None, tuple[str, ...]] = (None, ()),
     ) -> Outcome:
         """Relay ``content`` to ``recipients``; record the disclosure when it takes sensitive
         PII outside (``record`` overrides the verdict's say, e.g. for a release)."""
@@ -209,6 +221,9 @@ class Actor:
                 ledger=self.ledger,
                 released_by=release.analyst if release else None,
                 release_reason=release.justification if release else None,
+                expedited=release.expedited if release else False,
+                sealed=sealed[0],
+                sealed_parts=sealed[1],
             )
             record_id = await asyncio.to_thread(self.ledger.append_or_journal, entry)
             if record_id is None:

@@ -1,4 +1,9 @@
-"""``piigate records``: the disclosure ledger's commands."""
+"""``piigate records``: the disclosure ledger's commands.
+
+Every command but ``init`` reads an existing ledger: one that is not where the settings say
+(a mistyped ``ledger.url``, a relative path run from another directory) is a one-line error
+naming where it looked, exit 2; nothing is created. The ledger modules are imported inside
+the commands, so ``piigate --help`` does not load the database drivers."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,9 +25,9 @@ from piigate.cli.options import (
 )
 from piigate.config import load_settings
 from piigate.errors import ConfigError
-from piigate.record import Ledger, form, ledger_for
-from piigate.record.chain import record_to_json
-from piigate.record.identity import name_dob_key, ssn_key
+
+if TYPE_CHECKING:
+    from piigate.record import Ledger
 
 
 @click.group()
@@ -47,6 +53,9 @@ def records_list(
     as_csv: bool,
 ) -> None:
     """List disclosure records, oldest first."""
+    from piigate.record import form  # noqa: PLC0415 (lazy: see the module's docstring)
+    from piigate.record.chain import record_to_json  # noqa: PLC0415
+
     if as_json and as_csv:
         raise ConfigError("--json and --csv: choose one")
     with _ledger(config_path) as ledger:
@@ -71,6 +80,8 @@ def records_list(
 @one_line_errors
 def records_recipients(config_path: Path | None, case_id: str, as_json: bool) -> None:
     """Every organisation and address that received a case's PII."""
+    from piigate.record import form  # noqa: PLC0415
+
     with _ledger(config_path) as ledger:
         rows = ledger.recipients(case_id)
     if not as_json:
@@ -84,23 +95,61 @@ def records_recipients(config_path: Path | None, case_id: str, as_json: bool) ->
 @click.option("--ssn", help="NNN-NN-NNNN, or - to read it from stdin (keeps it out of history).")
 @click.option("--name", help="The person's name (with --dob).")
 @click.option("--dob", help="Date of birth, YYYY-MM-DD (with --name).")
+@click.option("--a-number", "a_number", help="Alien registration number (A and 8-9 digits).")
+@click.option("--passport", help="US passport number.")
+@click.option("--dl", "license_number", help="Driver's license number.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per disclosure.")
 @one_line_errors
 def records_accounting(
-    *, config_path: Path | None, ssn: str | None, name: str | None, dob: str | None, as_json: bool
+    *,
+    config_path: Path | None,
+    ssn: str | None,
+    name: str | None,
+    dob: str | None,
+    a_number: str | None,
+    passport: str | None,
+    license_number: str | None,
+    as_json: bool,
 ) -> None:
-    """Every disclosure that included one person (the 552a(c)(3) accounting)."""
-    if (ssn is not None and (name or dob)) or (ssn is None and not (name and dob)):
-        raise ConfigError("give --ssn, or --name with --dob")
-    if ssn == "-":
-        ssn = sys.stdin.readline()
-    identity = ssn_key(ssn) if ssn is not None else name_dob_key(name or "", dob or "")
+    """Every disclosure that included one person (the 552a(c)(3) accounting): give every
+    identifier the person gave you; a disclosure that carried any of them is listed, once."""
+    from piigate.record import form  # noqa: PLC0415
+    from piigate.record.chain import record_to_json  # noqa: PLC0415
+
+    keys = _identity_keys(ssn, name, dob, a_number, passport, license_number)
     with _ledger(config_path, key=True) as ledger:
-        found = ledger.accounting(identity)
+        found = ledger.accounting_any(keys)
     if not as_json:
         click.echo(form.accounting_text(found))
     for record in found if as_json else ():
         click.echo(json.dumps(record_to_json(record), sort_keys=True))
+
+
+def _identity_keys(  # noqa: PLR0917 (the command's options, in its order)
+    ssn: str | None,
+    name: str | None,
+    dob: str | None,
+    a_number: str | None,
+    passport: str | None,
+    license_number: str | None,
+) -> list[str]:
+    """The identity keys of the identifiers given (an SSN of ``-`` is read from stdin)."""
+    from piigate.record import identity  # noqa: PLC0415
+
+    if bool(name) != bool(dob) or not any((ssn, name, a_number, passport, license_number)):
+        raise ConfigError("give --ssn, --name with --dob, --a-number, --passport or --dl")
+    keys = []
+    if ssn is not None:
+        keys.append(identity.ssn_key(sys.stdin.readline() if ssn == "-" else ssn))
+    if name and dob:
+        keys.append(identity.name_dob_key(name, dob))
+    if a_number is not None:
+        keys.append(identity.a_number_key(a_number))
+    if passport is not None:
+        keys.append(identity.passport_key(passport))
+    if license_number is not None:
+        keys.append(identity.license_key(license_number))
+    return keys
 
 
 @records.command("show")
@@ -110,6 +159,8 @@ def records_accounting(
 @one_line_errors
 def records_show(config_path: Path | None, record_id: int, as_html: bool) -> None:
     """One record, laid out like the Privacy Act Disclosure Record (DHS Form 191)."""
+    from piigate.record import form  # noqa: PLC0415
+
     with _ledger(config_path) as ledger:
         record = ledger.record(record_id)
     click.echo(form.form_html(record) if as_html else form.form_text(record))
@@ -145,9 +196,26 @@ def records_prune(config_path: Path | None, before: datetime) -> None:
     click.echo(f"pruned {deleted} records recorded before {before.date().isoformat()}")
 
 
+@records.command("init")
+@config_option
+@one_line_errors
+def records_init(config_path: Path | None) -> None:
+    """Create the ledger ledger.url names (or upgrade it), as `piigate serve` does."""
+    from piigate.record import ledger_for  # noqa: PLC0415
+
+    ledger = ledger_for(load_settings(config_path), key_required=False)
+    try:
+        click.echo(f"ledger ready: {ledger.name}")
+    finally:
+        ledger.close()
+
+
 @contextmanager
 def _ledger(config_path: Path | None, *, key: bool = False) -> Iterator[Ledger]:
-    ledger = ledger_for(load_settings(config_path), key_required=key)
+    """The existing ledger the settings name (never a new one)."""
+    from piigate.record import ledger_for  # noqa: PLC0415
+
+    ledger = ledger_for(load_settings(config_path), key_required=key, create=False)
     try:
         yield ledger
     finally:

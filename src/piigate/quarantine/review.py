@@ -44,7 +44,8 @@ class Review:
         if not self.store.transition(held_id, State.RELEASING, actor=analyst, reason=justification):
             raise QuarantineError(f"quarantine {held_id}: not held (already decided)")
         try:
-            outcome = await self._relay(self.store.get(held_id), analyst, justification)
+            release = Release(analyst, justification, expedited)
+            outcome = await self._relay(self.store.get(held_id), release)
         except Exception:
             self._undo(held_id, analyst)
             raise
@@ -68,11 +69,10 @@ class Review:
         )
         return outcome
 
-    async def _relay(self, held: HeldMessage, analyst: str, justification: str) -> Outcome:
+    async def _relay(self, held: HeldMessage, release: Release) -> Outcome:
         raw = await asyncio.to_thread(self.store.open, held.id)
         envelope = Envelope(held.mail_from, held.rcpt_tos)
         screening = await asyncio.to_thread(self.screener.screen, envelope, raw)
-        release = Release(analyst, justification)
         if any(v.action is Action.ENCRYPT for v in screening.verdict.violations):
             return await self.actor.encrypt(screening, raw, release)
         return await self.actor.deliver(

@@ -49,12 +49,17 @@ def filters(
     return " AND ".join(where), params
 
 
-def for_individual(db: Database, digest: str) -> list[DisclosureRecord]:
-    return store.select(
-        db,
-        "d.id IN (SELECT disclosure_id FROM disclosure_individuals WHERE individual = ?)",
-        (digest,),
-    )
+def for_individual(db: Database, digests: str | Sequence[str]) -> list[DisclosureRecord]:
+    """The records holding any of ``digests`` (one person's keys), each once, oldest first."""
+    wanted = [digests] if isinstance(digests, str) else list(digests)
+    ids: set[int] = set()
+    for condition, params in db.any_of("individual", wanted):
+        sql = f"SELECT DISTINCT disclosure_id FROM disclosure_individuals WHERE {condition}"  # noqa: S608
+        ids.update(int(row[0]) for row in db.execute(sql, params))
+    found: list[DisclosureRecord] = []
+    for condition, params in db.any_of("d.id", sorted(ids)):
+        found += store.select(db, condition, params)
+    return sorted(found, key=lambda r: r.id or 0)
 
 
 def recipients_for_case(db: Database, case_id: str) -> list[CaseRecipient]:

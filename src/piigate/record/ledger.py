@@ -20,20 +20,27 @@ import fcntl
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from piigate.config import Settings
+from piigate.config import Settings, agency_names
 from piigate.errors import LedgerError
 from piigate.keys import ledger_key
 from piigate.model import DisclosureRecord
 from piigate.record import accounting, store
 from piigate.record.accounting import CaseRecipient
 from piigate.record.chain import ChainCheck, Verification, record_from_json, record_to_json
-from piigate.record.dialects import DB_ERRORS, Database, connect, redact, sqlite_path
+from piigate.record.dialects import (
+    DB_ERRORS,
+    Database,
+    connect,
+    not_found,
+    redact,
+    sqlite_path,
+)
 from piigate.record.identity import Identities
 from piigate.record.indexer import Indexer, catch_up
 from piigate.record.migrations import MIGRATIONS
@@ -55,6 +62,7 @@ class Ledger:
         agencies: Mapping[str, str] | None = None,
         migrate: bool = True,
         connect_again: Callable[[], Database] | None = None,
+        create: bool = True,
     ) -> None:
         self._db = db
         self._lock = threading.Lock()
@@ -64,6 +72,8 @@ class Ledger:
         self.identities = identities
         self.agencies = dict(agencies or {})
         with self._using("open"):
+            if not create and not store.holds_ledger(db):
+                raise LedgerError(not_found(db.name))
             if migrate:
                 store.migrate(db)
             elif store.schema_version(db) < len(MIGRATIONS):
@@ -189,10 +199,16 @@ class Ledger:
 
     def accounting(self, identity_key: str) -> list[DisclosureRecord]:
         """Every disclosure that included this person (552a(c)(3)), oldest first."""
-        digest = self._identities().hash(identity_key)
+        return self.accounting_any([identity_key])
+
+    def accounting_any(self, identity_keys: Sequence[str]) -> list[DisclosureRecord]:
+        """Every disclosure that included one person known by any of these identity keys
+        (their SSN, name+DOB, A-number …), each once, oldest first."""
+        identities = self._identities()
+        digests = sorted({identities.hash(key) for key in identity_keys})
         with self._using("read") as db:
             catch_up(db)  # the index answers only for the records it holds
-            return accounting.for_individual(db, digest)
+            return accounting.for_individual(db, digests)
 
     def recipients(self, case_id: str) -> list[CaseRecipient]:
         with self._using("read") as db:
@@ -251,10 +267,15 @@ def open_ledger(
     journal: Path | None = None,
     agencies: Mapping[str, str] | None = None,
     migrate: bool = True,
+    create: bool = True,
 ) -> Ledger:
-    """Open (and, unless ``migrate`` is False, create or upgrade) the ledger at ``url``."""
+    """Open (and, unless ``migrate`` is False, create or upgrade) the ledger at ``url``.
+    With ``create`` False (the read-only commands) a ledger that is not there is a
+    ``LedgerError`` naming where it was looked for; nothing is created."""
     try:
-        db = connect(url, create=migrate)
+        db = connect(url, create=migrate and create)
+    except LedgerError:
+        raise
     except OPEN_ERRORS as exc:
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise LedgerError(f"ledger {redact(url)}: cannot open: {reason}") from exc
@@ -269,19 +290,27 @@ def open_ledger(
             agencies=agencies,
             migrate=migrate,
             connect_again=lambda: connect(url, create=False),
+            create=create,
         )
     except LedgerError:
         db.close()
         raise
 
 
-def ledger_for(settings: Settings, *, key_required: bool = True, migrate: bool = True) -> Ledger:
+def ledger_for(
+    settings: Settings, *, key_required: bool = True, migrate: bool = True, create: bool = True
+) -> Ledger:
     """The ledger the settings name; with ``key_required`` a missing key is a ``ConfigError``
-    (the gate never starts without it)."""
+    (the gate never starts without it); with ``create`` False it must exist already."""
     ledger = settings.ledger
     key = ledger_key(settings) if key_required else None
     return open_ledger(
-        ledger.url, key, journal=ledger.journal, agencies=ledger.agencies, migrate=migrate
+        ledger.url,
+        key,
+        journal=ledger.journal,
+        agencies=agency_names(settings),
+        migrate=migrate,
+        create=create,
     )
 
 

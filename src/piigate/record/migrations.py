@@ -73,4 +73,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "INSERT INTO ledger_index_state (indexed_through, indexed_part)"
         " SELECT COALESCE(MAX(id), 0), 0 FROM disclosures",
     ),
+    # 4: what else the gate knew of a disclosure (why parts were not inspected, rules broken
+    #    in audit mode, an expedited release, the zip [ENCRYPT] built), as one JSON object
+    #    (see store.details_json); '{}' for the records before it: each fact at its default.
+    ("ALTER TABLE disclosures ADD COLUMN details TEXT NOT NULL DEFAULT '{}'",),
 )

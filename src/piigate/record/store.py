@@ -12,15 +12,23 @@ from contextlib import contextmanager
 from typing import Any
 
 from piigate.model import DisclosureRecord, Recipient
-from piigate.record.chain import GENESIS, attachment_from_json, seal
-from piigate.record.dialects import Database, Row
+from piigate.record.chain import (
+    ADDED_FIELDS,
+    GENESIS,
+    attachment_from_json,
+    record_to_json,
+    seal,
+)
+from piigate.record.dialects import DB_ERRORS, Database, Row
 from piigate.record.migrations import MIGRATIONS
 
 _COLUMNS = (
     "id, recorded_at, sender, message_id, sha256, outcome, individuals, pii_counts,"
     " attachments, purpose, sharing_agreement, case_id, released_by, release_reason,"
-    " uninspected, prev_hash, hash"
+    " uninspected, prev_hash, hash, details"
 )
+_SET = 18
+"""Where ``individual_set`` is in a row selected with the individuals."""
 BATCH = 500
 """Records per step of ``verify``."""
 DIGEST_SIZE = 32
@@ -39,6 +47,15 @@ def locked(db: Database) -> Iterator[Database]:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+def holds_ledger(db: Database) -> bool:
+    """Whether ``db`` already holds a ledger (read without writing anything)."""
+    try:
+        db.execute("SELECT COUNT(*) FROM schema_version")
+    except DB_ERRORS:
+        return False
+    return True
 
 
 def schema_version(db: Database) -> int:
@@ -86,7 +103,7 @@ def append(db: Database, record: DisclosureRecord) -> DisclosureRecord:
 def _insert(db: Database, record: DisclosureRecord) -> None:
     db.execute(
         f"INSERT INTO disclosures ({_COLUMNS}, individual_set)"  # noqa: S608
-        f" VALUES ({', '.join('?' * 18)})",
+        f" VALUES ({', '.join('?' * 19)})",
         (
             record.id,
             record.recorded_at,
@@ -105,6 +122,7 @@ def _insert(db: Database, record: DisclosureRecord) -> None:
             json.dumps(list(record.uninspected)),
             record.prev_hash,
             record.hash,
+            json.dumps(details_json(record), sort_keys=True),
             pack(record.individual_hashes),
         ),
     )
@@ -182,6 +200,25 @@ def _next_entries(
     return entries, (through, 0)
 
 
+def details_json(record: DisclosureRecord) -> dict[str, Any]:
+    """The facts added in schema step 4 (see ``chain.ADDED_FIELDS``), in one JSON column."""
+    data = record_to_json(record)
+    return {name: data[name] for name in ADDED_FIELDS}
+
+
+def details_from_json(data: dict[str, Any]) -> dict[str, Any]:
+    """``details_json`` back to ``DisclosureRecord`` fields (a record from before step 4
+    has ``{}``: every field at its default)."""
+    sealed = data.get("sealed")
+    return {
+        "uninspected_reasons": tuple(data.get("uninspected_reasons", ())),
+        "audit_rules": tuple(data.get("audit_rules", ())),
+        "expedited": bool(data.get("expedited", False)),
+        "sealed": attachment_from_json(sealed) if sealed else None,
+        "sealed_parts": tuple(data.get("sealed_parts", ())),
+    }
+
+
 def _attachment_json(attachment: Any) -> dict[str, Any]:
     return {
         "name": attachment.name,
@@ -229,8 +266,8 @@ def select(
 def _individuals(db: Database, rows: list[Row]) -> dict[int, tuple[str, ...]]:
     """Each record's hashes: from its packed set; for records written before the set
     existed (schema step 3), from the look-up index."""
-    found = {int(row[0]): unpack(row[17]) for row in rows if row[17] is not None}
-    older = [int(row[0]) for row in rows if row[17] is None and int(row[6]) > 0]
+    found = {int(row[0]): unpack(row[_SET]) for row in rows if row[_SET] is not None}
+    older = [int(row[0]) for row in rows if row[_SET] is None and int(row[6]) > 0]
     for record_id, index_rows in indexed(db, older).items():
         found[record_id] = tuple(sorted(r[1] for r in index_rows))
     return found
@@ -284,6 +321,7 @@ def _record(
         uninspected=tuple(json.loads(row[14])),
         prev_hash=row[15],
         hash=row[16],
+        **details_from_json(json.loads(row[17] or "{}")),
         recipients=recipients,
         individual_hashes=hashes,
     )
