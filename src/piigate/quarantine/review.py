@@ -75,12 +75,16 @@ class Review:
         screening = await asyncio.to_thread(self.screener.screen, envelope, raw)
         if any(v.action is Action.ENCRYPT for v in screening.verdict.violations):
             return await self.actor.encrypt(screening, raw, release)
+        # Content the gate could not read, released outside, may be a disclosure: recorded.
+        unread = bool(screening.extraction.unscannable) or any(
+            not a.inspected for a in screening.extraction.attachments
+        )
         return await self.actor.deliver(
             screening,
             raw,
             held.rcpt_tos,
             "released",
-            record=screening.verdict.disclosure,
+            record=screening.verdict.disclosure or (unread and screening.verdict.external),
             release=release,
         )
 

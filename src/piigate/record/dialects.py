@@ -62,7 +62,7 @@ class Database(Protocol):
 def not_found(name: str) -> str:
     """The one line a read-only command says when the ledger it looked for is not there."""
     return (
-        f"ledger {name}: no ledger there (check ledger.url and the directory you run in; "
+        f"ledger {name}: does not exist (check ledger.url and the directory you run in; "
         "`piigate serve` or `piigate records init` creates one)"
     )
 

@@ -83,12 +83,8 @@ def attachments_lines(record: DisclosureRecord) -> list[str]:
 
 def outcome_lines(record: DisclosureRecord) -> list[str]:
     if record.outcome == "released":
-        how = (
-            "released from quarantine (expedited)"
-            if record.expedited
-            else ("released from quarantine")
-        )
-        lines = [f"{how} by {record.released_by}", f"justification: {record.release_reason or ''}"]
+        how = "released from quarantine" + (" (expedited)" if record.expedited else "")
+        lines = [f"{how} by {record.released_by}: {record.release_reason or ''}"]
         if record.sealed is not None:
             lines.append("encrypted by the gate, then delivered")
         if not_inspected(record):
