@@ -338,6 +338,9 @@ class DisclosureRecord:
     """[ENCRYPT]: the AES-256 zip the gate built and delivered instead of the parts in
     ``sealed_parts`` (``attachments`` are the parts as the gate read them, in clear)."""
     sealed_parts: tuple[str, ...] = ()
+    unconfirmed: bool = False
+    """The gate stopped while relaying: the message may have been delivered (the record is
+    kept so the accounting errs toward including a disclosure that may have happened)."""
 
 
 class ExposureHistory(Protocol):

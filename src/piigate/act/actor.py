@@ -36,6 +36,7 @@ from piigate.errors import (
 from piigate.model import (
     Action,
     Attachment,
+    DisclosureRecord,
     Disposition,
     Envelope,
     Grade,
@@ -191,10 +192,15 @@ class Actor:
         PII outside (``record`` overrides the verdict's say, e.g. for a release)."""
         wanted = screening.writes_record if record is None else record
         records = wanted and any(r in screening.verdict.external_recipients for r in recipients)
+        intent: tuple[DisclosureRecord, str] | None = None
         if records:
             try:
-                await self._check_ledger(True)
-            except LedgerError:
+                # Written before the relay: a gate killed before the record commits leaves
+                # the intent, which becomes an unconfirmed record (see record.intents).
+                intent = await self._intend(screening, content, outcome, release, sealed)
+            except LedgerError as exc:
+                log.error("ledger unavailable", error=str(exc))
+                self.observer.ledger_failed()
                 return Outcome(Disposition.TEMPFAILED, replies.LEDGER_TEMPFAIL)
         reply = replies.DELIVERED
         try:
@@ -202,6 +208,7 @@ class Actor:
         except RelayTemporaryError as exc:
             log.warning("upstream temporary failure", error=str(exc))
             self.observer.upstream_failed("temporary")
+            await self._abandon(intent)
             return Outcome(Disposition.TEMPFAILED, replies.UPSTREAM_TEMPFAIL)
         except RelayPartialError as exc:
             log.error("upstream refused some recipients", error=str(exc), codes=exc.codes)
@@ -210,26 +217,49 @@ class Actor:
         except RelayPermanentError as exc:
             log.warning("upstream refused", error=str(exc))
             self.observer.upstream_failed("permanent")
+            await self._abandon(intent)
             return Outcome(Disposition.REFUSED, replies.upstream_refused(exc.code or 554))
         record_id = None
-        if records:
-            entry = build_record(
-                screening,
-                content,
-                outcome=outcome,
-                domains=self.domains,
-                ledger=self.ledger,
-                released_by=release.analyst if release else None,
-                release_reason=release.justification if release else None,
-                expedited=release.expedited if release else False,
-                sealed=sealed[0],
-                sealed_parts=sealed[1],
-            )
-            record_id = await asyncio.to_thread(self.ledger.append_or_journal, entry)
+        if intent is not None:
+            record_id = await asyncio.to_thread(self.ledger.append_or_journal, *intent)
             if record_id is None:
                 log.error("ledger write failed after delivery; record kept in the journal")
                 self.observer.ledger_failed()
         return Outcome(Disposition.DELIVERED, reply, record_id=record_id)
+
+    async def _intend(
+        self,
+        screening: Screening,
+        content: bytes,
+        outcome: str,
+        release: Release | None,
+        sealed: tuple[Attachment | None, tuple[str, ...]],
+    ) -> tuple[DisclosureRecord, str]:
+        """The record of this delivery, and the intent written for it."""
+        await asyncio.to_thread(self.ledger.check)  # reconnects after an outage
+        entry = build_record(
+            screening,
+            content,
+            outcome=outcome,
+            domains=self.domains,
+            ledger=self.ledger,
+            released_by=release.analyst if release else None,
+            release_reason=release.justification if release else None,
+            expedited=release.expedited if release else False,
+            sealed=sealed[0],
+            sealed_parts=sealed[1],
+        )
+        return entry, await asyncio.to_thread(self.ledger.intend, entry)
+
+    async def _abandon(self, intent: tuple[DisclosureRecord, str] | None) -> None:
+        """Nothing was delivered: drop the intent (if that fails, it becomes an unconfirmed
+        record at the next start: the accounting errs toward a disclosure)."""
+        if intent is None:
+            return
+        try:
+            await asyncio.to_thread(self.ledger.abandon, intent[1])
+        except LedgerError as exc:
+            log.warning("ledger intent not removed", error=str(exc))
 
     async def _check_ledger(self, needed: bool) -> None:
         if not needed:

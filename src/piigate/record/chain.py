@@ -22,6 +22,7 @@ ADDED_FIELDS: dict[str, Any] = {
     "expedited": False,
     "sealed": None,
     "sealed_parts": [],
+    "unconfirmed": False,
 }
 """Fields added after records were first chained, with their JSON defaults: a record's hash
 covers one only when it differs from its default, so the records written before it was
@@ -76,6 +77,7 @@ def record_from_json(data: dict[str, Any]) -> DisclosureRecord:
         expedited=bool(data.get("expedited", False)),
         sealed=attachment_from_json(data["sealed"]) if data.get("sealed") else None,
         sealed_parts=tuple(data.get("sealed_parts", ())),
+        unconfirmed=bool(data.get("unconfirmed", False)),
     )
 
 

@@ -81,7 +81,15 @@ def attachments_lines(record: DisclosureRecord) -> list[str]:
     return lines or ["none"]
 
 
+UNCONFIRMED = "delivery not confirmed: the gate stopped while relaying"
+
+
 def outcome_lines(record: DisclosureRecord) -> list[str]:
+    lines = _outcome_lines(record)
+    return [UNCONFIRMED, *lines] if record.unconfirmed else lines
+
+
+def _outcome_lines(record: DisclosureRecord) -> list[str]:
     if record.outcome == "released":
         how = "released from quarantine" + (" (expedited)" if record.expedited else "")
         lines = [f"{how} by {record.released_by}: {record.release_reason or ''}"]
@@ -156,6 +164,7 @@ def list_line(record: DisclosureRecord) -> str:
     pii = ", ".join(f"{n} {kind}" for kind, n in record.pii_counts.items())
     cells = (record.recorded_at, record.sender, orgs, f"{record.individuals} individuals", pii)
     outcome = record.outcome + (" (audit mode)" if record.audit_rules else "")
+    outcome += " (not confirmed)" if record.unconfirmed else ""
     return "\t".join([str(record.id), *(for_terminal(c) for c in cells), outcome])
 
 

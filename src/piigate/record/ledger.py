@@ -30,7 +30,7 @@ from piigate.config import Settings, agency_names
 from piigate.errors import LedgerError
 from piigate.keys import ledger_key
 from piigate.model import DisclosureRecord
-from piigate.record import accounting, store
+from piigate.record import accounting, intents, store
 from piigate.record.accounting import CaseRecipient
 from piigate.record.chain import ChainCheck, Verification, record_from_json, record_to_json
 from piigate.record.dialects import (
@@ -80,6 +80,8 @@ class Ledger:
                 raise LedgerError(f"ledger {db.name}: not yet created by `piigate serve`")
         if migrate:
             self.replay_journal()
+        if migrate and create:
+            self.recover_intents()
 
     @property
     def name(self) -> str:
@@ -123,19 +125,35 @@ class Ledger:
                     raise
                 db.execute("SELECT 1 FROM disclosures LIMIT 1")
 
-    def append(self, record: DisclosureRecord) -> int:
+    def intend(self, record: DisclosureRecord) -> str:
+        """Durably note ``record`` before its message is relayed (see ``record.intents``);
+        the intent's id, for ``append`` or ``abandon``."""
         with self._using("write") as db:
-            sealed = store.append(db, record)
+            return intents.intend(db, record)
+
+    def abandon(self, intent: str) -> None:
+        """The message was not delivered: drop its intent."""
+        with self._using("write") as db:
+            intents.abandon(db, intent)
+
+    def recover_intents(self) -> int:
+        """Records marked unconfirmed for the intents of gates that stopped while relaying."""
+        with self._using("recover intents") as db:
+            return intents.recover(db)
+
+    def append(self, record: DisclosureRecord, intent: str | None = None) -> int:
+        with self._using("write") as db:
+            sealed = store.append(db, record, intent)
         if self._indexer is not None:
             self._indexer.wake()
         assert sealed.id is not None
         return sealed.id
 
-    def append_or_journal(self, record: DisclosureRecord) -> int | None:
+    def append_or_journal(self, record: DisclosureRecord, intent: str | None = None) -> int | None:
         """Append; if the database refuses, keep the record in the journal (returns None).
         Once the database takes records again, journaled ones are moved in straight away."""
         try:
-            record_id = self.append(record)
+            record_id = self.append(record, intent)
         except LedgerError:
             self._journal(record)
             return None

@@ -74,7 +74,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " SELECT COALESCE(MAX(id), 0), 0 FROM disclosures",
     ),
     # 4: what else the gate knew of a disclosure (why parts were not inspected, rules broken
-    #    in audit mode, an expedited release, the zip [ENCRYPT] built), as one JSON object
-    #    (see store.details_json); '{}' for the records before it: each fact at its default.
-    ("ALTER TABLE disclosures ADD COLUMN details TEXT NOT NULL DEFAULT '{}'",),
+    #    in audit mode, an expedited release, the zip [ENCRYPT] built, a delivery not
+    #    confirmed), as one JSON object (see store.details_json); '{}' for the records before
+    #    it: each fact at its default. And the intents: a record written before the message
+    #    is relayed, removed in the transaction that appends it (see record.intents).
+    (
+        "ALTER TABLE disclosures ADD COLUMN details TEXT NOT NULL DEFAULT '{}'",
+        """CREATE TABLE ledger_intents (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            record TEXT NOT NULL
+        )""",
+    ),
 )

@@ -91,12 +91,15 @@ def chain_anchor(db: Database) -> tuple[int, str]:
     return (int(rows[0][0]), rows[0][1]) if rows else (0, GENESIS)
 
 
-def append(db: Database, record: DisclosureRecord) -> DisclosureRecord:
-    """Seal ``record`` after the chain's head and insert it, under the append lock."""
+def append(db: Database, record: DisclosureRecord, intent: str | None = None) -> DisclosureRecord:
+    """Seal ``record`` after the chain's head and insert it, under the append lock; the
+    ``intent`` it fulfils is removed in the same transaction."""
     with locked(db):
         last_id, last_hash = chain_head(db)
         sealed = seal(record, last_id + 1, last_hash)
         _insert(db, sealed)
+        if intent is not None:
+            db.execute("DELETE FROM ledger_intents WHERE id = ?", (intent,))
     return sealed
 
 
@@ -216,6 +219,7 @@ def details_from_json(data: dict[str, Any]) -> dict[str, Any]:
         "expedited": bool(data.get("expedited", False)),
         "sealed": attachment_from_json(sealed) if sealed else None,
         "sealed_parts": tuple(data.get("sealed_parts", ())),
+        "unconfirmed": bool(data.get("unconfirmed", False)),
     }
 
 
