@@ -261,6 +261,13 @@ class LedgerSettings(_Section):
     journal: Path | None = None
     """Write-ahead file for records the database refused after delivery; default: beside the
     SQLite file, or ``var/piigate/ledger.journal`` for PostgreSQL."""
+    checkpoint_key_file: Path = Path("var/piigate/keys/checkpoint.key")
+    """Ed25519 key the gate signs the ledger's checkpoints with (``piigate keys init`` makes
+    it and its public half, ``.pub`` beside it); none there: no checkpoints are written."""
+    checkpoint_file: Path = Path("var/piigate/ledger.checkpoints")
+    """Where signed checkpoints are appended (keep it off the database's reach)."""
+    checkpoint_interval: float = Field(default=3600.0, gt=0)
+    """Seconds between the running gate's checkpoints (one only when the ledger grew)."""
     agencies: dict[str, str] = {}
     """Registered domain → agency name, shown beside recipients in the records: the one place
     agency names are configured (``agency_names``). A sharing agreement's old ``agency`` is

@@ -23,7 +23,7 @@ from piigate.cli.options import (
     config_option,
     one_line_errors,
 )
-from piigate.config import load_settings
+from piigate.config import Settings, load_settings
 from piigate.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -168,16 +168,100 @@ def records_show(config_path: Path | None, record_id: int, as_html: bool) -> Non
 
 @records.command("verify")
 @config_option
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also prove the ledger extends every checkpoint saved in this file.",
+)
+@click.option(
+    "--public-key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The checkpoints' public key (default: ledger.checkpoint_key_file with .pub).",
+)
 @one_line_errors
-def records_verify(config_path: Path | None) -> None:
-    """Recompute the hash chain: exit 0 when intact, 1 with the first bad record's id."""
+def records_verify(
+    config_path: Path | None, checkpoint_file: Path | None, public_key: Path | None
+) -> None:
+    """Recompute the hash chain (and, with --checkpoint, prove the ledger extends each saved
+    checkpoint): exit 0 when intact, 1 naming the first failure."""
+    from piigate.record import checkpoints  # noqa: PLC0415
+
+    settings = load_settings(config_path)
+    saved = checkpoints.read(checkpoint_file) if checkpoint_file else []
+    key = checkpoints.load_public(public_key or _public_key(settings)) if saved else None
     with _ledger(config_path) as ledger:
         result = ledger.verify()
-    if result.intact:
-        click.echo(f"ledger intact: {result.checked} records verified")
-        return
-    click.echo(f"ledger broken at record {result.bad_id}: {result.reason}", err=True)
-    sys.exit(EXIT_BROKEN)
+        broken = ledger.extends(saved, key) if key is not None else None
+    if not result.intact:
+        click.echo(f"ledger broken at record {result.bad_id}: {result.reason}", err=True)
+        sys.exit(EXIT_BROKEN)
+    if broken is not None:
+        click.echo(f"ledger does not extend its checkpoints: {broken}", err=True)
+        sys.exit(EXIT_BROKEN)
+    extra = f"; extends {len(saved)} signed checkpoints" if saved else ""
+    click.echo(f"ledger intact: {result.checked} records verified{extra}")
+
+
+@records.command("checkpoint")
+@config_option
+@one_line_errors
+def records_checkpoint(config_path: Path | None) -> None:
+    """Sign the ledger's size and Merkle root now; append it to ledger.checkpoint_file."""
+    from piigate.record import checkpoints  # noqa: PLC0415
+
+    settings = load_settings(config_path)
+    key = checkpoints.load_private(settings.ledger.checkpoint_key_file)
+    with _ledger(config_path) as ledger:
+        signed = ledger.checkpoint(key, settings.ledger.checkpoint_file)
+    click.echo(f"checkpoint: {signed.size} records, root {signed.root} ({signed.time})")
+
+
+@records.command("proof")
+@config_option
+@click.argument("record_id", type=int)
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Checkpoints to prove against (default: ledger.checkpoint_file).",
+)
+@one_line_errors
+def records_proof(config_path: Path | None, record_id: int, checkpoint_file: Path | None) -> None:
+    """Print (JSON) an inclusion proof of one record under a signed checkpoint; anyone with
+    the public key checks it with `records check-proof`."""
+    from piigate.record import checkpoints  # noqa: PLC0415
+
+    settings = load_settings(config_path)
+    saved = checkpoints.read(checkpoint_file or settings.ledger.checkpoint_file)
+    with _ledger(config_path) as ledger:
+        proof = ledger.proof(record_id, saved)
+    click.echo(json.dumps(proof, sort_keys=True, indent=2))
+
+
+@records.command("check-proof")
+@click.argument("proof_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--public-key", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@one_line_errors
+def records_check_proof(proof_file: Path, public_key: Path) -> None:
+    """Check a `records proof` document with the public key alone (no ledger needed):
+    exit 0 when it holds, 1 when it does not."""
+    from piigate.errors import LedgerError  # noqa: PLC0415
+    from piigate.record import checkpoints, proofs  # noqa: PLC0415
+
+    key = checkpoints.load_public(public_key)
+    try:
+        data = json.loads(proof_file.read_text(encoding="utf-8"))
+        click.echo(proofs.check_proof(data, key))
+    except (OSError, ValueError, LedgerError) as exc:
+        click.echo(f"proof does not hold: {exc}", err=True)
+        sys.exit(EXIT_BROKEN)
+
+
+def _public_key(settings: Settings) -> Path:
+    from piigate.record.checkpoints import public_path  # noqa: PLC0415
+
+    return public_path(settings.ledger.checkpoint_key_file)
 
 
 @records.command("prune")

@@ -24,15 +24,19 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from piigate.config import Settings, agency_names
 from piigate.errors import LedgerError
 from piigate.keys import ledger_key
 from piigate.model import DisclosureRecord
-from piigate.record import accounting, intents, store
+from piigate.record import accounting, checkpoints, intents, proofs, store
 from piigate.record.accounting import CaseRecipient
 from piigate.record.chain import ChainCheck, Verification, record_from_json, record_to_json
+from piigate.record.checkpoints import Checkpoint
 from piigate.record.dialects import (
     DB_ERRORS,
     Database,
@@ -44,9 +48,13 @@ from piigate.record.dialects import (
 from piigate.record.identity import Identities
 from piigate.record.indexer import Indexer, catch_up
 from piigate.record.migrations import MIGRATIONS
+from piigate.record.proofs import Checkpointer
+from piigate.record.tree import leaf_entries, leaf_entries_after
 
 POSTGRES_JOURNAL = Path("var/piigate/ledger.journal")
 OPEN_ERRORS: tuple[type[Exception], ...] = (*DB_ERRORS, OSError)
+Checkpointing = tuple[Ed25519PrivateKey, Path, float]
+"""The gate's checkpoint signing key, the file it appends to, and the interval (seconds)."""
 
 
 class Ledger:
@@ -63,11 +71,14 @@ class Ledger:
         migrate: bool = True,
         connect_again: Callable[[], Database] | None = None,
         create: bool = True,
+        checkpointing: Checkpointing | None = None,
     ) -> None:
         self._db = db
         self._lock = threading.Lock()
         self._connect_again = connect_again
         self._indexer: Indexer | None = None
+        self._checkpointing = checkpointing
+        self._checkpointer: Checkpointer | None = None
         self.journal = journal
         self.identities = identities
         self.agencies = dict(agencies or {})
@@ -101,6 +112,8 @@ class Ledger:
         does; the commands catch it up when they read it)."""
         if self._indexer is None and self._connect_again is not None:
             self._indexer = Indexer(self._connect_again)
+        if self._checkpointer is None and self._checkpointing and self._connect_again:
+            self._checkpointer = Checkpointer(self._connect_again, *self._checkpointing)
 
     def catch_up_index(self) -> int:
         """Index the records not yet in the individuals' look-up index; how many steps
@@ -109,6 +122,9 @@ class Ledger:
             return catch_up(db)
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         if self._indexer is not None:
             self._indexer.close()
             self._indexer = None
@@ -250,15 +266,40 @@ class Ledger:
             through = store.indexed_through(db)
             for batch in store.batches(db, check.last_id):
                 mismatched = store.index_mismatches(db, batch, through)
+                leaves = leaf_entries(db, [r.id for r in batch if r.id is not None])
                 for record in batch:
                     failure = check.check(record)
                     if failure is None and record.id in mismatched:
                         failure = Verification(
                             check.checked - 1, record.id, "look-up index does not match it"
                         )
+                    if failure is None and leaves.get(record.id or 0) != record.hash:
+                        failure = Verification(
+                            check.checked - 1, record.id, "its leaf in the Merkle tree differs"
+                        )
                     if failure is not None:
                         return failure
+            beyond = leaf_entries_after(db, check.last_id)
+        if beyond:
+            return Verification(check.checked, beyond, "missing (the tree has its leaf)")
         return Verification(check.checked)
+
+    def checkpoint(self, key: Ed25519PrivateKey, path: Path) -> Checkpoint:
+        """Sign the ledger's size and Merkle root now and append it to ``path``."""
+        with self._using("checkpoint") as db:
+            signed = proofs.sign_now(db, key)
+        checkpoints.append(path, signed)
+        return signed
+
+    def extends(self, saved: Sequence[Checkpoint], key: Ed25519PublicKey) -> str | None:
+        """None when the ledger extends every checkpoint (consistency proofs); else why not."""
+        with self._using("verify") as db:
+            return proofs.extends(db, saved, key)
+
+    def proof(self, record_id: int, saved: Sequence[Checkpoint]) -> dict[str, Any]:
+        """An inclusion proof for one record under the latest checkpoint covering it."""
+        with self._using("prove") as db:
+            return proofs.inclusion(db, record_id, saved)
 
     def prune(self, before: date, *, retention_years: int, today: date) -> int:
         """Delete the records older than ``before``; refuse when ``before`` is within the
@@ -286,6 +327,7 @@ def open_ledger(
     agencies: Mapping[str, str] | None = None,
     migrate: bool = True,
     create: bool = True,
+    checkpointing: Checkpointing | None = None,
 ) -> Ledger:
     """Open (and, unless ``migrate`` is False, create or upgrade) the ledger at ``url``.
     With ``create`` False (the read-only commands) a ledger that is not there is a
@@ -309,6 +351,7 @@ def open_ledger(
             migrate=migrate,
             connect_again=lambda: connect(url, create=False),
             create=create,
+            checkpointing=checkpointing,
         )
     except LedgerError:
         db.close()
@@ -329,7 +372,17 @@ def ledger_for(
         agencies=agency_names(settings),
         migrate=migrate,
         create=create,
+        checkpointing=_checkpointing(settings) if key_required and migrate and create else None,
     )
+
+
+def _checkpointing(settings: Settings) -> Checkpointing | None:
+    """The gate's signing key, file and interval; None (no checkpoints) without a key."""
+    ledger = settings.ledger
+    if not ledger.checkpoint_key_file.exists():
+        return None
+    key = checkpoints.load_private(ledger.checkpoint_key_file)
+    return key, ledger.checkpoint_file, ledger.checkpoint_interval
 
 
 def _default_journal(url: str) -> Path:

@@ -98,6 +98,11 @@ def append(db: Database, record: DisclosureRecord, intent: str | None = None) ->
         last_id, last_hash = chain_head(db)
         sealed = seal(record, last_id + 1, last_hash)
         _insert(db, sealed)
+        db.execute(
+            "INSERT INTO ledger_leaves (position, record_id, entry)"
+            " SELECT COALESCE(MAX(position), 0) + 1, ?, ? FROM ledger_leaves",
+            (sealed.id, sealed.hash),
+        )
         if intent is not None:
             db.execute("DELETE FROM ledger_intents WHERE id = ?", (intent,))
     return sealed
