@@ -102,6 +102,35 @@ async def test_a_person_is_found_by_every_identifier_counted_once(
     assert code == 0 and out.startswith("2 disclosures") and value not in out
 
 
+async def test_the_letter_an_individual_is_owed_says_nothing_of_others(
+    settings: Settings, delivering_rules: Path, rng: random.Random, tmp_path: Path
+) -> None:
+    """`accounting --letter` writes the person's accounting (date, nature with the person's
+    own identifiers, purpose, each recipient agency and address) and nothing of the other
+    person in the same list; `--recipients` names whom to inform of a correction, once."""
+    value, full, partial = person_rows(rng)
+    async with gate_running(settings.model_copy(update={"rules_dir": delivering_rules})) as gate:
+        for name, data in (("full.csv", full), ("partial.csv", partial)):
+            raw = message(subject=f"{name} {PURPOSE}", attachments=((name, data, "text/csv"),))
+            code, reply = await send(gate.address, raw)
+            assert code == 250, reply
+        first, _ = gate.records()
+    letter = tmp_path / "letter.html"
+    who = ["--ssn", value, "--name", "Jane Roe", "--dob", "1980-04-12"]
+    code, out, err = records(settings, "accounting", *who, "--letter", str(letter))
+    assert (code, out.strip()) == (0, f"accounting letter: {letter} (2 disclosures)"), err
+    html = letter.read_text()
+    assert html.count("<tr><td>") == 2 and "Department of Homeland Security" in html
+    assert "included your Social Security number, name and date of birth" in html
+    assert "included your name and date of birth</td>" in html
+    assert "routine use 12, background investigation" in html
+    assert "Federal Bureau of Investigation, bob@fbi.gov" in html
+    assert value not in html and "individuals" not in html and first.message_id not in html
+    assert "1975-01-02" not in html and "John" not in html  # the other person
+    code, out, _ = records(settings, "accounting", *who, "--recipients")
+    assert (code, out) == (0, "Federal Bureau of Investigation, bob@fbi.gov\n")
+
+
 async def test_read_only_commands_never_create_a_ledger(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

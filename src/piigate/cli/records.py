@@ -99,6 +99,17 @@ def records_recipients(config_path: Path | None, case_id: str, as_json: bool) ->
 @click.option("--passport", help="US passport number.")
 @click.option("--dl", "license_number", help="Driver's license number.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per disclosure.")
+@click.option(
+    "--letter",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the accounting the person is owed as a printable HTML letter to this file.",
+)
+@click.option(
+    "--recipients",
+    "correction",
+    is_flag=True,
+    help="List each recipient to inform of a correction (552a(c)(4)).",
+)
 @one_line_errors
 def records_accounting(
     *,
@@ -110,6 +121,8 @@ def records_accounting(
     passport: str | None,
     license_number: str | None,
     as_json: bool,
+    letter: Path | None,
+    correction: bool,
 ) -> None:
     """Every disclosure that included one person (the 552a(c)(3) accounting): give every
     identifier the person gave you; a disclosure that carried any of them is listed, once."""
@@ -117,12 +130,37 @@ def records_accounting(
     from piigate.record.chain import record_to_json  # noqa: PLC0415
 
     keys = _identity_keys(ssn, name, dob, a_number, passport, license_number)
+    if letter is not None or correction:
+        _letter(config_path, keys, letter, correction)
+        return
     with _ledger(config_path, key=True) as ledger:
         found = ledger.accounting_any(keys)
     if not as_json:
         click.echo(form.accounting_text(found))
     for record in found if as_json else ():
         click.echo(json.dumps(record_to_json(record), sort_keys=True))
+
+
+def _letter(
+    config_path: Path | None, keys: list[str], letter: Path | None, correction: bool
+) -> None:
+    """The person's accounting letter (to ``letter``) and/or the recipients to inform."""
+    from datetime import date  # noqa: PLC0415
+
+    from piigate.record import letter as letters  # noqa: PLC0415
+
+    with _ledger(config_path, key=True) as ledger:
+        entries = letters.entries(ledger.accounting_by_key(keys))
+    if letter is not None:
+        agency = load_settings(config_path).policy.agency
+        try:
+            letter.write_text(letters.letter_html(entries, agency, date.today()), encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"--letter: {letter}: cannot write: {exc.strerror}") from None
+        click.echo(f"accounting letter: {letter} ({len(entries)} disclosures)")
+    if correction:
+        for recipient in letters.correction_recipients(entries):
+            click.echo(recipient)
 
 
 def _identity_keys(  # noqa: PLR0917 (the command's options, in its order)

@@ -62,6 +62,16 @@ def for_individual(db: Database, digests: str | Sequence[str]) -> list[Disclosur
     return sorted(found, key=lambda r: r.id or 0)
 
 
+def records_by_digest(db: Database, digests: Sequence[str]) -> dict[str, set[int]]:
+    """Per digest, the ids of the records that hold it (from the look-up index)."""
+    found: dict[str, set[int]] = {}
+    for condition, params in db.any_of("individual", list(digests)):
+        sql = f"SELECT individual, disclosure_id FROM disclosure_individuals WHERE {condition}"  # noqa: S608
+        for digest, record_id in db.execute(sql, params):
+            found.setdefault(str(digest), set()).add(int(record_id))
+    return found
+
+
 def recipients_for_case(db: Database, case_id: str) -> list[CaseRecipient]:
     rows = db.execute(
         "SELECT r.organization, MAX(r.agency), r.address, MIN(d.recorded_at),"

@@ -244,6 +244,22 @@ class Ledger:
             catch_up(db)  # the index answers only for the records it holds
             return accounting.for_individual(db, digests)
 
+    def accounting_by_key(
+        self, identity_keys: Sequence[str]
+    ) -> list[tuple[DisclosureRecord, tuple[str, ...]]]:
+        """As ``accounting_any``, each record with the given keys it carried (for the
+        letter: "it carried your SSN")."""
+        identities = self._identities()
+        by_digest = {identities.hash(key): key for key in identity_keys}
+        with self._using("read") as db:
+            catch_up(db)
+            holders = accounting.records_by_digest(db, list(by_digest))
+            records = accounting.for_individual(db, list(by_digest))
+        return [
+            (r, tuple(key for digest, key in by_digest.items() if r.id in holders.get(digest, ())))
+            for r in records
+        ]
+
     def recipients(self, case_id: str) -> list[CaseRecipient]:
         with self._using("read") as db:
             catch_up(db)
