@@ -338,6 +338,10 @@ class DisclosureRecord:
     """[ENCRYPT]: the AES-256 zip the gate built and delivered instead of the parts in
     ``sealed_parts`` (``attachments`` are the parts as the gate read them, in clear)."""
     sealed_parts: tuple[str, ...] = ()
+    lookup_hashes: tuple[str, ...] = field(default=(), repr=False)
+    """HMAC-SHA-256 (hex, sorted) of the individuals' other identity keys
+    (``Detection.lookup_keys`` not in ``individual_hashes``): found by the accounting, not
+    counted as people."""
     unconfirmed: bool = False
     """The gate stopped while relaying: the message may have been delivered (the record is
     kept so the accounting errs toward including a disclosure that may have happened)."""

@@ -11,6 +11,7 @@ import json
 import random
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -19,6 +20,7 @@ from click.testing import CliRunner
 from piigate.cli import main
 from piigate.config import Settings
 from piigate.quarantine.review import Review
+from piigate.record import ledger_for, store
 from tests.conftest import RunningGate, Sink, gate_running, send, settings_for
 from tests.formats import aes_zip
 from tests.integration.test_policy_rules import DISCLAIMER, PURPOSE
@@ -59,6 +61,15 @@ def records(settings: Settings, *args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def gate_records_with_hashes(settings: Settings) -> list[Any]:
+    """The ledger's records with their individuals' hashes, as verify reads them."""
+    ledger = ledger_for(settings)
+    try:
+        return [r for batch in store.batches(ledger._db, 0) for r in batch]
+    finally:
+        ledger.close()
+
+
 def person_rows(rng: random.Random) -> tuple[str, bytes, bytes]:
     """One person's SSN; a list with their SSN, name, DOB, A-number and passport (and one other
     person); a list with their name and DOB only."""
@@ -86,6 +97,9 @@ async def test_a_person_is_found_by_every_identifier_counted_once(
             assert code == 250, reply
         first, second = gate.records()
     assert (first.individuals, second.individuals) == (2, 1)
+    # People are counted by their strongest keys; their other keys are kept for look-up only.
+    [first_whole] = [r for r in gate_records_with_hashes(settings) if r.id == first.id]
+    assert (len(first_whole.individual_hashes), len(first_whole.lookup_hashes)) == (2, 4)
     by = {
         "ssn": ["--ssn", value],
         "name-dob": ["--name", "Jane Roe", "--dob", "1980-04-12"],

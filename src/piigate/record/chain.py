@@ -23,6 +23,7 @@ ADDED_FIELDS: dict[str, Any] = {
     "sealed": None,
     "sealed_parts": [],
     "unconfirmed": False,
+    "lookup_hashes": [],
 }
 """Fields added after records were first chained, with their JSON defaults: a record's hash
 covers one only when it differs from its default, so the records written before it was
@@ -44,8 +45,10 @@ def record_to_json(record: DisclosureRecord, *, individuals: bool = False) -> di
     data["sealed"] = asdict(record.sealed) if record.sealed is not None else None
     if individuals:
         data["individual_hashes"] = list(record.individual_hashes)
+        data["lookup_hashes"] = list(record.lookup_hashes)
     else:
         del data["individual_hashes"]
+        del data["lookup_hashes"]
     return data
 
 
@@ -78,6 +81,7 @@ def record_from_json(data: dict[str, Any]) -> DisclosureRecord:
         sealed=attachment_from_json(data["sealed"]) if data.get("sealed") else None,
         sealed_parts=tuple(data.get("sealed_parts", ())),
         unconfirmed=bool(data.get("unconfirmed", False)),
+        lookup_hashes=tuple(data.get("lookup_hashes", ())),
     )
 
 

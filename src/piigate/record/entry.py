@@ -37,14 +37,16 @@ def build_record(
     if outcome == "released" and not released_by:
         raise LedgerError("a release from quarantine must name who released it")
     individual_hashes: tuple[str, ...] = ()
+    lookup_hashes: tuple[str, ...] = ()
     detection = screening.detection
     if detection.individuals:
         if ledger.identities is None:
             raise LedgerError("the ledger key is needed to record individuals")
         # Every key of every person (SSN and name+DOB, passport …), so the accounting finds
         # them by any one; the record still counts people, not keys.
-        keys = detection.individuals | detection.lookup_keys
-        individual_hashes = ledger.identities.hash_all(keys)
+        individual_hashes = ledger.identities.hash_all(detection.individuals)
+        others = ledger.identities.hash_all(detection.lookup_keys - detection.individuals)
+        lookup_hashes = tuple(sorted(set(others) - set(individual_hashes)))
     verdict = screening.verdict
     uninspected = _uninspected(screening)
     return DisclosureRecord(
@@ -64,6 +66,7 @@ def build_record(
         release_reason=release_reason,
         uninspected=tuple(uninspected),
         individual_hashes=individual_hashes,
+        lookup_hashes=lookup_hashes,
         uninspected_reasons=tuple(uninspected.values()),
         audit_rules=tuple(dict.fromkeys(v.rule for v in verdict.audit_violations)),
         expedited=expedited,

@@ -81,6 +81,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     #    the Merkle tree's leaves (see record.tree).
     (
         "ALTER TABLE disclosures ADD COLUMN details TEXT NOT NULL DEFAULT '{}'",
+        # The individuals' other identity keys (model.DisclosureRecord.lookup_hashes), packed
+        # as individual_set is; the look-up index holds both.
+        "ALTER TABLE disclosures ADD COLUMN lookup_set BLOB",
         # The Merkle tree's leaves (record.tree), the records so far in order.
         """CREATE TABLE ledger_leaves (
             position INTEGER PRIMARY KEY,

@@ -28,7 +28,8 @@ _COLUMNS = (
     " uninspected, prev_hash, hash, details"
 )
 _SET = 18
-"""Where ``individual_set`` is in a row selected with the individuals."""
+"""Where ``individual_set`` is in a row selected with the individuals (``lookup_set`` next)."""
+_SETS = "individual_set, lookup_set"
 BATCH = 500
 """Records per step of ``verify``."""
 DIGEST_SIZE = 32
@@ -110,8 +111,8 @@ def append(db: Database, record: DisclosureRecord, intent: str | None = None) ->
 
 def _insert(db: Database, record: DisclosureRecord) -> None:
     db.execute(
-        f"INSERT INTO disclosures ({_COLUMNS}, individual_set)"  # noqa: S608
-        f" VALUES ({', '.join('?' * 19)})",
+        f"INSERT INTO disclosures ({_COLUMNS}, {_SETS})"  # noqa: S608
+        f" VALUES ({', '.join('?' * 20)})",
         (
             record.id,
             record.recorded_at,
@@ -132,6 +133,7 @@ def _insert(db: Database, record: DisclosureRecord) -> None:
             record.hash,
             json.dumps(details_json(record), sort_keys=True),
             pack(record.individual_hashes),
+            pack(record.lookup_hashes),
         ),
     )
     db.executemany(
@@ -171,10 +173,12 @@ def index_step(db: Database, until: int) -> bool:
     try:
         progress = db.execute("SELECT indexed_through, indexed_part FROM ledger_index_state")
         through, done = progress[0]
-        rows = db.execute(
-            "SELECT id, individual_set FROM disclosures WHERE id > ? AND id <= ?"
-            " ORDER BY id LIMIT ?",
-            (through, until, INDEX_CHUNK),
+        rows = both_sets(
+            db.execute(
+                f"SELECT id, {_SETS} FROM disclosures WHERE id > ? AND id <= ?"  # noqa: S608
+                " ORDER BY id LIMIT ?",
+                (through, until, INDEX_CHUNK),
+            )
         )
         if not rows:
             db.execute("ROLLBACK")
@@ -188,6 +192,12 @@ def index_step(db: Database, until: int) -> bool:
         raise
     db.execute("COMMIT")
     return True
+
+
+def both_sets(rows: list[Row]) -> list[Row]:
+    """(id, individual_set, lookup_set) rows → (id, both sets as one packed value): what the
+    look-up index holds of a record, in the order it is indexed."""
+    return [(row[0], bytes(row[1] or b"") + bytes(row[2] or b"") or None) for row in rows]
 
 
 def _next_entries(
@@ -211,7 +221,7 @@ def _next_entries(
 def details_json(record: DisclosureRecord) -> dict[str, Any]:
     """The facts added in schema step 4 (see ``chain.ADDED_FIELDS``), in one JSON column."""
     data = record_to_json(record)
-    return {name: data[name] for name in ADDED_FIELDS}
+    return {name: data[name] for name in ADDED_FIELDS if name in data}
 
 
 def details_from_json(data: dict[str, Any]) -> dict[str, Any]:
@@ -254,7 +264,7 @@ def select(
     """Records matching ``where`` (SQL on the disclosures table ``d``), oldest first, with
     their recipients (and the individuals' hashes when asked)."""
     clause = f"WHERE {where}" if where else ""
-    columns = f"{_COLUMNS}, individual_set" if individuals else _COLUMNS
+    columns = f"{_COLUMNS}, {_SETS}" if individuals else _COLUMNS
     sql = f"SELECT {columns} FROM disclosures d {clause} ORDER BY id"  # noqa: S608
     rows = db.execute(sql, params)
     ids = [int(row[0]) for row in rows]
@@ -267,6 +277,7 @@ def select(
             row,
             tuple(Recipient(*r[1:]) for r in recipients.get(int(row[0]), ())),
             hashes.get(int(row[0]), ()),
+            unpack(row[_SET + 1]) if individuals else (),
         )
         for row in rows
     ]
@@ -285,7 +296,11 @@ def _individuals(db: Database, rows: list[Row]) -> dict[int, tuple[str, ...]]:
 def index_mismatches(db: Database, records: list[DisclosureRecord], through: int) -> set[int]:
     """The ids of indexed records (id <= ``through``) whose look-up index entries are not
     exactly their own individuals."""
-    expected = {r.id: r.individual_hashes for r in records if r.id is not None and r.id <= through}
+    expected = {
+        r.id: tuple(sorted(r.individual_hashes + r.lookup_hashes))
+        for r in records
+        if r.id is not None and r.id <= through
+    }
     rows = indexed(db, list(expected))
     return {
         record_id
@@ -310,7 +325,10 @@ def _children(db: Database, ids: list[int], columns: str, table: str) -> dict[in
 
 
 def _record(
-    row: Row, recipients: tuple[Recipient, ...], hashes: tuple[str, ...]
+    row: Row,
+    recipients: tuple[Recipient, ...],
+    hashes: tuple[str, ...],
+    lookup: tuple[str, ...] = (),
 ) -> DisclosureRecord:
     return DisclosureRecord(
         id=int(row[0]),
@@ -333,6 +351,7 @@ def _record(
         **details_from_json(json.loads(row[17] or "{}")),
         recipients=recipients,
         individual_hashes=hashes,
+        lookup_hashes=lookup,
     )
 
 
