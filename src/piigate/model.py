@@ -342,6 +342,9 @@ class DisclosureRecord:
     """HMAC-SHA-256 (hex, sorted) of the individuals' other identity keys
     (``Detection.lookup_keys`` not in ``individual_hashes``): found by the accounting, not
     counted as people."""
+    disclaimer: bool | None = None
+    """Whether the message carried the third-agency disclaimer (None: not recorded, as in
+    records written before this was)."""
     unconfirmed: bool = False
     """The gate stopped while relaying: the message may have been delivered (the record is
     kept so the accounting errs toward including a disclosure that may have happened)."""

@@ -25,6 +25,7 @@ from piigate.act.encrypt import seal
 from piigate.act.headers import without_header
 from piigate.act.relay import Relay, RelayPartialError
 from piigate.config import PolicySettings
+from piigate.decide.checks import carries_disclaimer
 from piigate.domains import Domains
 from piigate.errors import (
     LedgerError,
@@ -248,6 +249,7 @@ class Actor:
             expedited=release.expedited if release else False,
             sealed=sealed[0],
             sealed_parts=sealed[1],
+            disclaimer=carries_disclaimer(screening.extraction, self.policy.disclaimer),
         )
         return entry, await asyncio.to_thread(self.ledger.intend, entry)
 

@@ -190,6 +190,41 @@ def _identity_keys(  # noqa: PLR0917 (the command's options, in its order)
     return keys
 
 
+@records.command("incident")
+@config_option
+@click.option("--sender", help="Only mail from this address.")
+@click.option("--case", "case_id", help="Only this case id.")
+@click.option("--message-id", help="Only this Message-ID.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="From this date (UTC).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Before this date (UTC).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@one_line_errors
+def records_incident(
+    *,
+    config_path: Path | None,
+    sender: str | None,
+    case_id: str | None,
+    message_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    as_json: bool,
+) -> None:
+    """For a sender, case, message or date range: messages, distinct individuals, recipient
+    organisations and agencies, and how many were encrypted, carried the disclaimer and
+    stated a purpose."""
+    from piigate.record.incident import incident_text  # noqa: PLC0415
+
+    with _ledger(config_path) as ledger:
+        found = ledger.incident(
+            sender=sender,
+            case_id=case_id,
+            message_id=message_id,
+            since=since.date() if since else None,
+            until=until.date() if until else None,
+        )
+    click.echo(json.dumps(found.as_json(), sort_keys=True) if as_json else incident_text(found))
+
+
 @records.command("show")
 @config_option
 @click.argument("record_id", type=int)

@@ -24,6 +24,7 @@ ADDED_FIELDS: dict[str, Any] = {
     "sealed_parts": [],
     "unconfirmed": False,
     "lookup_hashes": [],
+    "disclaimer": None,
 }
 """Fields added after records were first chained, with their JSON defaults: a record's hash
 covers one only when it differs from its default, so the records written before it was
@@ -82,6 +83,7 @@ def record_from_json(data: dict[str, Any]) -> DisclosureRecord:
         sealed_parts=tuple(data.get("sealed_parts", ())),
         unconfirmed=bool(data.get("unconfirmed", False)),
         lookup_hashes=tuple(data.get("lookup_hashes", ())),
+        disclaimer=data.get("disclaimer"),
     )
 
 

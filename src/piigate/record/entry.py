@@ -28,6 +28,7 @@ def build_record(
     expedited: bool = False,
     sealed: Attachment | None = None,
     sealed_parts: tuple[str, ...] = (),
+    disclaimer: bool | None = None,
 ) -> DisclosureRecord:
     """The record of one disclosure. ``relayed`` is the message as it left the gate (after
     the gate's own encryption, if any: ``sealed`` is the zip it built, holding
@@ -72,6 +73,7 @@ def build_record(
         expedited=expedited,
         sealed=sealed,
         sealed_parts=sealed_parts,
+        disclaimer=disclaimer,
     )
 
 

@@ -33,7 +33,7 @@ from piigate.config import Settings, agency_names
 from piigate.errors import LedgerError
 from piigate.keys import ledger_key
 from piigate.model import DisclosureRecord
-from piigate.record import accounting, checkpoints, intents, proofs, store
+from piigate.record import accounting, checkpoints, incident, intents, proofs, store
 from piigate.record.accounting import CaseRecipient
 from piigate.record.chain import ChainCheck, Verification, record_from_json, record_to_json
 from piigate.record.checkpoints import Checkpoint
@@ -46,6 +46,7 @@ from piigate.record.dialects import (
     sqlite_path,
 )
 from piigate.record.identity import Identities
+from piigate.record.incident import Incident
 from piigate.record.indexer import Indexer, catch_up
 from piigate.record.migrations import MIGRATIONS
 from piigate.record.proofs import Checkpointer
@@ -259,6 +260,12 @@ class Ledger:
             (r, tuple(key for digest, key in by_digest.items() if r.id in holders.get(digest, ())))
             for r in records
         ]
+
+    def incident(self, **selection: Any) -> Incident:
+        """The incident view over the records ``record.incident.where`` selects."""
+        where, params = incident.where(**selection)
+        with self._using("read") as db:
+            return incident.summarise(store.select(db, where, params, individuals=True))
 
     def recipients(self, case_id: str) -> list[CaseRecipient]:
         with self._using("read") as db:

@@ -235,6 +235,7 @@ def details_from_json(data: dict[str, Any]) -> dict[str, Any]:
         "sealed": attachment_from_json(sealed) if sealed else None,
         "sealed_parts": tuple(data.get("sealed_parts", ())),
         "unconfirmed": bool(data.get("unconfirmed", False)),
+        "disclaimer": data.get("disclaimer"),
     }
 
 
