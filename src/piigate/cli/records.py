@@ -114,22 +114,17 @@ def records_recipients(config_path: Path | None, case_id: str, as_json: bool) ->
 def records_accounting(
     *,
     config_path: Path | None,
-    ssn: str | None,
-    name: str | None,
-    dob: str | None,
-    a_number: str | None,
-    passport: str | None,
-    license_number: str | None,
     as_json: bool,
     letter: Path | None,
     correction: bool,
+    **identifiers: str | None,
 ) -> None:
     """Every disclosure that included one person (the 552a(c)(3) accounting): give every
     identifier the person gave you; a disclosure that carried any of them is listed, once."""
     from piigate.record import form  # noqa: PLC0415
     from piigate.record.chain import record_to_json  # noqa: PLC0415
 
-    keys = _identity_keys(ssn, name, dob, a_number, passport, license_number)
+    keys = _identity_keys(**identifiers)
     if letter is not None or correction:
         _letter(config_path, keys, letter, correction)
         return
@@ -163,7 +158,8 @@ def _letter(
             click.echo(recipient)
 
 
-def _identity_keys(  # noqa: PLR0917 (the command's options, in its order)
+def _identity_keys(
+    *,
     ssn: str | None,
     name: str | None,
     dob: str | None,
