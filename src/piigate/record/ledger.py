@@ -80,6 +80,8 @@ class Ledger:
         self._indexer: Indexer | None = None
         self._checkpointing = checkpointing
         self._checkpointer: Checkpointer | None = None
+        self.renewed = False
+        """The last database error broke the connection, and a new one was made."""
         self.journal = journal
         self.identities = identities
         self.agencies = dict(agencies or {})
@@ -101,11 +103,16 @@ class Ledger:
 
     @contextmanager
     def _using(self, doing: str) -> Iterator[Database]:
+        """The connection, under the lock; a database error becomes ``LedgerError``, and a
+        connection the error left broken (the server restarted, the network dropped it) is
+        made anew at once, so the next call works as soon as the database is back."""
         try:
             with self._lock:
                 yield self._db
         except DB_ERRORS as exc:
             reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+            with self._lock, suppress(*OPEN_ERRORS):
+                self.renewed = self._db.reconnect_if_broken()
             raise LedgerError(f"ledger {self._db.name}: cannot {doing}: {reason}") from exc
 
     def start_indexing(self) -> None:
@@ -276,8 +283,15 @@ class Ledger:
         """``ExposureHistory``: the organisations that already received each person's PII."""
         identities = self._identities()
         by_hash = {identities.hash(key): key for key in individuals}
-        with self._using("read") as db:
-            found = accounting.organizations_by_hash(db, list(by_hash))
+        self.renewed = False
+        try:
+            with self._using("read") as db:
+                found = accounting.organizations_by_hash(db, list(by_hash))
+        except LedgerError:
+            if not self.renewed:
+                raise
+            with self._using("read") as db:  # once more, on the connection just made
+                found = accounting.organizations_by_hash(db, list(by_hash))
         return {by_hash[digest]: orgs for digest, orgs in found.items()}
 
     def verify(self) -> Verification:
