@@ -298,8 +298,17 @@ class LedgerSettings(_Section):
     journal: Path | None = None
     """Write-ahead file for records the database refused after delivery; default: beside the
     SQLite file, or ``var/piigate/ledger.journal`` for PostgreSQL."""
+    checkpoint_key_file: Path = Path("var/piigate/keys/checkpoint.key")
+    """Ed25519 key the gate signs the ledger's checkpoints with (``piigate keys init`` makes
+    it and its public half, ``.pub`` beside it); none there: no checkpoints are written."""
+    checkpoint_file: Path = Path("var/piigate/ledger.checkpoints")
+    """Where signed checkpoints are appended (keep it off the database's reach)."""
+    checkpoint_interval: float = Field(default=3600.0, gt=0)
+    """Seconds between the running gate's checkpoints (one only when the ledger grew)."""
     agencies: dict[str, str] = {}
-    """Registered domain → agency name, shown beside recipients in the records."""
+    """Registered domain → agency name, shown beside recipients in the records: the one place
+    agency names are configured (``agency_names``). A sharing agreement's old ``agency`` is
+    still read for a domain missing here, and refused if it names the domain differently."""
 
 
 class QuarantineSettings(_Section):
@@ -346,6 +355,7 @@ class SharingAgreement(_Section):
 
     domain: str
     agency: str = ""
+    """Deprecated: name agencies in ``ledger.agencies`` (a different name here is refused)."""
     agreement: str = ""
     """The agreement's identifier, recorded as the disclosure's authority."""
 
@@ -469,6 +479,7 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         hint = "give lists as JSON, e.g. PIIGATE_INTERNAL_DOMAINS='[\"dhs.gov\"]'"
         raise ConfigError(f"environment: {exc} ({hint})") from None
     settings = _apply_overrides(settings, overrides)
+    _refuse_disagreeing_agencies(settings, doc)
     rules_dir = settings.rules_dir
     if not rules_dir.is_absolute() and "rules_dir" in data:
         rules_dir = config_path.parent / rules_dir
@@ -502,3 +513,36 @@ def _explain(exc: ValidationError, doc: YamlDocument) -> ConfigError:
     if any(name.upper() == env_name for name in os.environ):
         return ConfigError(f"environment variable {env_name}: {key}: {first['msg']}")
     return doc.error(exc)
+
+
+def _domain(domain: str) -> str:
+    return domain.strip().strip(".").lower()
+
+
+def agency_names(settings: Settings) -> dict[str, str]:
+    """Registered domain → agency name: ``ledger.agencies``, and for a domain it leaves out,
+    the name an older config gave in its sharing agreement."""
+    names = {
+        _domain(a.domain): a.agency.strip()
+        for a in settings.policy.sharing_agreements
+        if a.agency.strip()
+    }
+    configured = settings.ledger.agencies.items()
+    names.update({_domain(domain): name.strip() for domain, name in configured})
+    return names
+
+
+def _refuse_disagreeing_agencies(settings: Settings, doc: YamlDocument) -> None:
+    """One agency, one name: a sharing agreement's ``agency`` that differs from
+    ``ledger.agencies`` for its domain is a ``ConfigError`` naming the file, line and key."""
+    configured = {_domain(d): name.strip() for d, name in settings.ledger.agencies.items()}
+    for n, agreement in enumerate(settings.policy.sharing_agreements):
+        name = configured.get(_domain(agreement.domain))
+        if agreement.agency.strip() and name is not None and name != agreement.agency.strip():
+            key = ("policy", "sharing_agreements", n, "agency")
+            raise ConfigError(
+                f"{doc.path}:{doc.line_of(key)}: policy.sharing_agreements.{n}.agency: "
+                f"{agreement.agency.strip()!r} disagrees with ledger.agencies for "
+                f"{_domain(agreement.domain)} ({name!r}); name each agency once, in "
+                "ledger.agencies"
+            )

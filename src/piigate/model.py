@@ -216,6 +216,10 @@ class Detection:
 
     findings: tuple[Finding, ...]
     individuals: frozenset[str] = field(default=frozenset(), repr=False)
+    lookup_keys: frozenset[str] = field(default=frozenset(), repr=False)
+    """Every identity key of every individual up to the document tier (``ssn:``,
+    ``name-dob:``, ``passport:``, ``a-number:``, ``dl:``), not only the strongest: the ledger
+    stores each (hashed) so a person is found by any identifier the message carried."""
 
     @property
     def individual_count(self) -> int:
@@ -323,6 +327,27 @@ class DisclosureRecord:
     prev_hash: str = ""
     """The hash of the record before it in the ledger's chain (set by the ledger)."""
     hash: str = ""
+    uninspected_reasons: tuple[str, ...] = ()
+    """Why each part in ``uninspected`` (then each attachment not inspected) was not read,
+    e.g. "encrypted (no password)"; "" where the gate gave no reason."""
+    audit_rules: tuple[str, ...] = ()
+    """Rules in audit mode that this delivery broke (logged, not enforced)."""
+    expedited: bool = False
+    """Released from quarantine as expedited by the analyst."""
+    sealed: Attachment | None = None
+    """[ENCRYPT]: the AES-256 zip the gate built and delivered instead of the parts in
+    ``sealed_parts`` (``attachments`` are the parts as the gate read them, in clear)."""
+    sealed_parts: tuple[str, ...] = ()
+    lookup_hashes: tuple[str, ...] = field(default=(), repr=False)
+    """HMAC-SHA-256 (hex, sorted) of the individuals' other identity keys
+    (``Detection.lookup_keys`` not in ``individual_hashes``): found by the accounting, not
+    counted as people."""
+    disclaimer: bool | None = None
+    """Whether the message carried the third-agency disclaimer (None: not recorded, as in
+    records written before this was)."""
+    unconfirmed: bool = False
+    """The gate stopped while relaying: the message may have been delivered (the record is
+    kept so the accounting errs toward including a disclosure that may have happened)."""
 
 
 class ExposureHistory(Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from datetime import timedelta
 
 import structlog
@@ -42,7 +43,8 @@ class Service:
         self.http: HttpServer | None = None
         if settings.http.enabled:
             checks = {"smtp": self._check_smtp, "ledger": gate.ledger.check}
-            app = build_app(self.metrics, checks, review)
+            ready = {**checks, "upstream": self._check_upstream}
+            app = build_app(self.metrics, checks, review, ready)
             self.http = HttpServer(app, settings.http.listen)
 
         self.settings = settings
@@ -52,6 +54,12 @@ class Service:
     def _check_smtp(self) -> None:
         if not self.smtp.accepting:
             raise RuntimeError("not accepting mail")
+
+    def _check_upstream(self) -> None:
+        """The upstream MTA accepts a TCP connection (``/readyz``); ``OSError`` if not."""
+        upstream = self.settings.upstream
+        with socket.create_connection((upstream.host, upstream.port), timeout=2):
+            pass
 
     async def start(self) -> None:
         """Listen on both; a taken address is a ``ConfigError`` naming the setting."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from piigate.config import HostPort, load_settings, shipped_dir
+from piigate.config import HostPort, agency_names, load_settings, shipped_dir
 from piigate.decide import load_rules
 from piigate.errors import ConfigError
 
@@ -76,3 +76,39 @@ def test_rules_dir_is_relative_to_the_config_file(tmp_path: Path) -> None:
     path = tmp_path / "conf" / "p.yaml"
     path.write_text("rules_dir: ../myrules\n")
     assert load_settings(path).rules_dir == tmp_path / "conf" / "../myrules"
+
+
+AGREEMENT = (
+    "policy:\n  sharing_agreements:\n    - {domain: fbi.gov, agency: %s, agreement: MOU-1}\n"
+)
+
+
+def test_agency_names_are_configured_once(tmp_path: Path) -> None:
+    """ledger.agencies names each agency; a sharing agreement's old ``agency`` that agrees, or
+    names a domain ledger.agencies leaves out, is accepted (the latter is used); one that
+    disagrees is refused naming the file, the line and the key."""
+    path = tmp_path / "piigate.yaml"
+    path.write_text(
+        "ledger:\n  agencies:\n    FBI.gov: Federal Bureau of Investigation\n"
+        + AGREEMENT % "Federal Bureau of Investigation"
+        + "    - {domain: opm.gov, agency: Office of Personnel Management}\n"
+    )
+    assert agency_names(load_settings(path)) == {
+        "fbi.gov": "Federal Bureau of Investigation",
+        "opm.gov": "Office of Personnel Management",
+    }
+    path.write_text(
+        "ledger:\n  agencies:\n    fbi.gov: Federal Bureau of Investigation\n"
+        + AGREEMENT % "F.B.I."
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert str(info.value).startswith(f"{path}:6: policy.sharing_agreements.0.agency: 'F.B.I.'")
+    assert "disagrees with ledger.agencies for fbi.gov" in str(info.value)
+
+
+def test_shipped_config_names_every_agreement_agency_once() -> None:
+    """The shipped file names its agencies in ledger.agencies only, agreements included."""
+    settings = load_settings(SHIPPED)
+    assert all(not a.agency for a in settings.policy.sharing_agreements)
+    assert {a.domain for a in settings.policy.sharing_agreements} <= set(agency_names(settings))

@@ -6,16 +6,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
 import pytest
 
+from piigate.detect.individuals import resolve_with_lookup_keys
 from piigate.errors import LedgerError
 from piigate.model import DisclosureRecord
 from piigate.record.accounting import retention_cutoff
 from piigate.record.chain import GENESIS, ChainCheck, record_hash, seal
-from piigate.record.identity import Identities, name_dob_key, normalise_name, ssn_key
+from piigate.record.identity import (
+    Identities,
+    a_number_key,
+    license_key,
+    name_dob_key,
+    normalise_name,
+    passport_key,
+    ssn_key,
+)
 
 
 @pytest.mark.parametrize(
@@ -104,3 +114,53 @@ def test_chain_catches_a_record_edited_and_rehashed() -> None:
     assert skipped.check(first) is None
     gap = skipped.check(third)
     assert gap is not None and (gap.bad_id, gap.reason) == (2, "missing (deleted)")
+
+
+@pytest.mark.parametrize(
+    ("make", "text", "key"),
+    [
+        (a_number_key, "A-187-654-321", "a-number:187654321"),
+        (a_number_key, "a12345678", "a-number:012345678"),  # eight digits: a leading zero
+        (passport_key, "531415926", "passport:531415926"),
+        (passport_key, "x 1234 5678", "passport:X12345678"),
+        (license_key, "d123-4567-89", "dl:D123456789"),
+    ],
+)
+def test_document_keys_match_the_detector(make: Callable[[str], str], text: str, key: str) -> None:
+    """An officer's spelling of an A-number, passport or licence gives the detector's key."""
+    assert make(text) == key
+
+
+@pytest.mark.parametrize("make", [a_number_key, passport_key, license_key])
+def test_bad_document_numbers_are_refused_without_echoing_them(
+    make: Callable[[str], str],
+) -> None:
+    """A malformed number is a one-line error that does not repeat what was typed."""
+    with pytest.raises(LedgerError) as info:
+        make("Q-77")
+    assert "Q-77" not in str(info.value)
+
+
+def test_every_lookup_key_of_a_person_is_kept_beside_the_strongest() -> None:
+    """A record with an SSN, a name+DOB and an A-number is one individual named by the SSN;
+    all three are lookup keys, and a bare name (weaker than a document) is not."""
+    people, lookup = resolve_with_lookup_keys(
+        [
+            frozenset({"ssn:512347781", "name-dob:jane roe|1980-04-12", "a-number:187654321"}),
+            frozenset({"name-dob:jane roe|1980-04-12", "name:jane roe"}),
+        ]
+    )
+    assert people == frozenset({"ssn:512347781"})
+    assert lookup == frozenset(
+        {"ssn:512347781", "name-dob:jane roe|1980-04-12", "a-number:187654321"}
+    )
+
+
+def test_new_fields_at_their_defaults_leave_the_hash_as_before() -> None:
+    """A record whose added facts are all at their defaults hashes as it did before they were
+    added (so old ledgers verify); setting one changes the hash (so it is sealed)."""
+    record = DisclosureRecord(
+        "2026-01-01T00:00:00.000+00:00", "a@dhs.gov", (), {}, 0, "<m>", "0", "delivered"
+    )
+    assert record_hash(replace(record, expedited=True)) != record_hash(record)
+    assert record_hash(replace(record, audit_rules=())) == record_hash(record)

@@ -25,6 +25,7 @@ from piigate.act.encrypt import seal
 from piigate.act.headers import without_header
 from piigate.act.relay import Relay, RelayPartialError
 from piigate.config import PolicySettings
+from piigate.decide.checks import carries_disclaimer
 from piigate.domains import Domains
 from piigate.errors import (
     LedgerError,
@@ -33,7 +34,16 @@ from piigate.errors import (
     RelayPermanentError,
     RelayTemporaryError,
 )
-from piigate.model import Action, Disposition, Envelope, Grade, Outcome, Screening
+from piigate.model import (
+    Action,
+    Attachment,
+    DisclosureRecord,
+    Disposition,
+    Envelope,
+    Grade,
+    Outcome,
+    Screening,
+)
 from piigate.observe import GateObserver, NullObserver
 from piigate.quarantine import QuarantineStore
 from piigate.quarantine.details import Earlier, earlier_disclosures
@@ -51,6 +61,7 @@ class Release:
 
     analyst: str
     justification: str
+    expedited: bool = False
 
 
 class Actor:
@@ -186,6 +197,7 @@ class Actor:
         except RelayError as exc:
             log.warning("password notice not sent", error=str(exc))
             return Outcome(Disposition.TEMPFAILED, replies.UPSTREAM_TEMPFAIL)
+        built = [a for a in check.extraction.attachments if a.name == sealed.archive_name]
         return await self.deliver(
             screening,
             sealed.content,
@@ -193,6 +205,7 @@ class Actor:
             "released" if release else "encrypted",
             record=screening.verdict.disclosure,
             release=release,
+            sealed=(built[0] if built else None, sealed.moved),
         )
 
     async def deliver(
@@ -204,15 +217,21 @@ class Actor:
         *,
         record: bool | None = None,
         release: Release | None = None,
+        sealed: tuple[Attachment | None, tuple[str, ...]] = (None, ()),
     ) -> Outcome:
         """Relay ``content`` to ``recipients``; record the disclosure when it takes sensitive
         PII outside (``record`` overrides the verdict's say, e.g. for a release)."""
         wanted = screening.writes_record if record is None else record
         records = wanted and any(r in screening.verdict.external_recipients for r in recipients)
+        intent: tuple[DisclosureRecord, str] | None = None
         if records:
             try:
-                await self._check_ledger(True)
-            except LedgerError:
+                # Written before the relay: a gate killed before the record commits leaves
+                # the intent, which becomes an unconfirmed record (see record.intents).
+                intent = await self._intend(screening, content, outcome, release, sealed)
+            except LedgerError as exc:
+                log.error("ledger unavailable", error=str(exc))
+                self.observer.ledger_failed()
                 return Outcome(Disposition.TEMPFAILED, replies.LEDGER_TEMPFAIL)
         reply = replies.DELIVERED
         try:
@@ -220,6 +239,7 @@ class Actor:
         except RelayTemporaryError as exc:
             log.warning("upstream temporary failure", error=str(exc))
             self.observer.upstream_failed("temporary")
+            await self._abandon(intent)
             return Outcome(Disposition.TEMPFAILED, replies.UPSTREAM_TEMPFAIL)
         except RelayPartialError as exc:
             log.error("upstream refused some recipients", error=str(exc), codes=exc.codes)
@@ -228,23 +248,50 @@ class Actor:
         except RelayPermanentError as exc:
             log.warning("upstream refused", error=str(exc))
             self.observer.upstream_failed("permanent")
+            await self._abandon(intent)
             return Outcome(Disposition.REFUSED, replies.upstream_refused(exc.code or 554))
         record_id = None
-        if records:
-            entry = build_record(
-                screening,
-                content,
-                outcome=outcome,
-                domains=self.domains,
-                ledger=self.ledger,
-                released_by=release.analyst if release else None,
-                release_reason=release.justification if release else None,
-            )
-            record_id = await asyncio.to_thread(self.ledger.append_or_journal, entry)
+        if intent is not None:
+            record_id = await asyncio.to_thread(self.ledger.append_or_journal, *intent)
             if record_id is None:
                 log.error("ledger write failed after delivery; record kept in the journal")
                 self.observer.ledger_failed()
         return Outcome(Disposition.DELIVERED, reply, record_id=record_id)
+
+    async def _intend(
+        self,
+        screening: Screening,
+        content: bytes,
+        outcome: str,
+        release: Release | None,
+        sealed: tuple[Attachment | None, tuple[str, ...]],
+    ) -> tuple[DisclosureRecord, str]:
+        """The record of this delivery, and the intent written for it."""
+        await asyncio.to_thread(self.ledger.check)  # reconnects after an outage
+        entry = build_record(
+            screening,
+            content,
+            outcome=outcome,
+            domains=self.domains,
+            ledger=self.ledger,
+            released_by=release.analyst if release else None,
+            release_reason=release.justification if release else None,
+            expedited=release.expedited if release else False,
+            sealed=sealed[0],
+            sealed_parts=sealed[1],
+            disclaimer=carries_disclaimer(screening.extraction, self.policy.disclaimer),
+        )
+        return entry, await asyncio.to_thread(self.ledger.intend, entry)
+
+    async def _abandon(self, intent: tuple[DisclosureRecord, str] | None) -> None:
+        """Nothing was delivered: drop the intent (if that fails, it becomes an unconfirmed
+        record at the next start: the accounting errs toward a disclosure)."""
+        if intent is None:
+            return
+        try:
+            await asyncio.to_thread(self.ledger.abandon, intent[1])
+        except LedgerError as exc:
+            log.warning("ledger intent not removed", error=str(exc))
 
     async def _check_ledger(self, needed: bool) -> None:
         if not needed:

@@ -4,7 +4,9 @@
     piigate scan FILE... [--config FILE] [--from ADDR] [--to ADDR]... [--json]
     piigate records list [--since DATE] [--case ID] [--recipient-org DOMAIN] [--json|--csv]
     piigate records recipients --case ID [--json]
-    piigate records accounting (--ssn NNN-NN-NNNN | --ssn - | --name NAME --dob YYYY-MM-DD) [--json]
+    piigate records accounting [--ssn NNN-NN-NNNN|-] [--name NAME --dob YYYY-MM-DD]
+                               [--a-number A] [--passport P] [--dl D] [--json]
+    piigate records init
     piigate records show ID [--html]
     piigate records verify
     piigate records prune --before YYYY-MM-DD

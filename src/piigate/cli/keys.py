@@ -34,6 +34,14 @@ def keys_init(config_path: Path | None) -> None:
     ):
         created = create_key_file(path)
         click.echo(f"{name} key: {path} ({'created' if created else 'exists, kept'})")
+    from piigate.record.checkpoints import create_key_files  # noqa: PLC0415 (lazy)
+
+    signing = settings.ledger.checkpoint_key_file
+    created = create_key_files(signing)
+    click.echo(
+        f"ledger checkpoint key: {signing} ({'created' if created else 'exists, kept'}; "
+        f"public key {signing.with_suffix('.pub')})"
+    )
 
 
 @click.group()

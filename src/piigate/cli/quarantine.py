@@ -18,6 +18,7 @@ from piigate.cli.options import (
 )
 from piigate.config import HostPort, load_settings
 from piigate.errors import QuarantineError
+from piigate.inert import for_terminal
 from piigate.logs import configure_logging
 from piigate.pipeline import build_gate, open_quarantine
 from piigate.quarantine import State
@@ -47,8 +48,9 @@ def quarantine_list(state: str, as_json: bool, config_path: Path | None) -> None
             if as_json:
                 click.echo(json.dumps(dataclasses.asdict(held), default=str))
                 continue
-            click.echo(
-                f"{held.id}\t{held.held_at}\t{held.mail_from}\t{', '.join(held.organizations)}"
+            cells = (held.mail_from, ", ".join(held.organizations))
+            click.echo(  # the sender and organisations came from mail: inert on a terminal
+                f"{held.id}\t{held.held_at}\t{for_terminal(cells[0])}\t{for_terminal(cells[1])}"
                 f"\t{held.individuals} individuals\t{', '.join(held.rules)}"
             )
     finally:

@@ -134,13 +134,19 @@ def normalize_text(text: str) -> str:
     return _SPACE.sub(" ", _QUOTE_MARKS.sub("", text)).strip().lower()
 
 
+def carries_disclaimer(extraction: Extraction, disclaimer: str) -> bool:
+    """Whether visible text of the message holds ``disclaimer`` (normalised); True when no
+    disclaimer is configured."""
+    wanted = normalize_text(disclaimer)
+    return not wanted or any(
+        not segment.hidden and wanted in normalize_text(segment.text)
+        for segment in extraction.segments
+    )
+
+
 def missing_disclaimer(facts: Facts, _: NoParams) -> Hold | None:
-    wanted = normalize_text(facts.settings.disclaimer)
-    if not wanted:
+    if carries_disclaimer(facts.extraction, facts.settings.disclaimer):
         return None
-    for segment in facts.extraction.segments:
-        if not segment.hidden and wanted in normalize_text(segment.text):
-            return None
     return Hold("the third-agency disclaimer is missing", {"disclaimer": facts.settings.disclaimer})
 
 

@@ -75,7 +75,8 @@ class Detector:
         records: list[frozenset[str]] = []
         for segment in segments:
             self._detect_segment(segment, findings, records, clock)
-        return Detection(tuple(findings), individuals.resolve(records))
+        people, lookup_keys = individuals.resolve_with_lookup_keys(records)
+        return Detection(tuple(findings), people, lookup_keys=lookup_keys)
 
     # -- one segment -------------------------------------------------------------------------
 

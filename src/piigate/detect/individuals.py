@@ -39,7 +39,22 @@ class _Groups:
             self.parent[rb] = ra
 
 
+LOOKUP_TIER = 2
+"""Identity keys up to this tier (SSN, name+DOB, passport, A-number, driver's license) are
+each a way to find a person's disclosures again."""
+
+
 def resolve(records: Iterable[frozenset[str]]) -> frozenset[str]:
+    """One key set per distinct individual: its strongest keys (``Detection.individuals``)."""
+    return resolve_with_lookup_keys(records)[0]
+
+
+def resolve_with_lookup_keys(
+    records: Iterable[frozenset[str]],
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The individuals (as ``resolve``), and every identity key up to ``LOOKUP_TIER`` of every
+    individual (``Detection.lookup_keys``): the SSN and the name+DOB of a person who had
+    both, so the ledger finds them by either."""
     groups = _Groups()
     for record in records:
         first, *rest = record or ("",)
@@ -53,10 +68,13 @@ def resolve(records: Iterable[frozenset[str]]) -> frozenset[str]:
     for key in groups.parent:
         members.setdefault(groups.find(key), []).append(key)
     result: set[str] = set()
+    lookup: set[str] = set()
     for keys in members.values():
-        best = min(identity_tier(k) for k in keys)
-        result.update(k for k in keys if identity_tier(k) == best)
-    return frozenset(result)
+        tiers = {k: identity_tier(k) for k in keys}
+        best = min(tiers.values())
+        result.update(k for k, tier in tiers.items() if tier == best)
+        lookup.update(k for k, tier in tiers.items() if tier <= LOOKUP_TIER)
+    return frozenset(result), frozenset(lookup)
 
 
 def _join_bare_names(groups: _Groups) -> None:

@@ -59,7 +59,8 @@ class Review:
             raise QuarantineError(f"quarantine {held_id}: not held (already decided)")
         try:
             held = self.store.get(held_id)
-            outcome = await self._relay(held, analyst, justification, encrypt=encrypt)
+            release = Release(analyst, justification, expedited)
+            outcome = await self._relay(held, release, encrypt=encrypt)
         except Exception:
             self._undo(held_id, analyst)
             raise
@@ -84,21 +85,22 @@ class Review:
         await self._tell_sender(held, "released", analyst, justification)
         return outcome
 
-    async def _relay(
-        self, held: HeldMessage, analyst: str, justification: str, *, encrypt: bool
-    ) -> Outcome:
+    async def _relay(self, held: HeldMessage, release: Release, *, encrypt: bool) -> Outcome:
         raw = await asyncio.to_thread(self.store.open, held.id)
         envelope = Envelope(held.mail_from, held.rcpt_tos)
         screening = await asyncio.to_thread(self.screener.screen, envelope, raw)
-        release = Release(analyst, justification)
         if encrypt or any(v.action is Action.ENCRYPT for v in screening.verdict.violations):
             return await self.actor.encrypt(screening, raw, release)
+        # Content the gate could not read, released outside, may be a disclosure: recorded.
+        unread = bool(screening.extraction.unscannable) or any(
+            not a.inspected for a in screening.extraction.attachments
+        )
         return await self.actor.deliver(
             screening,
             raw,
             held.rcpt_tos,
             "released",
-            record=screening.verdict.disclosure,
+            record=screening.verdict.disclosure or (unread and screening.verdict.external),
             release=release,
         )
 

@@ -49,29 +49,52 @@ def filters(
     return " AND ".join(where), params
 
 
-def for_individual(db: Database, digest: str) -> list[DisclosureRecord]:
-    return store.select(
-        db,
-        "d.id IN (SELECT disclosure_id FROM disclosure_individuals WHERE individual = ?)",
-        (digest,),
-    )
+def for_individual(db: Database, digests: str | Sequence[str]) -> list[DisclosureRecord]:
+    """The records holding any of ``digests`` (one person's keys), each once, oldest first."""
+    wanted = [digests] if isinstance(digests, str) else list(digests)
+    ids: set[int] = set()
+    for condition, params in db.any_of("individual", wanted):
+        sql = f"SELECT DISTINCT disclosure_id FROM disclosure_individuals WHERE {condition}"  # noqa: S608
+        ids.update(int(row[0]) for row in db.execute(sql, params))
+    found: list[DisclosureRecord] = []
+    for condition, params in db.any_of("d.id", sorted(ids)):
+        found += store.select(db, condition, params)
+    return sorted(found, key=lambda r: r.id or 0)
+
+
+def records_by_digest(db: Database, digests: Sequence[str]) -> dict[str, set[int]]:
+    """Per digest, the ids of the records that hold it (from the look-up index)."""
+    found: dict[str, set[int]] = {}
+    for condition, params in db.any_of("individual", list(digests)):
+        sql = f"SELECT individual, disclosure_id FROM disclosure_individuals WHERE {condition}"  # noqa: S608
+        for digest, record_id in db.execute(sql, params):
+            found.setdefault(str(digest), set()).add(int(record_id))
+    return found
 
 
 def recipients_for_case(db: Database, case_id: str) -> list[CaseRecipient]:
-    rows = db.execute(
-        "SELECT r.organization, MAX(r.agency), r.address, MIN(d.recorded_at),"
-        " MAX(d.recorded_at), COUNT(DISTINCT d.id), COUNT(DISTINCT i.individual)"
-        " FROM disclosures d"
-        " JOIN disclosure_recipients r ON r.disclosure_id = d.id"
-        " LEFT JOIN disclosure_individuals i ON i.disclosure_id = d.id"
-        " WHERE d.case_id = ?"
-        " GROUP BY r.organization, r.address ORDER BY r.organization, r.address",
-        (case_id,),
-    )
-    return [
-        CaseRecipient(row[0], row[1], row[2], row[3], row[4], int(row[5]), int(row[6]))
-        for row in rows
-    ]
+    """Each address that received the case's records: its first and last disclosure, how
+    many messages, and how many distinct people (their primary keys, not every identifier)."""
+    by_address: dict[tuple[str, str], list[DisclosureRecord]] = {}
+    for record in store.select(db, "d.case_id = ?", (case_id,), individuals=True):
+        for recipient in record.recipients:
+            by_address.setdefault((recipient.organization, recipient.address), []).append(record)
+    rows = []
+    for (organization, address), records in sorted(by_address.items()):
+        agencies = [r.agency for x in records for r in x.recipients if r.address == address]
+        people = {digest for x in records for digest in x.individual_hashes}
+        rows.append(
+            CaseRecipient(
+                organization,
+                max((a for a in agencies if a), default=None),
+                address,
+                min(x.recorded_at for x in records),
+                max(x.recorded_at for x in records),
+                len({x.id for x in records}),
+                len(people),
+            )
+        )
+    return rows
 
 
 def organizations_by_hash(db: Database, digests: Sequence[str]) -> dict[str, frozenset[str]]:
@@ -94,9 +117,11 @@ def organizations_by_hash(db: Database, digests: Sequence[str]) -> dict[str, fro
 
 
 def _unindexed_organizations(db: Database, wanted: set[str]) -> list[tuple[str, str]]:
-    tail = db.execute(
-        "SELECT id, individual_set FROM disclosures WHERE individual_set IS NOT NULL"
-        " AND id > (SELECT indexed_through FROM ledger_index_state)"
+    tail = store.both_sets(
+        db.execute(
+            "SELECT id, individual_set, lookup_set FROM disclosures"
+            " WHERE id > (SELECT indexed_through FROM ledger_index_state)"
+        )
     )
     hits = {int(row[0]): wanted.intersection(store.unpack(row[1])) for row in tail}
     hits = {record_id: digests for record_id, digests in hits.items() if digests}

@@ -16,6 +16,19 @@ from piigate.model import Attachment, DisclosureRecord, Grade, Recipient
 
 GENESIS = "0" * 64
 """The previous hash of the first record of a ledger."""
+ADDED_FIELDS: dict[str, Any] = {
+    "uninspected_reasons": [],
+    "audit_rules": [],
+    "expedited": False,
+    "sealed": None,
+    "sealed_parts": [],
+    "unconfirmed": False,
+    "lookup_hashes": [],
+    "disclaimer": None,
+}
+"""Fields added after records were first chained, with their JSON defaults: a record's hash
+covers one only when it differs from its default, so the records written before it was
+added verify as they did."""
 
 
 def record_to_json(record: DisclosureRecord, *, individuals: bool = False) -> dict[str, Any]:
@@ -27,10 +40,16 @@ def record_to_json(record: DisclosureRecord, *, individuals: bool = False) -> di
     data["recipients"] = [asdict(r) for r in record.recipients]
     data["attachments"] = [asdict(a) for a in record.attachments]
     data["uninspected"] = list(record.uninspected)
+    data["uninspected_reasons"] = list(record.uninspected_reasons)
+    data["audit_rules"] = list(record.audit_rules)
+    data["sealed_parts"] = list(record.sealed_parts)
+    data["sealed"] = asdict(record.sealed) if record.sealed is not None else None
     if individuals:
         data["individual_hashes"] = list(record.individual_hashes)
+        data["lookup_hashes"] = list(record.lookup_hashes)
     else:
         del data["individual_hashes"]
+        del data["lookup_hashes"]
     return data
 
 
@@ -57,6 +76,14 @@ def record_from_json(data: dict[str, Any]) -> DisclosureRecord:
         individual_hashes=tuple(data.get("individual_hashes", ())),
         prev_hash=data.get("prev_hash", ""),
         hash=data.get("hash", ""),
+        uninspected_reasons=tuple(data.get("uninspected_reasons", ())),
+        audit_rules=tuple(data.get("audit_rules", ())),
+        expedited=bool(data.get("expedited", False)),
+        sealed=attachment_from_json(data["sealed"]) if data.get("sealed") else None,
+        sealed_parts=tuple(data.get("sealed_parts", ())),
+        unconfirmed=bool(data.get("unconfirmed", False)),
+        lookup_hashes=tuple(data.get("lookup_hashes", ())),
+        disclaimer=data.get("disclaimer"),
     )
 
 
@@ -75,6 +102,9 @@ def record_hash(record: DisclosureRecord) -> str:
     """SHA-256 of the canonical JSON of everything but the hash itself."""
     content = record_to_json(record, individuals=True)
     del content["hash"]
+    for name, default in ADDED_FIELDS.items():
+        if content[name] == default:
+            del content[name]
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -59,11 +59,19 @@ class Database(Protocol):
     def close(self) -> None: ...
 
 
+def not_found(name: str) -> str:
+    """The one line a read-only command says when the ledger it looked for is not there."""
+    return (
+        f"ledger {name}: does not exist (check ledger.url and the directory you run in; "
+        "`piigate serve` or `piigate records init` creates one)"
+    )
+
+
 class SqliteDatabase:
     def __init__(self, path: Path, *, create: bool) -> None:
         self.name = str(path)
-        if not create and not path.exists():
-            raise LedgerError(f"ledger {path}: does not exist")
+        if not create and not path.is_file():
+            raise LedgerError(not_found(str(path.absolute())))
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA busy_timeout=30000")

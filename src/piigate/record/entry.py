@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from piigate.domains import Domains
 from piigate.errors import LedgerError
-from piigate.model import DisclosureRecord, Recipient, Screening
+from piigate.model import Attachment, DisclosureRecord, Grade, Recipient, Screening
 from piigate.record.ledger import Ledger
 
 OUTCOMES = ("delivered", "released", "encrypted")
@@ -25,19 +25,31 @@ def build_record(
     ledger: Ledger,
     released_by: str | None = None,
     release_reason: str | None = None,
+    expedited: bool = False,
+    sealed: Attachment | None = None,
+    sealed_parts: tuple[str, ...] = (),
+    disclaimer: bool | None = None,
 ) -> DisclosureRecord:
     """The record of one disclosure. ``relayed`` is the message as it left the gate (after
-    the gate's own encryption, if any); the individuals go in as keyed hashes only."""
+    the gate's own encryption, if any: ``sealed`` is the zip it built, holding
+    ``sealed_parts``); the individuals go in as keyed hashes only."""
     if outcome not in OUTCOMES:
         raise LedgerError(f"unknown disclosure outcome {outcome!r}")
     if outcome == "released" and not released_by:
         raise LedgerError("a release from quarantine must name who released it")
     individual_hashes: tuple[str, ...] = ()
-    if screening.detection.individuals:
+    lookup_hashes: tuple[str, ...] = ()
+    detection = screening.detection
+    if detection.individuals:
         if ledger.identities is None:
             raise LedgerError("the ledger key is needed to record individuals")
-        individual_hashes = ledger.identities.hash_all(screening.detection.individuals)
+        # Every key of every person (SSN and name+DOB, passport …), so the accounting finds
+        # them by any one; the record still counts people, not keys.
+        individual_hashes = ledger.identities.hash_all(detection.individuals)
+        others = ledger.identities.hash_all(detection.lookup_keys - detection.individuals)
+        lookup_hashes = tuple(sorted(set(others) - set(individual_hashes)))
     verdict = screening.verdict
+    uninspected = _uninspected(screening)
     return DisclosureRecord(
         recorded_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
         sender=screening.envelope.mail_from,
@@ -53,9 +65,38 @@ def build_record(
         case_id=verdict.case_id,
         released_by=released_by,
         release_reason=release_reason,
-        uninspected=tuple(dict.fromkeys(d.where for d in screening.extraction.unscannable)),
+        uninspected=tuple(uninspected),
         individual_hashes=individual_hashes,
+        lookup_hashes=lookup_hashes,
+        uninspected_reasons=tuple(uninspected.values()),
+        audit_rules=tuple(dict.fromkeys(v.rule for v in verdict.audit_violations)),
+        expedited=expedited,
+        sealed=sealed,
+        sealed_parts=sealed_parts,
+        disclaimer=disclaimer,
     )
+
+
+NOT_READ = {
+    Grade.ENCRYPTED_STRONG: "encrypted; the gate had no password",
+    Grade.ENCRYPTED_WEAK: "encrypted (weak); the gate had no password",
+    Grade.UNREADABLE: "could not be read",
+    Grade.PLAINTEXT: "not read",
+}
+"""Why an attachment the extractor did not inspect was not read, by its grade."""
+
+
+def _uninspected(screening: Screening) -> dict[str, str]:
+    """Each part the gate could not read → why: the blocking defects, then every attachment
+    not inspected that no defect already names."""
+    found: dict[str, str] = {}
+    for defect in screening.extraction.unscannable:
+        found.setdefault(defect.where, defect.reason)
+    for attachment in screening.extraction.attachments:
+        if attachment.inspected or any(attachment.name in where for where in found):
+            continue
+        found[f"attachment {attachment.name}"] = NOT_READ[attachment.grade]
+    return found
 
 
 def _recipients(

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from piigate.inert import for_spreadsheet, for_terminal
 from piigate.model import Attachment, DisclosureRecord, Recipient
 from piigate.record.accounting import CaseRecipient
 
@@ -38,8 +39,22 @@ def recipient_text(recipient: Recipient) -> str:
     return f"{recipient.address} ({recipient.organization}{agency})"
 
 
+def not_inspected(record: DisclosureRecord) -> list[str]:
+    """Each part the gate could not read, with why (records before the reasons were kept
+    name the part only), plus any attachment marked not inspected that they leave out."""
+    reasons = dict(zip(record.uninspected, record.uninspected_reasons, strict=False))
+    lines = [f"{where}: {reason}" if reason else where for where, reason in reasons.items()]
+    lines += [where for where in record.uninspected if where not in reasons]
+    for attachment in record.attachments:
+        if not attachment.inspected and not any(attachment.name in w for w in record.uninspected):
+            lines.append(f"attachment {attachment.name}: {attachment.grade}")
+    return lines
+
+
 def nature_text(record: DisclosureRecord) -> str:
-    pii = ", ".join(f"{n} {kind}" for kind, n in record.pii_counts.items()) or "no PII found"
+    pii = ", ".join(f"{n} {kind}" for kind, n in record.pii_counts.items())
+    if not pii:
+        pii = "no PII found in what was read" if not_inspected(record) else "no PII found"
     return f"{pii}; {record.individuals} individuals"
 
 
@@ -53,24 +68,61 @@ def attachment_text(attachment: Attachment) -> str:
     )
 
 
-def outcome_text(record: DisclosureRecord) -> str:
+def attachments_lines(record: DisclosureRecord) -> list[str]:
+    """The attachments as the gate read them, then the zip it built for [ENCRYPT]."""
+    lines = [attachment_text(a) for a in record.attachments]
+    if record.sealed is not None:
+        sealed = record.sealed
+        moved = ", ".join(record.sealed_parts) or "the parts with PII"
+        lines.append(
+            f"{sealed.name} ({sealed.content_type}, {sealed.size} bytes, {sealed.grade}, "
+            f"built by the gate from: {moved})"
+        )
+    return lines or ["none"]
+
+
+UNCONFIRMED = "delivery not confirmed: the gate stopped while relaying"
+
+
+def outcome_lines(record: DisclosureRecord) -> list[str]:
+    lines = _outcome_lines(record)
+    return [UNCONFIRMED, *lines] if record.unconfirmed else lines
+
+
+def _outcome_lines(record: DisclosureRecord) -> list[str]:
     if record.outcome == "released":
-        return f"released from quarantine by {record.released_by}: {record.release_reason or ''}"
+        how = "released from quarantine" + (" (expedited)" if record.expedited else "")
+        lines = [f"{how} by {record.released_by}: {record.release_reason or ''}"]
+        if record.sealed is not None:
+            lines.append("encrypted by the gate, then delivered")
+        if not_inspected(record):
+            lines.append("released with content the gate did not inspect (see above)")
+        return lines
     if record.outcome == "encrypted":
-        return "encrypted by the gate, then delivered"
-    return record.outcome
+        lines = ["encrypted by the gate, then delivered"]
+    else:
+        lines = [record.outcome]
+    if record.audit_rules:
+        rules = ", ".join(record.audit_rules)
+        lines.append(f"delivered in audit mode: broke {rules} (logged, not enforced)")
+    return lines
+
+
+def outcome_text(record: DisclosureRecord) -> str:
+    return "; ".join(outcome_lines(record))
 
 
 def form_fields(record: DisclosureRecord) -> list[tuple[str, list[str]]]:
-    """(label, lines) in the order of the form."""
-    return [
+    """(label, lines) in the order of the form, each line inert on a terminal (they came
+    from mail: a file name may carry an escape sequence)."""
+    fields = [
         ("Record number", [str(record.id)]),
         ("Date and time of disclosure", [record.recorded_at]),
         ("Disclosing official", [record.sender]),
         ("Recipients (name and address)", [recipient_text(r) for r in record.recipients]),
         ("Nature of the records disclosed", [nature_text(record)]),
-        ("Attachments", [attachment_text(a) for a in record.attachments] or ["none"]),
-        ("Contents not inspected", list(record.uninspected) or ["none: all content was read"]),
+        ("Attachments", attachments_lines(record)),
+        ("Contents not inspected", not_inspected(record) or ["none: every part was read"]),
         ("Purpose / routine use", [record.purpose or NONE]),
         (
             "Authority",
@@ -79,11 +131,12 @@ def form_fields(record: DisclosureRecord) -> list[tuple[str, list[str]]]:
                 f"case: {record.case_id or NONE}",
             ],
         ),
-        ("Rule outcome", [outcome_text(record)]),
+        ("Rule outcome", outcome_lines(record)),
         ("Message-ID", [record.message_id]),
         ("SHA-256 of the message as relayed", [record.sha256]),
         ("Ledger chain hash", [record.hash]),
     ]
+    return [(label, [for_terminal(line) for line in lines]) for label, lines in fields]
 
 
 def form_text(record: DisclosureRecord) -> str:
@@ -102,17 +155,17 @@ def form_html(record: DisclosureRecord) -> str:
     )
     template = env.get_template("disclosure_record.html.j2")
     return template.render(
-        title=TITLE, subtitle=SUBTITLE, record=record, fields=form_fields(record)
+        title=TITLE, subtitle=SUBTITLE, record_id=record.id, fields=form_fields(record)
     )
 
 
 def list_line(record: DisclosureRecord) -> str:
     orgs = ", ".join(dict.fromkeys(r.organization for r in record.recipients))
     pii = ", ".join(f"{n} {kind}" for kind, n in record.pii_counts.items())
-    return (
-        f"{record.id}\t{record.recorded_at}\t{record.sender}\t{orgs}\t"
-        f"{record.individuals} individuals\t{pii}\t{record.outcome}"
-    )
+    cells = (record.recorded_at, record.sender, orgs, f"{record.individuals} individuals", pii)
+    outcome = record.outcome + (" (audit mode)" if record.audit_rules else "")
+    outcome += " (not confirmed)" if record.unconfirmed else ""
+    return "\t".join([str(record.id), *(for_terminal(c) for c in cells), outcome])
 
 
 def records_csv(records: Iterable[DisclosureRecord]) -> str:
@@ -123,7 +176,7 @@ def records_csv(records: Iterable[DisclosureRecord]) -> str:
     writer.writerow(CSV_COLUMNS)
     for r in records:
         writer.writerow(
-            _inert(cell)
+            for_spreadsheet(cell)
             for cell in [
                 r.id,
                 r.recorded_at,
@@ -143,22 +196,14 @@ def records_csv(records: Iterable[DisclosureRecord]) -> str:
     return out.getvalue()
 
 
-def _inert(cell: object) -> object:
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + cell
-    return cell
-
-
 def recipients_text(case_id: str, rows: list[CaseRecipient]) -> str:
     if not rows:
         return f"case {case_id}: no disclosures recorded"
     lines = [f"case {case_id}: {len({r.organization for r in rows})} organisations"]
     lines.append("organisation\tagency\taddress\tfirst\tlast\tmessages\tindividuals")
-    lines += [
-        f"{r.organization}\t{r.agency or ''}\t{r.address}\t{r.first}\t{r.last}\t"
-        f"{r.messages}\t{r.individuals}"
-        for r in rows
-    ]
+    for r in rows:
+        cells = (r.organization, r.agency or "", r.address, r.first, r.last)
+        lines.append("\t".join([*map(for_terminal, cells), str(r.messages), str(r.individuals)]))
     return "\n".join(lines)
 
 
@@ -168,16 +213,12 @@ def accounting_text(records: list[DisclosureRecord]) -> str:
         return "no disclosures recorded for this individual"
     blocks = [f"{len(records)} disclosures"]
     for r in records:
-        blocks.append(
-            "\n".join(
-                [
-                    f"record {r.id}  {r.recorded_at}  from {r.sender}",
-                    *(f"  to {recipient_text(x)}" for x in r.recipients),
-                    f"  nature: {nature_text(r)}",
-                    f"  purpose: {r.purpose or NONE}",
-                    f"  authority: agreement {r.sharing_agreement or NONE}; "
-                    f"case {r.case_id or NONE}",
-                ]
-            )
-        )
+        lines = [
+            f"record {r.id}  {r.recorded_at}  from {r.sender}",
+            *(f"  to {recipient_text(x)}" for x in r.recipients),
+            f"  nature: {nature_text(r)}",
+            f"  purpose: {r.purpose or NONE}",
+            f"  authority: agreement {r.sharing_agreement or NONE}; case {r.case_id or NONE}",
+        ]
+        blocks.append("\n".join(for_terminal(line) for line in lines))
     return "\n\n".join(blocks)

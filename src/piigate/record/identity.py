@@ -15,6 +15,9 @@ from piigate.detect.names import normalize_name
 from piigate.errors import LedgerError
 
 _SSN = re.compile(r"\d{3}-?\d{2}-?\d{4}")
+_PASSPORT = re.compile(r"[A-Z]?\d{8,9}")
+_A_NUMBER = re.compile(r"A?#?(\d{8,9})")
+_LICENSE = re.compile(r"[A-Z0-9]{5,20}")
 
 
 class Identities:
@@ -64,3 +67,27 @@ def name_dob_key(name: str, dob: str) -> str:
     if not normalised:
         raise LedgerError("--name: expected a person's name")
     return f"name-dob:{normalised}|{born.isoformat()}"
+
+
+def passport_key(text: str) -> str:
+    """A US passport number (nine digits, or a letter and eight) → ``passport:<upper case>``."""
+    value = re.sub(r"[\s-]", "", text).upper()
+    if not _PASSPORT.fullmatch(value):
+        raise LedgerError("--passport: expected nine digits, or a letter and eight digits")
+    return f"passport:{value}"
+
+
+def a_number_key(text: str) -> str:
+    """An A-number (``A123456789``, ``A-12-345-678``) → ``a-number:<nine digits>``."""
+    match = _A_NUMBER.fullmatch(re.sub(r"[\s-]", "", text).upper())
+    if match is None:
+        raise LedgerError("--a-number: expected A and eight or nine digits")
+    return f"a-number:{match.group(1).zfill(9)}"
+
+
+def license_key(text: str) -> str:
+    """A driver's license number → ``dl:<letters and digits, upper case>`` (dashes dropped)."""
+    value = re.sub(r"[\s-]", "", text).upper()
+    if not _LICENSE.fullmatch(value) or sum(ch.isdigit() for ch in value) < 5:
+        raise LedgerError("--dl: expected 5 to 20 letters and digits, at least five digits")
+    return f"dl:{value}"

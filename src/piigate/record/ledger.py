@@ -20,26 +20,42 @@ import fcntl
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from piigate.config import Settings
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from piigate.config import Settings, agency_names
 from piigate.errors import LedgerError
 from piigate.keys import ledger_key
 from piigate.model import DisclosureRecord
-from piigate.record import accounting, store
+from piigate.record import accounting, checkpoints, incident, intents, proofs, store
 from piigate.record.accounting import CaseRecipient
 from piigate.record.chain import ChainCheck, Verification, record_from_json, record_to_json
-from piigate.record.dialects import DB_ERRORS, Database, connect, redact, sqlite_path
+from piigate.record.checkpoints import Checkpoint
+from piigate.record.dialects import (
+    DB_ERRORS,
+    Database,
+    connect,
+    not_found,
+    redact,
+    sqlite_path,
+)
 from piigate.record.identity import Identities
+from piigate.record.incident import Incident
 from piigate.record.indexer import Indexer, catch_up
 from piigate.record.migrations import MIGRATIONS
+from piigate.record.proofs import Checkpointer
+from piigate.record.tree import leaf_entries, leaf_entries_after
 
 POSTGRES_JOURNAL = Path("var/piigate/ledger.journal")
 OPEN_ERRORS: tuple[type[Exception], ...] = (*DB_ERRORS, OSError)
+Checkpointing = tuple[Ed25519PrivateKey, Path, float]
+"""The gate's checkpoint signing key, the file it appends to, and the interval (seconds)."""
 
 
 class Ledger:
@@ -55,21 +71,31 @@ class Ledger:
         agencies: Mapping[str, str] | None = None,
         migrate: bool = True,
         connect_again: Callable[[], Database] | None = None,
+        create: bool = True,
+        checkpointing: Checkpointing | None = None,
     ) -> None:
         self._db = db
         self._lock = threading.Lock()
         self._connect_again = connect_again
         self._indexer: Indexer | None = None
+        self._checkpointing = checkpointing
+        self._checkpointer: Checkpointer | None = None
+        self.renewed = False
+        """The last database error broke the connection, and a new one was made."""
         self.journal = journal
         self.identities = identities
         self.agencies = dict(agencies or {})
         with self._using("open"):
+            if not create and not store.holds_ledger(db):
+                raise LedgerError(not_found(db.name))
             if migrate:
                 store.migrate(db)
             elif store.schema_version(db) < len(MIGRATIONS):
                 raise LedgerError(f"ledger {db.name}: not yet created by `piigate serve`")
         if migrate:
             self.replay_journal()
+        if migrate and create:
+            self.recover_intents()
 
     @property
     def name(self) -> str:
@@ -77,11 +103,16 @@ class Ledger:
 
     @contextmanager
     def _using(self, doing: str) -> Iterator[Database]:
+        """The connection, under the lock; a database error becomes ``LedgerError``, and a
+        connection the error left broken (the server restarted, the network dropped it) is
+        made anew at once, so the next call works as soon as the database is back."""
         try:
             with self._lock:
                 yield self._db
         except DB_ERRORS as exc:
             reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+            with self._lock, suppress(*OPEN_ERRORS):
+                self.renewed = self._db.reconnect_if_broken()
             raise LedgerError(f"ledger {self._db.name}: cannot {doing}: {reason}") from exc
 
     def start_indexing(self) -> None:
@@ -89,6 +120,8 @@ class Ledger:
         does; the commands catch it up when they read it)."""
         if self._indexer is None and self._connect_again is not None:
             self._indexer = Indexer(self._connect_again)
+        if self._checkpointer is None and self._checkpointing and self._connect_again:
+            self._checkpointer = Checkpointer(self._connect_again, *self._checkpointing)
 
     def catch_up_index(self) -> int:
         """Index the records not yet in the individuals' look-up index; how many steps
@@ -97,6 +130,9 @@ class Ledger:
             return catch_up(db)
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         if self._indexer is not None:
             self._indexer.close()
             self._indexer = None
@@ -113,19 +149,35 @@ class Ledger:
                     raise
                 db.execute("SELECT 1 FROM disclosures LIMIT 1")
 
-    def append(self, record: DisclosureRecord) -> int:
+    def intend(self, record: DisclosureRecord) -> str:
+        """Durably note ``record`` before its message is relayed (see ``record.intents``);
+        the intent's id, for ``append`` or ``abandon``."""
         with self._using("write") as db:
-            sealed = store.append(db, record)
+            return intents.intend(db, record)
+
+    def abandon(self, intent: str) -> None:
+        """The message was not delivered: drop its intent."""
+        with self._using("write") as db:
+            intents.abandon(db, intent)
+
+    def recover_intents(self) -> int:
+        """Records marked unconfirmed for the intents of gates that stopped while relaying."""
+        with self._using("recover intents") as db:
+            return intents.recover(db)
+
+    def append(self, record: DisclosureRecord, intent: str | None = None) -> int:
+        with self._using("write") as db:
+            sealed = store.append(db, record, intent)
         if self._indexer is not None:
             self._indexer.wake()
         assert sealed.id is not None
         return sealed.id
 
-    def append_or_journal(self, record: DisclosureRecord) -> int | None:
+    def append_or_journal(self, record: DisclosureRecord, intent: str | None = None) -> int | None:
         """Append; if the database refuses, keep the record in the journal (returns None).
         Once the database takes records again, journaled ones are moved in straight away."""
         try:
-            record_id = self.append(record)
+            record_id = self.append(record, intent)
         except LedgerError:
             self._journal(record)
             return None
@@ -189,10 +241,38 @@ class Ledger:
 
     def accounting(self, identity_key: str) -> list[DisclosureRecord]:
         """Every disclosure that included this person (552a(c)(3)), oldest first."""
-        digest = self._identities().hash(identity_key)
+        return self.accounting_any([identity_key])
+
+    def accounting_any(self, identity_keys: Sequence[str]) -> list[DisclosureRecord]:
+        """Every disclosure that included one person known by any of these identity keys
+        (their SSN, name+DOB, A-number …), each once, oldest first."""
+        identities = self._identities()
+        digests = sorted({identities.hash(key) for key in identity_keys})
         with self._using("read") as db:
             catch_up(db)  # the index answers only for the records it holds
-            return accounting.for_individual(db, digest)
+            return accounting.for_individual(db, digests)
+
+    def accounting_by_key(
+        self, identity_keys: Sequence[str]
+    ) -> list[tuple[DisclosureRecord, tuple[str, ...]]]:
+        """As ``accounting_any``, each record with the given keys it carried (for the
+        letter: "it carried your SSN")."""
+        identities = self._identities()
+        by_digest = {identities.hash(key): key for key in identity_keys}
+        with self._using("read") as db:
+            catch_up(db)
+            holders = accounting.records_by_digest(db, list(by_digest))
+            records = accounting.for_individual(db, list(by_digest))
+        return [
+            (r, tuple(key for digest, key in by_digest.items() if r.id in holders.get(digest, ())))
+            for r in records
+        ]
+
+    def incident(self, **selection: Any) -> Incident:
+        """The incident view over the records ``record.incident.where`` selects."""
+        where, params = incident.where(**selection)
+        with self._using("read") as db:
+            return incident.summarise(store.select(db, where, params, individuals=True))
 
     def recipients(self, case_id: str) -> list[CaseRecipient]:
         with self._using("read") as db:
@@ -203,8 +283,15 @@ class Ledger:
         """``ExposureHistory``: the organisations that already received each person's PII."""
         identities = self._identities()
         by_hash = {identities.hash(key): key for key in individuals}
-        with self._using("read") as db:
-            found = accounting.organizations_by_hash(db, list(by_hash))
+        self.renewed = False
+        try:
+            with self._using("read") as db:
+                found = accounting.organizations_by_hash(db, list(by_hash))
+        except LedgerError:
+            if not self.renewed:
+                raise
+            with self._using("read") as db:  # once more, on the connection just made
+                found = accounting.organizations_by_hash(db, list(by_hash))
         return {by_hash[digest]: orgs for digest, orgs in found.items()}
 
     def verify(self) -> Verification:
@@ -216,15 +303,40 @@ class Ledger:
             through = store.indexed_through(db)
             for batch in store.batches(db, check.last_id):
                 mismatched = store.index_mismatches(db, batch, through)
+                leaves = leaf_entries(db, [r.id for r in batch if r.id is not None])
                 for record in batch:
                     failure = check.check(record)
                     if failure is None and record.id in mismatched:
                         failure = Verification(
                             check.checked - 1, record.id, "look-up index does not match it"
                         )
+                    if failure is None and leaves.get(record.id or 0) != record.hash:
+                        failure = Verification(
+                            check.checked - 1, record.id, "its leaf in the Merkle tree differs"
+                        )
                     if failure is not None:
                         return failure
+            beyond = leaf_entries_after(db, check.last_id)
+        if beyond:
+            return Verification(check.checked, beyond, "missing (the tree has its leaf)")
         return Verification(check.checked)
+
+    def checkpoint(self, key: Ed25519PrivateKey, path: Path) -> Checkpoint:
+        """Sign the ledger's size and Merkle root now and append it to ``path``."""
+        with self._using("checkpoint") as db:
+            signed = proofs.sign_now(db, key)
+        checkpoints.append(path, signed)
+        return signed
+
+    def extends(self, saved: Sequence[Checkpoint], key: Ed25519PublicKey) -> str | None:
+        """None when the ledger extends every checkpoint (consistency proofs); else why not."""
+        with self._using("verify") as db:
+            return proofs.extends(db, saved, key)
+
+    def proof(self, record_id: int, saved: Sequence[Checkpoint]) -> dict[str, Any]:
+        """An inclusion proof for one record under the latest checkpoint covering it."""
+        with self._using("prove") as db:
+            return proofs.inclusion(db, record_id, saved)
 
     def prune(self, before: date, *, retention_years: int, today: date) -> int:
         """Delete the records older than ``before``; refuse when ``before`` is within the
@@ -251,10 +363,16 @@ def open_ledger(
     journal: Path | None = None,
     agencies: Mapping[str, str] | None = None,
     migrate: bool = True,
+    create: bool = True,
+    checkpointing: Checkpointing | None = None,
 ) -> Ledger:
-    """Open (and, unless ``migrate`` is False, create or upgrade) the ledger at ``url``."""
+    """Open (and, unless ``migrate`` is False, create or upgrade) the ledger at ``url``.
+    With ``create`` False (the read-only commands) a ledger that is not there is a
+    ``LedgerError`` naming where it was looked for; nothing is created."""
     try:
-        db = connect(url, create=migrate)
+        db = connect(url, create=migrate and create)
+    except LedgerError:
+        raise
     except OPEN_ERRORS as exc:
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise LedgerError(f"ledger {redact(url)}: cannot open: {reason}") from exc
@@ -269,20 +387,39 @@ def open_ledger(
             agencies=agencies,
             migrate=migrate,
             connect_again=lambda: connect(url, create=False),
+            create=create,
+            checkpointing=checkpointing,
         )
     except LedgerError:
         db.close()
         raise
 
 
-def ledger_for(settings: Settings, *, key_required: bool = True, migrate: bool = True) -> Ledger:
+def ledger_for(
+    settings: Settings, *, key_required: bool = True, migrate: bool = True, create: bool = True
+) -> Ledger:
     """The ledger the settings name; with ``key_required`` a missing key is a ``ConfigError``
-    (the gate never starts without it)."""
+    (the gate never starts without it); with ``create`` False it must exist already."""
     ledger = settings.ledger
     key = ledger_key(settings) if key_required else None
     return open_ledger(
-        ledger.url, key, journal=ledger.journal, agencies=ledger.agencies, migrate=migrate
+        ledger.url,
+        key,
+        journal=ledger.journal,
+        agencies=agency_names(settings),
+        migrate=migrate,
+        create=create,
+        checkpointing=_checkpointing(settings) if key_required and migrate and create else None,
     )
+
+
+def _checkpointing(settings: Settings) -> Checkpointing | None:
+    """The gate's signing key, file and interval; None (no checkpoints) without a key."""
+    ledger = settings.ledger
+    if not ledger.checkpoint_key_file.exists():
+        return None
+    key = checkpoints.load_private(ledger.checkpoint_key_file)
+    return key, ledger.checkpoint_file, ledger.checkpoint_interval
 
 
 def _default_journal(url: str) -> Path:

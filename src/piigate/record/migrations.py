@@ -73,4 +73,31 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "INSERT INTO ledger_index_state (indexed_through, indexed_part)"
         " SELECT COALESCE(MAX(id), 0), 0 FROM disclosures",
     ),
+    # 4: what else the gate knew of a disclosure (why parts were not inspected, rules broken
+    #    in audit mode, an expedited release, the zip [ENCRYPT] built, a delivery not
+    #    confirmed), as one JSON object (see store.details_json); '{}' for the records before
+    #    it: each fact at its default. And the intents: a record written before the message
+    #    is relayed, removed in the transaction that appends it (see record.intents); and
+    #    the Merkle tree's leaves (see record.tree).
+    (
+        "ALTER TABLE disclosures ADD COLUMN details TEXT NOT NULL DEFAULT '{}'",
+        # The individuals' other identity keys (model.DisclosureRecord.lookup_hashes), packed
+        # as individual_set is; the look-up index holds both.
+        "ALTER TABLE disclosures ADD COLUMN lookup_set BLOB",
+        # The Merkle tree's leaves (record.tree), the records so far in order.
+        """CREATE TABLE ledger_leaves (
+            position INTEGER PRIMARY KEY,
+            record_id INTEGER NOT NULL,
+            entry TEXT NOT NULL
+        )""",
+        "CREATE INDEX ledger_leaves_record ON ledger_leaves (record_id)",
+        "INSERT INTO ledger_leaves (position, record_id, entry)"
+        " SELECT ROW_NUMBER() OVER (ORDER BY id), id, hash FROM disclosures",
+        """CREATE TABLE ledger_intents (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            record TEXT NOT NULL
+        )""",
+    ),
 )

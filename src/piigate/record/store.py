@@ -12,15 +12,24 @@ from contextlib import contextmanager
 from typing import Any
 
 from piigate.model import DisclosureRecord, Recipient
-from piigate.record.chain import GENESIS, attachment_from_json, seal
-from piigate.record.dialects import Database, Row
+from piigate.record.chain import (
+    ADDED_FIELDS,
+    GENESIS,
+    attachment_from_json,
+    record_to_json,
+    seal,
+)
+from piigate.record.dialects import DB_ERRORS, Database, Row
 from piigate.record.migrations import MIGRATIONS
 
 _COLUMNS = (
     "id, recorded_at, sender, message_id, sha256, outcome, individuals, pii_counts,"
     " attachments, purpose, sharing_agreement, case_id, released_by, release_reason,"
-    " uninspected, prev_hash, hash"
+    " uninspected, prev_hash, hash, details"
 )
+_SET = 18
+"""Where ``individual_set`` is in a row selected with the individuals (``lookup_set`` next)."""
+_SETS = "individual_set, lookup_set"
 BATCH = 500
 """Records per step of ``verify``."""
 DIGEST_SIZE = 32
@@ -39,6 +48,15 @@ def locked(db: Database) -> Iterator[Database]:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+def holds_ledger(db: Database) -> bool:
+    """Whether ``db`` already holds a ledger (read without writing anything)."""
+    try:
+        db.execute("SELECT COUNT(*) FROM schema_version")
+    except DB_ERRORS:
+        return False
+    return True
 
 
 def schema_version(db: Database) -> int:
@@ -74,19 +92,27 @@ def chain_anchor(db: Database) -> tuple[int, str]:
     return (int(rows[0][0]), rows[0][1]) if rows else (0, GENESIS)
 
 
-def append(db: Database, record: DisclosureRecord) -> DisclosureRecord:
-    """Seal ``record`` after the chain's head and insert it, under the append lock."""
+def append(db: Database, record: DisclosureRecord, intent: str | None = None) -> DisclosureRecord:
+    """Seal ``record`` after the chain's head and insert it, under the append lock; the
+    ``intent`` it fulfils is removed in the same transaction."""
     with locked(db):
         last_id, last_hash = chain_head(db)
         sealed = seal(record, last_id + 1, last_hash)
         _insert(db, sealed)
+        db.execute(
+            "INSERT INTO ledger_leaves (position, record_id, entry)"
+            " SELECT COALESCE(MAX(position), 0) + 1, ?, ? FROM ledger_leaves",
+            (sealed.id, sealed.hash),
+        )
+        if intent is not None:
+            db.execute("DELETE FROM ledger_intents WHERE id = ?", (intent,))
     return sealed
 
 
 def _insert(db: Database, record: DisclosureRecord) -> None:
     db.execute(
-        f"INSERT INTO disclosures ({_COLUMNS}, individual_set)"  # noqa: S608
-        f" VALUES ({', '.join('?' * 18)})",
+        f"INSERT INTO disclosures ({_COLUMNS}, {_SETS})"  # noqa: S608
+        f" VALUES ({', '.join('?' * 20)})",
         (
             record.id,
             record.recorded_at,
@@ -105,7 +131,9 @@ def _insert(db: Database, record: DisclosureRecord) -> None:
             json.dumps(list(record.uninspected)),
             record.prev_hash,
             record.hash,
+            json.dumps(details_json(record), sort_keys=True),
             pack(record.individual_hashes),
+            pack(record.lookup_hashes),
         ),
     )
     db.executemany(
@@ -145,10 +173,12 @@ def index_step(db: Database, until: int) -> bool:
     try:
         progress = db.execute("SELECT indexed_through, indexed_part FROM ledger_index_state")
         through, done = progress[0]
-        rows = db.execute(
-            "SELECT id, individual_set FROM disclosures WHERE id > ? AND id <= ?"
-            " ORDER BY id LIMIT ?",
-            (through, until, INDEX_CHUNK),
+        rows = both_sets(
+            db.execute(
+                f"SELECT id, {_SETS} FROM disclosures WHERE id > ? AND id <= ?"  # noqa: S608
+                " ORDER BY id LIMIT ?",
+                (through, until, INDEX_CHUNK),
+            )
         )
         if not rows:
             db.execute("ROLLBACK")
@@ -162,6 +192,12 @@ def index_step(db: Database, until: int) -> bool:
         raise
     db.execute("COMMIT")
     return True
+
+
+def both_sets(rows: list[Row]) -> list[Row]:
+    """(id, individual_set, lookup_set) rows → (id, both sets as one packed value): what the
+    look-up index holds of a record, in the order it is indexed."""
+    return [(row[0], bytes(row[1] or b"") + bytes(row[2] or b"") or None) for row in rows]
 
 
 def _next_entries(
@@ -180,6 +216,27 @@ def _next_entries(
         if len(entries) >= INDEX_CHUNK:
             break
     return entries, (through, 0)
+
+
+def details_json(record: DisclosureRecord) -> dict[str, Any]:
+    """The facts added in schema step 4 (see ``chain.ADDED_FIELDS``), in one JSON column."""
+    data = record_to_json(record)
+    return {name: data[name] for name in ADDED_FIELDS if name in data}
+
+
+def details_from_json(data: dict[str, Any]) -> dict[str, Any]:
+    """``details_json`` back to ``DisclosureRecord`` fields (a record from before step 4
+    has ``{}``: every field at its default)."""
+    sealed = data.get("sealed")
+    return {
+        "uninspected_reasons": tuple(data.get("uninspected_reasons", ())),
+        "audit_rules": tuple(data.get("audit_rules", ())),
+        "expedited": bool(data.get("expedited", False)),
+        "sealed": attachment_from_json(sealed) if sealed else None,
+        "sealed_parts": tuple(data.get("sealed_parts", ())),
+        "unconfirmed": bool(data.get("unconfirmed", False)),
+        "disclaimer": data.get("disclaimer"),
+    }
 
 
 def _attachment_json(attachment: Any) -> dict[str, Any]:
@@ -208,7 +265,7 @@ def select(
     """Records matching ``where`` (SQL on the disclosures table ``d``), oldest first, with
     their recipients (and the individuals' hashes when asked)."""
     clause = f"WHERE {where}" if where else ""
-    columns = f"{_COLUMNS}, individual_set" if individuals else _COLUMNS
+    columns = f"{_COLUMNS}, {_SETS}" if individuals else _COLUMNS
     sql = f"SELECT {columns} FROM disclosures d {clause} ORDER BY id"  # noqa: S608
     rows = db.execute(sql, params)
     ids = [int(row[0]) for row in rows]
@@ -221,6 +278,7 @@ def select(
             row,
             tuple(Recipient(*r[1:]) for r in recipients.get(int(row[0]), ())),
             hashes.get(int(row[0]), ()),
+            unpack(row[_SET + 1]) if individuals else (),
         )
         for row in rows
     ]
@@ -229,8 +287,8 @@ def select(
 def _individuals(db: Database, rows: list[Row]) -> dict[int, tuple[str, ...]]:
     """Each record's hashes: from its packed set; for records written before the set
     existed (schema step 3), from the look-up index."""
-    found = {int(row[0]): unpack(row[17]) for row in rows if row[17] is not None}
-    older = [int(row[0]) for row in rows if row[17] is None and int(row[6]) > 0]
+    found = {int(row[0]): unpack(row[_SET]) for row in rows if row[_SET] is not None}
+    older = [int(row[0]) for row in rows if row[_SET] is None and int(row[6]) > 0]
     for record_id, index_rows in indexed(db, older).items():
         found[record_id] = tuple(sorted(r[1] for r in index_rows))
     return found
@@ -239,7 +297,11 @@ def _individuals(db: Database, rows: list[Row]) -> dict[int, tuple[str, ...]]:
 def index_mismatches(db: Database, records: list[DisclosureRecord], through: int) -> set[int]:
     """The ids of indexed records (id <= ``through``) whose look-up index entries are not
     exactly their own individuals."""
-    expected = {r.id: r.individual_hashes for r in records if r.id is not None and r.id <= through}
+    expected = {
+        r.id: tuple(sorted(r.individual_hashes + r.lookup_hashes))
+        for r in records
+        if r.id is not None and r.id <= through
+    }
     rows = indexed(db, list(expected))
     return {
         record_id
@@ -264,7 +326,10 @@ def _children(db: Database, ids: list[int], columns: str, table: str) -> dict[in
 
 
 def _record(
-    row: Row, recipients: tuple[Recipient, ...], hashes: tuple[str, ...]
+    row: Row,
+    recipients: tuple[Recipient, ...],
+    hashes: tuple[str, ...],
+    lookup: tuple[str, ...] = (),
 ) -> DisclosureRecord:
     return DisclosureRecord(
         id=int(row[0]),
@@ -284,8 +349,10 @@ def _record(
         uninspected=tuple(json.loads(row[14])),
         prev_hash=row[15],
         hash=row[16],
+        **details_from_json(json.loads(row[17] or "{}")),
         recipients=recipients,
         individual_hashes=hashes,
+        lookup_hashes=lookup,
     )
 
 

@@ -49,12 +49,11 @@ from piigate.quarantine import QuarantineStore, State
 from piigate.quarantine.analysts import Analysts
 from piigate.quarantine.queue import SORTS, QueueQuery, age_text, queue_counts, queue_page
 from piigate.quarantine.review import Review
-from piigate.review.security import SecurityHeaders
-from piigate.review.sessions import ReviewSessions
-from piigate.throttle import FailureThrottle
 from piigate.quarantine.tally import verdict_counts
 from piigate.review.preview import with_context
 from piigate.review.report import REPORT_TABLES, Report, build_report, table_csv
+from piigate.review.security import SecurityHeaders
+from piigate.review.sessions import ReviewSessions
 from piigate.review.views import (
     attachment_rows,
     directory_of,
@@ -65,6 +64,7 @@ from piigate.review.views import (
     preview_of,
     what_happened,
 )
+from piigate.throttle import FailureThrottle
 
 log = structlog.get_logger("piigate.review")
 
