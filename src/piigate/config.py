@@ -241,7 +241,7 @@ class DetectionSettings(_Section):
     @field_validator("recognizers")
     @classmethod
     def _known_recognizers(cls, value: dict[str, RecognizerTuning]) -> dict[str, RecognizerTuning]:
-        from piigate.detect.registry import TUNABLE  # noqa: PLC0415 (detect imports config)
+        from piigate.detect.tuning import TUNABLE  # noqa: PLC0415 (detect imports config)
 
         for name in value:
             if name not in TUNABLE:

@@ -30,7 +30,6 @@ from piigate.extract.isolated import IsolatedReading
 from piigate.extract.names import masked_identifiers, place_names, with_names
 from piigate.extract.registry import IN_PROCESS_KINDS, READERS
 from piigate.isolation import WorkerPool
-from piigate.keys import quarantine_key
 from piigate.model import (
     Defect,
     Detection,
@@ -46,8 +45,7 @@ from piigate.model import (
 from piigate.observe import GateObserver, NullObserver
 from piigate.ocr.reader import ImageReader
 from piigate.parse import parse_message
-from piigate.quarantine import QuarantineStore
-from piigate.quarantine.sealed import SealedFiles
+from piigate.quarantine import QuarantineStore, open_quarantine
 from piigate.receive import replies
 from piigate.record import Ledger, ledger_for
 from piigate.scheduling import screen_within
@@ -275,11 +273,6 @@ def isolated_reading(settings: IsolationSettings) -> IsolatedReading | None:
         preload=("piigate.extract.registry",),
     )
     return IsolatedReading(pool, IN_PROCESS_KINDS, settings.file_seconds)
-
-
-def open_quarantine(settings: Settings) -> QuarantineStore:
-    sealed = SealedFiles(settings.quarantine.dir, quarantine_key(settings))
-    return QuarantineStore(settings.quarantine.url, sealed)
 
 
 def build_gate(settings: Settings, screener: Screener | None = None) -> Gate:

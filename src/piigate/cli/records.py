@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,11 +18,12 @@ from piigate.cli.options import (
     config_option,
     one_line_errors,
 )
-from piigate.config import load_settings
 from piigate.errors import ConfigError
-from piigate.record import Ledger, form, ledger_for
-from piigate.record.chain import record_to_json
-from piigate.record.identity import name_dob_key, ssn_key
+
+# The ledger and the settings are imported by the commands that open them, so `piigate
+# --help` and every other command start without pydantic, psycopg or jinja2.
+if TYPE_CHECKING:
+    from piigate.record import Ledger
 
 
 @click.group()
@@ -47,6 +49,9 @@ def records_list(
     as_csv: bool,
 ) -> None:
     """List disclosure records, oldest first."""
+    from piigate.record import form
+    from piigate.record.chain import record_to_json
+
     if as_json and as_csv:
         raise ConfigError("--json and --csv: choose one")
     with _ledger(config_path) as ledger:
@@ -71,6 +76,8 @@ def records_list(
 @one_line_errors
 def records_recipients(config_path: Path | None, case_id: str, as_json: bool) -> None:
     """Every organisation and address that received a case's PII."""
+    from piigate.record import form
+
     with _ledger(config_path) as ledger:
         rows = ledger.recipients(case_id)
     if not as_json:
@@ -90,6 +97,10 @@ def records_accounting(
     *, config_path: Path | None, ssn: str | None, name: str | None, dob: str | None, as_json: bool
 ) -> None:
     """Every disclosure that included one person (the 552a(c)(3) accounting)."""
+    from piigate.record import form
+    from piigate.record.chain import record_to_json
+    from piigate.record.identity import name_dob_key, ssn_key
+
     if (ssn is not None and (name or dob)) or (ssn is None and not (name and dob)):
         raise ConfigError("give --ssn, or --name with --dob")
     if ssn == "-":
@@ -110,6 +121,8 @@ def records_accounting(
 @one_line_errors
 def records_show(config_path: Path | None, record_id: int, as_html: bool) -> None:
     """One record, laid out like the Privacy Act Disclosure Record (DHS Form 191)."""
+    from piigate.record import form
+
     with _ledger(config_path) as ledger:
         record = ledger.record(record_id)
     click.echo(form.form_html(record) if as_html else form.form_text(record))
@@ -135,6 +148,8 @@ def records_verify(config_path: Path | None) -> None:
 @one_line_errors
 def records_prune(config_path: Path | None, before: datetime) -> None:
     """Delete records older than --before; refuses anything within the retention period."""
+    from piigate.config import load_settings
+
     settings = load_settings(config_path)
     with _ledger(config_path) as ledger:
         deleted = ledger.prune(
@@ -147,6 +162,9 @@ def records_prune(config_path: Path | None, before: datetime) -> None:
 
 @contextmanager
 def _ledger(config_path: Path | None, *, key: bool = False) -> Iterator[Ledger]:
+    from piigate.config import load_settings
+    from piigate.record import ledger_for
+
     ledger = ledger_for(load_settings(config_path), key_required=key)
     try:
         yield ledger

@@ -16,6 +16,7 @@ column is still found, with its row and column.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -148,6 +149,10 @@ class TableAnalyzer:
         first_data = 1 if header else 0
         typed = {c.index: c for c in columns}
         text_hits = self._untyped_hits(rows, first_data, width, set(typed), check)
+        if not columns:  # every cell went through the text recognizers: no row to revisit
+            return labels, [
+                RowRecord(r, None, tuple(hits)) for r, hits in sorted(text_hits.items())
+            ]
         records = []
         for r in range(first_data, len(rows)):
             if r % CHECK_ROWS == 0:
@@ -248,36 +253,46 @@ class TableAnalyzer:
         typed: set[int],
         check: Callable[[], None],
     ) -> dict[int, list[TableHit]]:
+        """The untyped cells as text, one line per row (cells joined by `` | ``), through the
+        text recognizers; each hit placed back in its row and column. The column of a hit is
+        worked out only for the rows that have one."""
         untyped = [i for i in range(width) if i not in typed]
         if not untyped:
             return {}
-        lines, offsets = [], []
-        for r in range(first, len(rows)):
-            if r % CHECK_ROWS == 0:
-                check()
-            row = rows[r]
-            parts, starts, position = [], [], 0
-            for i in untyped:
-                cell = row[i] if i < len(row) else ""
-                starts.append((position, i))
-                parts.append(cell.replace("\n", " "))
-                position += len(parts[-1]) + 3
-            lines.append(" | ".join(parts))
-            offsets.append(starts)
+        lines: list[str] = []
+        for start in range(first, len(rows), CHECK_ROWS):
+            check()
+            lines.extend(_row_line(row, untyped, width) for row in rows[start : start + CHECK_ROWS])
         if not any(line.strip(" |") for line in lines):
             return {}
-        text = "\n".join(lines)
-        line_starts = [0]
-        for line in lines[:-1]:
-            line_starts.append(line_starts[-1] + len(line) + 1)
+        line_starts = [0, *itertools.accumulate(len(line) + 1 for line in lines[:-1])]
         found: dict[int, list[TableHit]] = {}
-        for hit in self.text_hits(text):
+        for hit in self.text_hits("\n".join(lines)):
             index = _bisect(line_starts, hit.start)
-            column_offset = hit.start - line_starts[index]
-            column = next(i for pos, i in reversed(offsets[index]) if pos <= column_offset)
             row_index = index + first
+            column = _column_at(rows[row_index], untyped, hit.start - line_starts[index])
             found.setdefault(row_index, []).append(TableHit(row_index, column, hit))
         return found
+
+
+def _row_line(row: tuple[str, ...], untyped: list[int], width: int) -> str:
+    """A row's untyped cells as one line: `` | `` between cells, newlines made spaces."""
+    if len(untyped) == width:
+        line = " | ".join(row if len(row) == width else (*row, *[""] * (width - len(row))))
+    else:
+        line = " | ".join(row[i] if i < len(row) else "" for i in untyped)
+    return line.replace("\n", " ") if "\n" in line else line
+
+
+def _column_at(row: tuple[str, ...], untyped: list[int], offset: int) -> int:
+    """The untyped column whose cell holds ``offset`` of the row's line (``_row_line``)."""
+    column, position = untyped[0], 0
+    for i in untyped:
+        if position > offset:
+            break
+        column = i
+        position += len(row[i] if i < len(row) else "") + 3
+    return column
 
 
 def _row_name(parts: dict[str, str]) -> str | None:
