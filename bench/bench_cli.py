@@ -1,16 +1,17 @@
 """How long each ``piigate`` command takes, as a whole process, and its peak memory.
 
-    .venv/bin/python bench/bench_cli.py                     # this tree against main's venv
-    .venv/bin/python bench/bench_cli.py --baseline /work/main/.venv/bin/python --runs 5
-    .venv/bin/python bench/bench_cli.py --importtime "rules check"
+    .venv/bin/python bench/bench_cli.py                     # this tree against 5412ee4
+    .venv/bin/python bench/bench_cli.py --baseline-commit 5412ee4 --runs 5
+    .venv/bin/python bench/bench_cli.py --importtime "records list"
 
 Every command runs ``--runs`` times from a fresh interpreter (the admin's experience: nothing
 warm but the OS page cache) in a scratch directory with its own config, keys, SQLite ledger and
 quarantine; the figures are the median wall time and the largest peak RSS (``wait4``). The
-baseline is the same commands under another interpreter (by default main's venv, whose
-editable install is main's code), measured in the same run, so the ratio is what this tree
-changed; ``python -c pass`` is the floor no command can go under. ``--importtime`` prints the
-slowest imports of one command (``python -X importtime``), cumulative, largest first.
+baseline is the same commands, same interpreter and libraries, with the source of another
+commit on ``PYTHONPATH`` (``git archive``; default 5412ee4, main before issue 21), measured in
+the same run, so the ratio is what the code changed; ``python -c pass`` is the floor.
+``--importtime`` prints the slowest imports of one command (``python -X importtime``),
+cumulative, largest first, for the baseline and this tree.
 """
 
 from __future__ import annotations
@@ -59,41 +60,53 @@ def scratch(folder: Path) -> Path:
     return config
 
 
-def run_once(argv: list[str], cwd: Path) -> tuple[float, int, int]:
+def run_once(
+    argv: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> tuple[float, int, int]:
     """Wall seconds, peak RSS in MB and exit status of one process."""
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return time.perf_counter() - started, usage.ru_maxrss // 1024, proc.returncode
 
 
-def command_argv(python: str, command: str, folder: Path, config: Path) -> list[str]:
+def command_argv(command: str, folder: Path, config: Path) -> list[str]:
     words = command.format(message=folder / "small.eml").split()
     takes_config = words[0] in {"records", "quarantine", "rules", "scan"} and "--help" not in words
-    return [python, "-m", "piigate", *words, *(["--config", str(config)] if takes_config else [])]
+    extra = ["--config", str(config)] if takes_config else []
+    return [sys.executable, "-m", "piigate", *words, *extra]
 
 
-def measure(python: str, command: str, folder: Path, config: Path, runs: int) -> tuple[float, int]:
-    argv = command_argv(python, command, folder, config)
-    results = [run_once(argv, folder) for _ in range(runs)]
+def measure(
+    command: str, folder: Path, config: Path, runs: int, env: dict[str, str] | None
+) -> tuple[float, int]:
+    argv = command_argv(command, folder, config)
+    results = [run_once(argv, folder, env) for _ in range(runs)]
     if results[0][2] not in (0, 3):
-        print(f"  ({command!r} exited {results[0][2]} under {python})", file=sys.stderr)
+        print(f"  ({command!r} exited {results[0][2]})", file=sys.stderr)
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
 
 
-def importtime(python: str, command: str, folder: Path, config: Path, top: int = 15) -> None:
-    argv = command_argv(python, command, folder, config)
+def importtime(
+    label: str, command: str, folder: Path, config: Path, env: dict[str, str] | None
+) -> None:
+    top = 15
+    argv = command_argv(command, folder, config)
     argv.insert(1, "-X")
     argv.insert(2, "importtime")
-    err = subprocess.run(argv, cwd=folder, capture_output=True, text=True, check=False).stderr
+    err = subprocess.run(
+        argv, cwd=folder, env=env, capture_output=True, text=True, check=False
+    ).stderr
     rows = []
     for line in err.splitlines():
         if line.startswith("import time:") and "|" in line:
             _, cumulative, name = line.split("|")
             if cumulative.strip().isdigit():
                 rows.append((int(cumulative), name.rstrip()))
-    print(f"python -X importtime: {command} under {python} (cumulative µs, top {top})")
+    print(f"python -X importtime, piigate {command}, {label} (cumulative µs, top {top})")
     for micros, name in sorted(rows, reverse=True)[:top]:
         print(f"  {micros:>9,}  {name}")
 
@@ -101,38 +114,49 @@ def importtime(python: str, command: str, folder: Path, config: Path, top: int =
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--baseline", default="/work/main/.venv/bin/python")
+    parser.add_argument("--baseline-commit", default="5412ee4")
     parser.add_argument("--importtime", metavar="COMMAND", help="Show one command's imports.")
     parser.add_argument("--commands", nargs="*", default=list(COMMANDS))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         config = scratch(folder)
-        for python in (sys.executable, args.baseline):
-            subprocess.run(
-                [python, "-m", "piigate", "keys", "init", "--config", str(config)],
-                cwd=folder,
-                capture_output=True,
-                check=True,
-            )
+        base = {**os.environ, "PYTHONPATH": str(baseline_source(args.baseline_commit, folder))}
+        trees = {"this tree": None, f"baseline {args.baseline_commit}": base}
+        subprocess.run(
+            [sys.executable, "-m", "piigate", "keys", "init", "--config", str(config)],
+            cwd=folder,
+            capture_output=True,
+            check=True,
+        )
         if args.importtime:
-            for python in (args.baseline, sys.executable):
-                importtime(python, args.importtime, folder, config)
+            for label, env in reversed(trees.items()):
+                importtime(label, args.importtime, folder, config, env)
             return
         floor = statistics.median(
             run_once([sys.executable, "-c", "pass"], folder)[0] for _ in range(args.runs)
         )
         print(f"python -c pass: {floor * 1000:.0f} ms (the floor)")
-        print("| command | this tree ms / MB | baseline ms / MB | time ratio |")
+        print(f"| command | this tree ms / MB | {args.baseline_commit} ms / MB | time ratio |")
         print("|---|---|---|---|")
         for command in args.commands:
-            now = measure(sys.executable, command, folder, config, args.runs)
-            base = measure(args.baseline, command, folder, config, args.runs)
+            now = measure(command, folder, config, args.runs, None)
+            then = measure(command, folder, config, args.runs, base)
             shown = command.replace("{message}", "small.eml")
             print(
                 f"| `piigate {shown}` | {now[0] * 1000:.0f} / {now[1]} "
-                f"| {base[0] * 1000:.0f} / {base[1]} | {now[0] / base[0]:.2f} |"
+                f"| {then[0] * 1000:.0f} / {then[1]} | {now[0] / then[0]:.2f} |",
+                flush=True,
             )
+
+
+def baseline_source(commit: str, folder: Path) -> Path:
+    """The ``src`` folder of ``commit`` (``git archive``), to put first on ``PYTHONPATH``."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit, "src"], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder / "src"
 
 
 if __name__ == "__main__":

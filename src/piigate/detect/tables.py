@@ -19,7 +19,7 @@ import bisect
 import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from piigate.detect.financial import BANK_ACCOUNT, aba_ok
 from piigate.detect.names import NameLexicon, normalize_name
@@ -33,6 +33,12 @@ SAMPLE = 50
 FULL_NAME, FIRST_NAME, LAST_NAME, ROUTING = "name", "first-name", "last-name", "routing"
 CHECK_ROWS = 4096
 """Rows between two deadline checks."""
+TEXT_CHUNK_CHARS = 200_000
+"""Untyped cells go through the text recognizers this much at a time (whole rows): one call
+never holds the interpreter lock for long (small mail keeps flowing meanwhile) and the
+deadline is checked between calls."""
+MARGIN_CHARS = 1_000
+"""Text of the rows either side of a chunk given along with it, for context words."""
 
 # Most specific first: "SSN last 4" is a last-four column, not an SSN column.
 _ORDER = (
@@ -267,12 +273,44 @@ class TableAnalyzer:
             return {}
         line_starts = [0, *itertools.accumulate(len(line) + 1 for line in lines[:-1])]
         found: dict[int, list[TableHit]] = {}
-        for hit in self.text_hits("\n".join(lines)):
+        for hit in self._chunked_text_hits(lines, line_starts, check):
             index = _bisect(line_starts, hit.start)
             row_index = index + first
             column = _column_at(rows[row_index], untyped, hit.start - line_starts[index])
             found.setdefault(row_index, []).append(TableHit(row_index, column, hit))
         return found
+
+    def _chunked_text_hits(
+        self, lines: list[str], line_starts: list[int], check: Callable[[], None]
+    ) -> Iterator[Hit]:
+        """The text recognizers' hits in ``"\\n".join(lines)``, at most ``TEXT_CHUNK_CHARS``
+        of whole rows per call, with ``MARGIN_CHARS`` of the rows either side for context
+        (a hit there belongs to the neighbouring chunk); offsets are into the whole text."""
+        count, first = len(lines), 0
+        while first < count:
+            end, size = first, 0
+            while end < count and (end == first or size + len(lines[end]) < TEXT_CHUNK_CHARS):
+                size += len(lines[end]) + 1
+                end += 1
+            low, high = _margin(lines, first, -1), _margin(lines, end, +1)
+            base = line_starts[low]
+            core_end = (
+                line_starts[end] if end < count else line_starts[-1] + len(lines[-1]) + 1
+            ) - base
+            check()
+            for hit in self.text_hits("\n".join(lines[low:high])):
+                if line_starts[first] - base <= hit.start < core_end:
+                    yield replace(hit, start=hit.start + base, end=hit.end + base)
+            first = end
+
+
+def _margin(lines: list[str], edge: int, step: int) -> int:
+    """Where the context margin before (step -1) or after (+1) row ``edge`` ends."""
+    index, size = edge, 0
+    while size < MARGIN_CHARS and (index > 0 if step < 0 else index < len(lines)):
+        index += step
+        size += len(lines[index if step < 0 else index - 1]) + 1
+    return index
 
 
 def _row_line(row: tuple[str, ...], untyped: list[int], width: int) -> str:
