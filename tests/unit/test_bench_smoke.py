@@ -17,7 +17,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
     [
         (
             "bench_cli.py",
-            ["--runs", "1", "--commands", "--version"],
+            ["--runs", "1", "--commands=--version"],
             "| `piigate --version` |",
         ),
         ("bench_cost.py", ["--sizes", "1"], "| 1 KB text |"),
