@@ -98,9 +98,13 @@ faults: install-test
 soak: install-test
 	PIIGATE_SOAK_MESSAGES=10000 $(BIN)/python -m pytest -m soak tests/integration/test_soak.py
 
-# The relay benchmark (results and the command in the README's Operations section).
+# The relay benchmark (results and the command in the README's Operations section), with the
+# mixed load (small mail while large mail is screened), then the commands' start-up and the
+# per-message cost by size (bench/README.md); every ratio against its baseline of the same run.
 bench: install-test
 	$(BIN)/python bench/bench_relay.py
+	$(BIN)/python bench/bench_cli.py
+	$(BIN)/python bench/bench_cost.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,13 +1,18 @@
 """Relay benchmark: piigate vs a pass-through aiosmtpd relay built on the same libraries
 (aiosmtpd in, aiosmtplib out), both relaying to the same aiosmtpd sink, on loopback.
 
-    .venv/bin/python bench/bench_relay.py [--messages 300] [--rounds 3]
+    .venv/bin/python bench/bench_relay.py [--messages 300] [--rounds 3] [--mail clean 500 mixed]
 
 The servers run in a child process (one event loop, as in production), the load in this
 one: for each mail kind (clean 4 KB; 500 KB CSV attachment) and concurrency (1, 16),
 persistent aiosmtplib connections send messages back to back. It prints msgs/s and p50/p99
 latency per relay, and piigate's throughput ratio and added latency against the pass-through
 relay measured in the same run. Rounds alternate the relays to spread the machine's noise.
+
+The mixed load (``mixed``): 4 clients send small clean mail, alone and then while 5 other
+clients keep sending messages with a 20 MB CSV attachment; the small messages' p50 / p99
+either way, for the gate as shipped (large mail in a lane of its own) and for one lane
+(``scan.large_workers: 0``), each gate in a process of its own.
 
 For clean mail a second gate runs as well, the same code with its two latency settings off
 (``upstream_smtp.pool_size: 0``, a new upstream connection per message, and
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import statistics
@@ -26,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -79,23 +86,32 @@ async def _listen(handler: Any) -> int:
 
 OFF = "piigate, pool and inline off"
 """The second gate: ``upstream_smtp.pool_size: 0`` and ``scan.inline_max_bytes: 0``."""
+ONE_LANE = "piigate, one lane"
+"""The third gate: ``scan.large_workers: 0`` (large mail screened with the rest)."""
 
 
-async def serve() -> None:
-    """Child process: sink, pass-through relay and two gates (as configured; with the pool
-    and inline screening off); print their ports; run until stdin closes."""
+GATES: dict[str, dict[str, int]] = {
+    "piigate": {},
+    OFF: {"pool_size": 0, "inline_max_bytes": 0},
+    ONE_LANE: {"large_workers": 0},
+}
+
+
+async def serve(gates: list[str]) -> None:
+    """Child process: sink, pass-through relay and the named ``GATES``; print their ports;
+    run until stdin closes."""
     sink_port = await _listen(Sink())
-    passthrough_port = await _listen(PassThrough(sink_port))
-    gate = await _start_gate(sink_port)
-    off = await _start_gate(sink_port, pool_size=0, inline_max_bytes=0)
-    ports = {"passthrough": passthrough_port, "piigate": gate.address[1], OFF: off.address[1]}
+    ports = {"passthrough": await _listen(PassThrough(sink_port))}
+    for name in gates:
+        gate = await _start_gate(sink_port, **GATES[name])
+        ports[name] = gate.address[1]
     print(json.dumps(ports), flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
 
 
 async def _start_gate(sink_port: int, **latency: int) -> GateServer:
     """A gate relaying to the sink, with its own ledger and quarantine; ``latency`` sets
-    ``pool_size`` and ``inline_max_bytes`` (default: the shipped settings)."""
+    ``pool_size``, ``inline_max_bytes`` or ``large_workers`` (default: as shipped)."""
     folder = Path(tempfile.mkdtemp(prefix="piigate-bench-"))
     create_key_file(folder / "q.key")
     create_key_file(folder / "l.key")
@@ -117,17 +133,11 @@ async def _start_gate(sink_port: int, **latency: int) -> GateServer:
             "log": base.log.model_copy(update={"level": "warning"}),
         }
     )
+    if "pool_size" in latency:
+        pool = settings.upstream_smtp.model_copy(update={"pool_size": latency.pop("pool_size")})
+        settings = settings.model_copy(update={"upstream_smtp": pool})
     if latency:
-        settings = settings.model_copy(
-            update={
-                "upstream_smtp": settings.upstream_smtp.model_copy(
-                    update={"pool_size": latency["pool_size"]}
-                ),
-                "scan": settings.scan.model_copy(
-                    update={"inline_max_bytes": latency["inline_max_bytes"]}
-                ),
-            }
-        )
+        settings = settings.model_copy(update={"scan": settings.scan.model_copy(update=latency)})
     configure_logging(settings.log)
     gate = GateServer(build_gate(settings), settings.listen, settings.smtp)
     await gate.start()
@@ -143,16 +153,18 @@ def clean_mail(rng: random.Random) -> bytes:
     return msg.as_bytes()
 
 
-def csv_mail(rng: random.Random) -> bytes:
+def csv_mail(rng: random.Random, size: int = 500_000) -> bytes:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = "alice@dhs.gov", "bob@fbi.gov", "Inventory"
     msg.set_content("The inventory is attached.\n")
     rows = ["item,site,count,price"]
-    while sum(len(r) + 1 for r in rows) < 500_000:
+    total = len(rows[0]) + 1
+    while total < size:
         rows.append(
             f"part-{rng.randint(1, 99999)},site {rng.randint(1, 40)},"
             f"{rng.randint(1, 500)},{rng.randint(1, 9999) / 100}"
         )
+        total += len(rows[-1]) + 1
     msg.add_attachment(
         "\n".join(rows).encode(), maintype="text", subtype="csv", filename="inventory.csv"
     )
@@ -195,6 +207,7 @@ def pct(values: list[float], q: float) -> float:
 async def run(args: argparse.Namespace, ports: dict[str, int]) -> list[dict[str, Any]]:
     rng = random.Random(4)
     kinds = {"clean 4 KB": clean_mail(rng), "500 KB CSV": csv_mail(rng)}
+    kinds = {kind: raw for kind, raw in kinds.items() if kind.split()[0] in args.mail}
     rows = []
     for kind, raw in kinds.items():
         gates = ["piigate", OFF] if kind.startswith("clean") else ["piigate"]
@@ -221,6 +234,64 @@ async def run(args: argparse.Namespace, ports: dict[str, int]) -> list[dict[str,
     return rows
 
 
+async def mixed(args: argparse.Namespace, port: int, gate: str) -> dict[str, Any]:
+    """Small clean mail from 4 clients, alone and while 5 other clients keep sending messages
+    with a 20 MB CSV attachment: the small messages' p50 / p99 either way."""
+    rng = random.Random(5)
+    small, large = clean_mail(rng), csv_mail(rng, 20_000_000)
+    await load(port, small, 20, 4)  # warm-up
+    _, alone, _ = await load(port, small, args.small, 4)
+    sent = {"large": 0, "large 4xx": 0}
+
+    async def large_client() -> None:
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False, timeout=600)
+        async with client:
+            while True:
+                try:
+                    await client.sendmail("alice@dhs.gov", ["bob@fbi.gov"], large)
+                    sent["large"] += 1
+                except aiosmtplib.SMTPResponseException:
+                    sent["large 4xx"] += 1
+
+    senders = [asyncio.create_task(large_client()) for _ in range(5)]
+    await asyncio.sleep(args.large_head_start)  # the large messages are in and being screened
+    _, busy, tempfailed = await load(port, small, args.small, 4)
+    for task in senders:
+        task.cancel()
+    await asyncio.gather(*senders, return_exceptions=True)
+    row: dict[str, Any] = {"gate": gate, **sent, "small 4xx": tempfailed}
+    for label, lat in (("alone", alone), ("loaded", busy)):
+        row[f"{label}_p50_ms"], row[f"{label}_p99_ms"] = pct(lat, 50), pct(lat, 99)
+    row["p99_ratio"] = row["loaded_p99_ms"] / row["alone_p99_ms"]
+    print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}))
+    return row
+
+
+def mixed_table(rows: list[dict[str, Any]]) -> str:
+    header = ["gate", "small alone p50 / p99 ms", "small with 5 large p50 / p99 ms"]
+    header += ["p99 ratio", "large relayed / 4xx"]
+    return markdown(
+        header,
+        [
+            [
+                "as shipped (large lane)" if r["gate"] == "piigate" else "one lane",
+                f"{r['alone_p50_ms']:.1f} / {r['alone_p99_ms']:.1f}",
+                f"{r['loaded_p50_ms']:.1f} / {r['loaded_p99_ms']:.1f}",
+                f"{r['p99_ratio']:.2f}",
+                f"{r['large']} / {r['large 4xx']}",
+            ]
+            for r in rows
+        ],
+    )
+
+
+def markdown(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table, as the README shows it."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    return "\n".join(lines)
+
+
 def compare(base: dict[str, list[float]], gate: dict[str, list[float]]) -> dict[str, Any]:
     """One gate against the pass-through relay: rates, percentiles, ratio, added latency."""
     row: dict[str, Any] = {
@@ -239,47 +310,78 @@ def compare(base: dict[str, list[float]], gate: dict[str, list[float]]) -> dict[
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        "| mail | gate | conc. | pass-through msgs/s | piigate msgs/s | ratio"
-        " | pass-through p50 / p99 ms | piigate p50 / p99 ms | added p50 / p99 ms | piigate 4xx |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        gate = "as shipped" if r["gate"] == "piigate" else "pool and inline off"
-        lines.append(
-            f"| {r['mail']} | {gate} | {r['concurrency']} | {r['passthrough_msgs_s']:.0f} | "
-            f"{r['piigate_msgs_s']:.0f} | {r['throughput_ratio']:.2f} | "
-            f"{r['passthrough_p50_ms']:.1f} / {r['passthrough_p99_ms']:.1f} | "
-            f"{r['piigate_p50_ms']:.1f} / {r['piigate_p99_ms']:.1f} | "
-            f"{r['added_p50_ms']:.1f} / {r['added_p99_ms']:.1f} | {r['piigate_4xx']} |"
-        )
-    return "\n".join(lines)
+    header = ["mail", "gate", "conc.", "pass-through msgs/s", "piigate msgs/s", "ratio"]
+    header += ["pass-through p50 / p99 ms", "piigate p50 / p99 ms", "added p50 / p99 ms"]
+    header += ["piigate 4xx"]
+    return markdown(
+        header,
+        [
+            [
+                r["mail"],
+                "as shipped" if r["gate"] == "piigate" else "pool and inline off",
+                str(r["concurrency"]),
+                f"{r['passthrough_msgs_s']:.0f}",
+                f"{r['piigate_msgs_s']:.0f}",
+                f"{r['throughput_ratio']:.2f}",
+                f"{r['passthrough_p50_ms']:.1f} / {r['passthrough_p99_ms']:.1f}",
+                f"{r['piigate_p50_ms']:.1f} / {r['piigate_p99_ms']:.1f}",
+                f"{r['added_p50_ms']:.1f} / {r['added_p99_ms']:.1f}",
+                str(r["piigate_4xx"]),
+            ]
+            for r in rows
+        ],
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--mail", nargs="*", default=["clean", "500", "mixed"], help="clean, 500 (KB CSV), mixed"
+    )
+    parser.add_argument("--small", type=int, default=200, help="small messages, mixed load")
+    parser.add_argument("--large-head-start", type=float, default=3.0, help=argparse.SUPPRESS)
+    parser.add_argument("--serve", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve())
+        asyncio.run(serve(args.serve))
         return
+    rows, mixed_rows = [], []
+    if {"clean", "500"} & set(args.mail):
+        with servers(["piigate", OFF]) as ports:
+            rows = asyncio.run(run(args, ports))
+    # Each gate of the mixed load in a process of its own: the large messages a run leaves
+    # behind (still being screened when their clients hang up) must not slow the next.
+    for gate in ("piigate", ONE_LANE) if "mixed" in args.mail else ():
+        with servers([gate]) as ports:
+            mixed_rows.append(asyncio.run(mixed(args, ports[gate], gate)))
+    if rows:
+        print(table(rows))
+    if mixed_rows:
+        print(mixed_table(mixed_rows))
+
+
+@contextlib.contextmanager
+def servers(gates: list[str]) -> Iterator[dict[str, int]]:
+    """A child process serving the sink, the pass-through relay and ``gates``: their ports."""
     child = subprocess.Popen(
-        [sys.executable, __file__, "--serve"],
+        [sys.executable, __file__, "--serve", *gates],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
         assert child.stdout is not None
-        ports = json.loads(child.stdout.readline())
-        rows = asyncio.run(run(args, ports))
-        print(table(rows))
+        yield json.loads(child.stdout.readline())
     finally:
         if child.stdin is not None:
             child.stdin.close()
-        child.wait(timeout=30)
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 if __name__ == "__main__":

@@ -179,6 +179,12 @@ class ScanSettings(_Section):
     screened on the event loop instead of a worker thread (cheaper: no thread hop and no
     contention for the interpreter lock); its cost is bounded by its size. 0: always a
     thread. A look-up in the ledger (cumulative exposure) still runs in a thread."""
+    large_min_bytes: int = Field(default=2 * 1024 * 1024, ge=0)
+    """Messages of this size or more are screened in the large lane (``large_workers``
+    threads of their own), so they never queue in front of small mail. 0: one lane."""
+    large_workers: int = Field(default=1, ge=0)
+    """Threads screening large messages at once; the rest wait their turn (within
+    ``timeout``). Few, so small mail keeps the interpreter. 0: one lane for all."""
 
 
 class RecognizerTuning(_Section):
@@ -278,7 +284,7 @@ class DetectionSettings(_Section):
     @field_validator("recognizers")
     @classmethod
     def _known_recognizers(cls, value: dict[str, RecognizerTuning]) -> dict[str, RecognizerTuning]:
-        from piigate.detect.registry import TUNABLE  # noqa: PLC0415 (detect imports config)
+        from piigate.detect.tuning import TUNABLE  # noqa: PLC0415 (detect imports config)
 
         for name in value:
             if name not in TUNABLE:

@@ -7,8 +7,6 @@ import os
 import secrets
 from pathlib import Path
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import SecretStr
 
 from piigate.config import Settings
@@ -69,6 +67,10 @@ def _decode(text: str, source: str) -> bytes:
 def review_session_secret(settings: Settings) -> bytes:
     """The key that signs the review UI's session cookies, derived from the quarantine key
     (HKDF-SHA256), so there is no third secret to manage."""
+    # Imported here: only the review pages need it, and the ledger commands load this module.
+    from cryptography.hazmat.primitives import hashes  # noqa: PLC0415
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # noqa: PLC0415
+
     return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"piigate review sessions"
     ).derive(quarantine_key(settings))

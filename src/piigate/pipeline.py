@@ -30,7 +30,6 @@ from piigate.extract.isolated import IsolatedReading
 from piigate.extract.names import masked_identifiers, place_names, with_names
 from piigate.extract.registry import IN_PROCESS_KINDS, READERS
 from piigate.isolation import WorkerPool
-from piigate.keys import quarantine_key
 from piigate.model import (
     Defect,
     Detection,
@@ -46,11 +45,10 @@ from piigate.model import (
 from piigate.observe import GateObserver, NullObserver
 from piigate.ocr.reader import ImageReader
 from piigate.parse import parse_message
-from piigate.quarantine import QuarantineStore
-from piigate.quarantine.sealed import SealedFiles
+from piigate.quarantine import QuarantineStore, open_quarantine
 from piigate.receive import replies
 from piigate.record import Ledger, ledger_for
-from piigate.scheduling import screen_within
+from piigate.scheduling import Lanes, screen_within
 
 log = structlog.get_logger("piigate")
 
@@ -159,13 +157,16 @@ class Gate:
         scan_timeout: float,
         observer: GateObserver | None = None,
         inline_max_bytes: int = 0,
+        lanes: Lanes | None = None,
     ) -> None:
         """``inline_max_bytes``: small all-text mail is screened on the event loop (see
-        ``piigate.scheduling``); 0: every message in a worker thread."""
+        ``piigate.scheduling``); 0: every message in a worker thread. ``lanes``: where large
+        messages are screened (None: with the rest)."""
         self.screener = screener
         self.actor = actor
         self.scan_timeout = scan_timeout
         self.inline_max_bytes = inline_max_bytes
+        self.lanes = lanes
         self.observer = observer or NullObserver()
 
     @property
@@ -220,6 +221,8 @@ class Gate:
         self.actor.ledger.close()
         self.actor.quarantine.close()
         self.screener.close()
+        if self.lanes is not None:
+            self.lanes.close()
 
     @property
     def relay(self) -> Relay:
@@ -237,7 +240,12 @@ class Gate:
         started = time.perf_counter()
         try:
             screening = await screen_within(
-                self.screener, envelope, raw, self.scan_timeout, self.inline_max_bytes
+                self.screener,
+                envelope,
+                raw,
+                self.scan_timeout,
+                self.inline_max_bytes,
+                lanes=self.lanes,
             )
         except TimeoutError:
             log.warning("scan timed out", timeout_s=self.scan_timeout, size=len(raw))
@@ -302,11 +310,6 @@ def isolated_reading(settings: IsolationSettings) -> IsolatedReading | None:
     return IsolatedReading(pool, IN_PROCESS_KINDS, settings.file_seconds)
 
 
-def open_quarantine(settings: Settings) -> QuarantineStore:
-    sealed = SealedFiles(settings.quarantine.dir, quarantine_key(settings))
-    return QuarantineStore(settings.quarantine.url, sealed)
-
-
 def build_gate(settings: Settings, screener: Screener | None = None) -> Gate:
     """The screener plus the I/O stages: relay, quarantine (needs its key) and ledger."""
     ledger = ledger_for(settings)
@@ -326,4 +329,5 @@ def build_gate(settings: Settings, screener: Screener | None = None) -> Gate:
         actor=actor,
         scan_timeout=settings.scan.timeout,
         inline_max_bytes=settings.scan.inline_max_bytes,
+        lanes=Lanes(settings.scan.large_min_bytes, settings.scan.large_workers),
     )

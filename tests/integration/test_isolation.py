@@ -187,9 +187,11 @@ def test_scan_of_several_files_screens_the_others_when_one_breaks(
     a line, the broken one held as unscannable, and the exit status is 3 (held)."""
     from click.testing import CliRunner
 
-    from piigate.cli import gate, main
+    from piigate import pipeline
+    from piigate.cli import main
 
-    monkeypatch.setattr(gate, "build_screener", lambda settings: faulty_screener(screener))
+    # `scan` imports its screener's builder when it runs (the command starts without it).
+    monkeypatch.setattr(pipeline, "build_screener", lambda settings: faulty_screener(screener))
     files = []
     for name, attachments in (
         ("a.eml", ()),

@@ -154,3 +154,40 @@ async def test_scan_over_time_is_451_wherever_it_ran(
         running.gate.close()
     assert code == 451 and "ran out of time" in reply
     assert sink.messages == []
+
+
+@pytest.mark.parametrize(
+    ("attachment_bytes", "lane"),
+    [(3000, "piigate-large"), (200, "asyncio")],
+    ids=["large-lane", "default-pool"],
+)
+async def test_large_mail_is_screened_in_its_own_lane(
+    gate_settings: Settings,
+    screener: Screener,
+    sink: Sink,
+    monkeypatch: pytest.MonkeyPatch,
+    attachment_bytes: int,
+    lane: str,
+) -> None:
+    """A message of scan.large_min_bytes or more is screened by the large lane's threads,
+    a smaller one with an attachment by the event loop's default pool; both are delivered."""
+    scan = gate_settings.scan.model_copy(update={"large_min_bytes": 2500, "large_workers": 1})
+    running = await start_gate(gate_settings.model_copy(update={"scan": scan}), screener)
+    names: list[str] = []
+    detector = running.gate.screener.detector
+    real_detect = detector.detect
+
+    def observed(*args: Any, **kwargs: Any) -> Any:
+        names.append(threading.current_thread().name)
+        return real_detect(*args, **kwargs)
+
+    monkeypatch.setattr(detector, "detect", observed)
+    attachment = ("notes.txt", b"inventory line\n" * (attachment_bytes // 15), "text/plain")
+    try:
+        code, reply = await send(running.address, message(attachments=(attachment,)))
+    finally:
+        await running.server.stop(grace=5)
+        running.gate.close()
+    assert code == 250, reply
+    assert len(sink.messages) == 1
+    assert len(names) == 1 and names[0].startswith(lane), names

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from piigate.config import DetectionSettings
-from piigate.detect import Detector
+from piigate.detect import Detector, tables
 from piigate.detect.names import normalize_name
 from piigate.model import Segment, Table
 from tests.detection.generate import COMMON_FIRST, COMMON_LAST, Values
@@ -147,3 +147,38 @@ def test_a_prose_list_of_thousands(detector: Detector) -> None:
 )
 def test_name_normalisation(written: str, key: str) -> None:
     assert normalize_name(written) == key
+
+
+def _notes_table(seed: int) -> Table:
+    """A table whose untyped columns carry SSNs, DOBs beside names, and context words in the
+    row above the value they qualify (so a chunk boundary there would lose them)."""
+    v = Values(random.Random(seed))
+    rows: list[tuple[str, ...]] = [("Item", "Notes", "Comment")]
+    for i in range(1500):
+        name, _ = v.name()
+        notes = (
+            f"{name} SSN {v.ssn_text(v.ssn())}"
+            if i % 4 == 0
+            else f"{name} born {v.dob()[0]}"
+            if i % 4 == 1
+            else "social security number:"
+            if i % 4 == 2
+            else v.ssn_text(v.ssn())
+        )
+        rows.append((f"part-{i}", notes, "a\nb | c" if i % 9 == 0 else ""))
+    return Table("", tuple(rows))
+
+
+def test_untyped_cells_read_in_chunks_give_the_same_findings(
+    detector: Detector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Untyped cells go through the text recognizers a bounded chunk of rows at a time (so a
+    huge table never holds the interpreter in one call); with the rows either side given for
+    context, the findings are exactly those of reading the whole table as one text."""
+    segment = Segment("attachment notes.csv", "", tables=(_notes_table(11),))
+    whole = detector.detect([segment])
+    monkeypatch.setattr(tables, "TEXT_CHUNK_CHARS", 700)
+    chunked = detector.detect([segment])
+    assert whole.findings
+    assert chunked.findings == whole.findings
+    assert chunked.individuals == whole.individuals

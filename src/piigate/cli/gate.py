@@ -9,10 +9,9 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import structlog
 
 from piigate.cli.options import (
     EXIT_HELD,
@@ -21,16 +20,12 @@ from piigate.cli.options import (
     config_option,
     one_line_errors,
 )
-from piigate.config import load_settings
-from piigate.logs import configure_logging
-from piigate.model import Action, Envelope, Screening
-from piigate.parse import parse_message
-from piigate.pipeline import Screener, build_gate, build_screener
-from piigate.record import history_for_scan
-from piigate.review.app import build_pages
-from piigate.service import Service
 
-log = structlog.get_logger("piigate")
+# The settings, the pipeline (Presidio, spaCy, every reader) and the web stack are imported
+# by the command that runs them, so `piigate --help` and the other commands start fast.
+if TYPE_CHECKING:
+    from piigate.model import Screening
+    from piigate.pipeline import Screener
 
 
 @click.command()
@@ -40,6 +35,12 @@ log = structlog.get_logger("piigate")
 @one_line_errors
 def serve(config_path: Path | None, listen: str | None, upstream: str | None) -> None:
     """Run the SMTP gate, with /metrics and /healthz on http.listen."""
+    from piigate.config import load_settings
+    from piigate.logs import configure_logging
+    from piigate.pipeline import build_gate
+    from piigate.review.app import build_pages
+    from piigate.service import Service
+
     settings = load_settings(config_path, listen=listen, upstream=upstream)
     configure_logging(settings.log)
     gate = build_gate(settings)
@@ -56,9 +57,11 @@ def serve(config_path: Path | None, listen: str | None, upstream: str | None) ->
 
 def _say_if_images_unreadable(screener: Screener) -> None:
     """At start-up: no OCR engine means every image is held as unscannable for external mail."""
+    import structlog
+
     missing = screener.images.missing if screener.images is not None else None
     if missing is not None:
-        log.error(
+        structlog.get_logger("piigate").error(
             "OCR engine unavailable: image content is unscannable (held for external "
             "recipients) until it is installed (make ocr-engine)",
             reason=missing,
@@ -85,6 +88,11 @@ def scan(
     quarantined (a part no reader could read, even one that crashed its reader, makes its
     file unscannable: 3, and the files after it are still screened), 2 for bad usage or a
     file that cannot be read."""
+    from piigate.config import load_settings
+    from piigate.logs import configure_logging
+    from piigate.pipeline import build_screener
+    from piigate.record import history_for_scan
+
     settings = load_settings(config_path)
     configure_logging(settings.log)
     history, ledger, note = history_for_scan(settings)
@@ -107,6 +115,8 @@ def _scan_files(
     rcpt_tos: Sequence[str],
     as_json: bool,
 ) -> int:
+    from piigate.model import Action
+
     status = EXIT_OK
     for path in files:
         try:
@@ -128,6 +138,9 @@ def _scan_one(
     screener: Screener, raw: bytes, mail_from: str | None, rcpt_tos: Sequence[str]
 ) -> Screening:
     """Screen one file; the envelope defaults to the message's From and To/Cc/Bcc."""
+    from piigate.model import Envelope
+    from piigate.parse import parse_message
+
     message = parse_message(raw, screener.extraction)
     if mail_from is None:
         mail_from = next(iter(message.header_from), "")

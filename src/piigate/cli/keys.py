@@ -12,9 +12,6 @@ from piigate.cli.options import (
     config_option,
     one_line_errors,
 )
-from piigate.config import Settings, load_settings
-from piigate.keys import create_key_file
-from piigate.receive.auth import hash_password
 
 
 @click.group()
@@ -27,14 +24,17 @@ def keys() -> None:
 @one_line_errors
 def keys_init(config_path: Path | None) -> None:
     """Create the key files the config names (owner-only); existing keys are kept."""
-    settings: Settings = load_settings(config_path)
+    from piigate.config import load_settings
+    from piigate.keys import create_key_file
+
+    settings = load_settings(config_path)
     for name, path in (
         ("quarantine", settings.quarantine.key_file),
         ("ledger", settings.ledger.key_file),
     ):
         created = create_key_file(path)
         click.echo(f"{name} key: {path} ({'created' if created else 'exists, kept'})")
-    from piigate.record.checkpoints import create_key_files  # noqa: PLC0415 (lazy)
+    from piigate.record.checkpoints import create_key_files
 
     signing = settings.ledger.checkpoint_key_file
     created = create_key_files(signing)
@@ -53,6 +53,8 @@ def clients() -> None:
 @click.argument("user")
 def clients_hash_password(user: str) -> None:
     """Print a clients.auth_file line for USER; the password is read from stdin."""
+    from piigate.receive.auth import hash_password
+
     password = sys.stdin.readline().rstrip("\r\n")
     if not password or ":" in user:
         click.echo("piigate: error: give a user without ':' and a password on stdin", err=True)

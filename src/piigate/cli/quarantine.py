@@ -8,24 +8,24 @@ import json
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import uvicorn
 
 from piigate.cli.options import (
     config_option,
     one_line_errors,
 )
-from piigate.config import HostPort, load_settings
 from piigate.errors import QuarantineError
 from piigate.inert import for_terminal
-from piigate.logs import configure_logging
-from piigate.pipeline import build_gate, open_quarantine
-from piigate.quarantine import State
-from piigate.quarantine.analysts import Analysts
-from piigate.quarantine.review import Review
-from piigate.review.app import build_pages, render_report
-from piigate.review.security import check_listen
+
+if TYPE_CHECKING:
+    from piigate.quarantine import QuarantineStore
+
+# The settings, the store, the gate (for expire and review: Presidio, spaCy, the readers),
+# the web stack and argon2 are imported by the commands that use them, so every command
+# starts fast. The states a held message can be in (``quarantine.State``), for --state:
+STATES = ("held", "releasing", "released", "rejected", "expired")
 
 
 @click.group()
@@ -34,15 +34,15 @@ def quarantine() -> None:
 
 
 @quarantine.command("list")
-@click.option(
-    "--state", type=click.Choice([s.value for s in State]), default="held", show_default=True
-)
+@click.option("--state", type=click.Choice(STATES), default="held", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
 @config_option
 @one_line_errors
 def quarantine_list(state: str, as_json: bool, config_path: Path | None) -> None:
     """List held messages, newest first (masked: rules, organisations, counts)."""
-    store = open_quarantine(load_settings(config_path))
+    from piigate.quarantine import State
+
+    store = _open_store(config_path)
     try:
         for held in store.messages(State(state)):
             if as_json:
@@ -62,6 +62,11 @@ def quarantine_list(state: str, as_json: bool, config_path: Path | None) -> None
 @one_line_errors
 def quarantine_expire(config_path: Path | None) -> None:
     """Expire messages held longer than quarantine.max_age_days and tell their senders."""
+    from piigate.config import load_settings
+    from piigate.logs import configure_logging
+    from piigate.pipeline import build_gate
+    from piigate.quarantine.review import Review
+
     settings = load_settings(config_path)
     configure_logging(settings.log)
     gate = build_gate(settings)
@@ -89,6 +94,14 @@ def quarantine_expire(config_path: Path | None) -> None:
 @one_line_errors
 def review(config_path: Path | None, listen: str | None, allow_plain_http: bool) -> None:
     """Serve the analysts' review pages on their own, against the gate's stores."""
+    import uvicorn
+
+    from piigate.config import HostPort, load_settings
+    from piigate.logs import configure_logging
+    from piigate.pipeline import build_gate
+    from piigate.review.app import build_pages
+    from piigate.review.security import check_listen
+
     settings = load_settings(config_path)
     configure_logging(settings.log)
     address = HostPort.parse(listen) if listen else settings.review.listen
@@ -120,7 +133,9 @@ def review(config_path: Path | None, listen: str | None, allow_plain_http: bool)
 @one_line_errors
 def report(out: Path, config_path: Path | None) -> None:
     """Write the quarantine report as one self-contained HTML file (for a privacy office)."""
-    store = open_quarantine(load_settings(config_path))
+    from piigate.review.app import render_report
+
+    store = _open_store(config_path)
     try:
         out.write_text(render_report(store), encoding="utf-8")
     finally:
@@ -140,11 +155,13 @@ def analyst() -> None:
 @one_line_errors
 def analyst_add(name: str, password_stdin: bool, config_path: Path | None) -> None:
     """Add an analyst (or set a new password); the password is asked for unless --password-stdin."""
+    from piigate.quarantine.analysts import Analysts
+
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    store = open_quarantine(load_settings(config_path))
+    store = _open_store(config_path)
     try:
         Analysts(store).add(name, password)
     finally:
@@ -158,7 +175,9 @@ def analyst_add(name: str, password_stdin: bool, config_path: Path | None) -> No
 @one_line_errors
 def analyst_remove(name: str, config_path: Path | None) -> None:
     """Remove an analyst."""
-    store = open_quarantine(load_settings(config_path))
+    from piigate.quarantine.analysts import Analysts
+
+    store = _open_store(config_path)
     try:
         removed = Analysts(store).remove(name)
     finally:
@@ -166,3 +185,10 @@ def analyst_remove(name: str, config_path: Path | None) -> None:
     if not removed:
         raise QuarantineError(f"analyst {name}: no such analyst")
     click.echo(f"analyst {name}: removed")
+
+
+def _open_store(config_path: Path | None) -> QuarantineStore:
+    from piigate.config import load_settings
+    from piigate.quarantine import open_quarantine
+
+    return open_quarantine(load_settings(config_path))

@@ -23,10 +23,12 @@ from piigate.cli.options import (
     config_option,
     one_line_errors,
 )
-from piigate.config import Settings, load_settings
 from piigate.errors import ConfigError
 
+# The ledger and the settings are imported by the commands that open them, so `piigate
+# --help` and every other command start without pydantic, psycopg or jinja2.
 if TYPE_CHECKING:
+    from piigate.config import Settings
     from piigate.record import Ledger
 
 
@@ -53,8 +55,8 @@ def records_list(
     as_csv: bool,
 ) -> None:
     """List disclosure records, oldest first."""
-    from piigate.record import form  # noqa: PLC0415 (lazy: see the module's docstring)
-    from piigate.record.chain import record_to_json  # noqa: PLC0415
+    from piigate.record import form
+    from piigate.record.chain import record_to_json
 
     if as_json and as_csv:
         raise ConfigError("--json and --csv: choose one")
@@ -80,7 +82,7 @@ def records_list(
 @one_line_errors
 def records_recipients(config_path: Path | None, case_id: str, as_json: bool) -> None:
     """Every organisation and address that received a case's PII."""
-    from piigate.record import form  # noqa: PLC0415
+    from piigate.record import form
 
     with _ledger(config_path) as ledger:
         rows = ledger.recipients(case_id)
@@ -121,8 +123,8 @@ def records_accounting(
 ) -> None:
     """Every disclosure that included one person (the 552a(c)(3) accounting): give every
     identifier the person gave you; a disclosure that carried any of them is listed, once."""
-    from piigate.record import form  # noqa: PLC0415
-    from piigate.record.chain import record_to_json  # noqa: PLC0415
+    from piigate.record import form
+    from piigate.record.chain import record_to_json
 
     keys = _identity_keys(**identifiers)
     if letter is not None or correction:
@@ -140,14 +142,14 @@ def _letter(
     config_path: Path | None, keys: list[str], letter: Path | None, correction: bool
 ) -> None:
     """The person's accounting letter (to ``letter``) and/or the recipients to inform."""
-    from datetime import date  # noqa: PLC0415
+    from datetime import date
 
-    from piigate.record import letter as letters  # noqa: PLC0415
+    from piigate.record import letter as letters
 
     with _ledger(config_path, key=True) as ledger:
         entries = letters.entries(ledger.accounting_by_key(keys))
     if letter is not None:
-        agency = load_settings(config_path).policy.agency
+        agency = _settings(config_path).policy.agency
         try:
             letter.write_text(letters.letter_html(entries, agency, date.today()), encoding="utf-8")
         except OSError as exc:
@@ -168,7 +170,7 @@ def _identity_keys(
     license_number: str | None,
 ) -> list[str]:
     """The identity keys of the identifiers given (an SSN of ``-`` is read from stdin)."""
-    from piigate.record import identity  # noqa: PLC0415
+    from piigate.record import identity
 
     if bool(name) != bool(dob) or not any((ssn, name, a_number, passport, license_number)):
         raise ConfigError("give --ssn, --name with --dob, --a-number, --passport or --dl")
@@ -208,7 +210,7 @@ def records_incident(
     """For a sender, case, message or date range: messages, distinct individuals, recipient
     organisations and agencies, and how many were encrypted, carried the disclaimer and
     stated a purpose."""
-    from piigate.record.incident import incident_text  # noqa: PLC0415
+    from piigate.record.incident import incident_text
 
     with _ledger(config_path) as ledger:
         found = ledger.incident(
@@ -228,7 +230,7 @@ def records_incident(
 @one_line_errors
 def records_show(config_path: Path | None, record_id: int, as_html: bool) -> None:
     """One record, laid out like the Privacy Act Disclosure Record (DHS Form 191)."""
-    from piigate.record import form  # noqa: PLC0415
+    from piigate.record import form
 
     with _ledger(config_path) as ledger:
         record = ledger.record(record_id)
@@ -254,9 +256,9 @@ def records_verify(
 ) -> None:
     """Recompute the hash chain (and, with --checkpoint, prove the ledger extends each saved
     checkpoint): exit 0 when intact, 1 naming the first failure."""
-    from piigate.record import checkpoints  # noqa: PLC0415
+    from piigate.record import checkpoints
 
-    settings = load_settings(config_path)
+    settings = _settings(config_path)
     saved = checkpoints.read(checkpoint_file) if checkpoint_file else []
     key = checkpoints.load_public(public_key or _public_key(settings)) if saved else None
     with _ledger(config_path) as ledger:
@@ -277,9 +279,9 @@ def records_verify(
 @one_line_errors
 def records_checkpoint(config_path: Path | None) -> None:
     """Sign the ledger's size and Merkle root now; append it to ledger.checkpoint_file."""
-    from piigate.record import checkpoints  # noqa: PLC0415
+    from piigate.record import checkpoints
 
-    settings = load_settings(config_path)
+    settings = _settings(config_path)
     key = checkpoints.load_private(settings.ledger.checkpoint_key_file)
     with _ledger(config_path) as ledger:
         signed = ledger.checkpoint(key, settings.ledger.checkpoint_file)
@@ -299,9 +301,9 @@ def records_checkpoint(config_path: Path | None) -> None:
 def records_proof(config_path: Path | None, record_id: int, checkpoint_file: Path | None) -> None:
     """Print (JSON) an inclusion proof of one record under a signed checkpoint; anyone with
     the public key checks it with `records check-proof`."""
-    from piigate.record import checkpoints  # noqa: PLC0415
+    from piigate.record import checkpoints
 
-    settings = load_settings(config_path)
+    settings = _settings(config_path)
     saved = checkpoints.read(checkpoint_file or settings.ledger.checkpoint_file)
     with _ledger(config_path) as ledger:
         proof = ledger.proof(record_id, saved)
@@ -315,8 +317,8 @@ def records_proof(config_path: Path | None, record_id: int, checkpoint_file: Pat
 def records_check_proof(proof_file: Path, public_key: Path) -> None:
     """Check a `records proof` document with the public key alone (no ledger needed):
     exit 0 when it holds, 1 when it does not."""
-    from piigate.errors import LedgerError  # noqa: PLC0415
-    from piigate.record import checkpoints, proofs  # noqa: PLC0415
+    from piigate.errors import LedgerError
+    from piigate.record import checkpoints, proofs
 
     key = checkpoints.load_public(public_key)
     try:
@@ -328,7 +330,7 @@ def records_check_proof(proof_file: Path, public_key: Path) -> None:
 
 
 def _public_key(settings: Settings) -> Path:
-    from piigate.record.checkpoints import public_path  # noqa: PLC0415
+    from piigate.record.checkpoints import public_path
 
     return public_path(settings.ledger.checkpoint_key_file)
 
@@ -339,7 +341,7 @@ def _public_key(settings: Settings) -> Path:
 @one_line_errors
 def records_prune(config_path: Path | None, before: datetime) -> None:
     """Delete records older than --before; refuses anything within the retention period."""
-    settings = load_settings(config_path)
+    settings = _settings(config_path)
     with _ledger(config_path) as ledger:
         deleted = ledger.prune(
             before.date(),
@@ -354,9 +356,9 @@ def records_prune(config_path: Path | None, before: datetime) -> None:
 @one_line_errors
 def records_init(config_path: Path | None) -> None:
     """Create the ledger ledger.url names (or upgrade it), as `piigate serve` does."""
-    from piigate.record import ledger_for  # noqa: PLC0415
+    from piigate.record import ledger_for
 
-    ledger = ledger_for(load_settings(config_path), key_required=False)
+    ledger = ledger_for(_settings(config_path), key_required=False)
     try:
         click.echo(f"ledger ready: {ledger.name}")
     finally:
@@ -366,10 +368,17 @@ def records_init(config_path: Path | None) -> None:
 @contextmanager
 def _ledger(config_path: Path | None, *, key: bool = False) -> Iterator[Ledger]:
     """The existing ledger the settings name (never a new one)."""
-    from piigate.record import ledger_for  # noqa: PLC0415
+    from piigate.record import ledger_for
 
-    ledger = ledger_for(load_settings(config_path), key_required=key, create=False)
+    ledger = ledger_for(_settings(config_path), key_required=key, create=False)
     try:
         yield ledger
     finally:
         ledger.close()
+
+
+def _settings(config_path: Path | None) -> Settings:
+    """The settings, loaded only by the commands that need them (see the module's top)."""
+    from piigate.config import load_settings
+
+    return load_settings(config_path)

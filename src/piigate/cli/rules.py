@@ -11,10 +11,8 @@ from piigate.cli.options import (
     config_option,
     one_line_errors,
 )
-from piigate.config import load_settings
-from piigate.decide import examples, load_rules
-from piigate.logs import configure_logging
-from piigate.pipeline import build_screener
+
+# The rules' models and the screener are imported by the command that uses them.
 
 
 @click.group()
@@ -28,6 +26,9 @@ def rules() -> None:
 @one_line_errors
 def rules_check(directory: Path | None, config_path: Path | None) -> None:
     """Validate a rules folder (default: the configured one) without changing anything."""
+    from piigate.config import load_settings
+    from piigate.decide import load_rules
+
     folder = directory or load_settings(config_path).rules_dir
     ruleset = load_rules(folder)
     click.echo(
@@ -48,6 +49,11 @@ def rules_check(directory: Path | None, config_path: Path | None) -> None:
 @one_line_errors
 def rules_test(rules_dir: Path | None, tests_dir: Path | None, config_path: Path | None) -> None:
     """Run the policy tests against the rules; print a pass/fail table (exit 1 on a failure)."""
+    from piigate.config import load_settings
+    from piigate.decide import examples
+    from piigate.logs import configure_logging
+    from piigate.pipeline import build_screener
+
     settings = load_settings(config_path)
     if rules_dir is not None:
         settings = settings.model_copy(update={"rules_dir": rules_dir})

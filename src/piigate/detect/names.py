@@ -19,16 +19,20 @@ Smith Jr." are all ``john smith``.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from spacy.lang.en.stop_words import STOP_WORDS
-from spacy.language import Language
 
-_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "rev", "hon"})
-_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "md", "phd", "esq", "dds", "rn"})
+from piigate.detect.name_keys import TITLES, fold, mask_name, normalize_name
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+__all__ = ["NameLexicon", "NameMention", "NerNames", "fold", "mask_name", "normalize_name"]
+
 _TOKEN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ'\u2019\-]*\.?")
 _CAP_WORD = re.compile(
     r"[A-ZÀ-ÖØ-Þ](?:[a-zß-öø-ÿ]+(?:['\u2019\-][A-Za-zÀ-ÖØ-öø-ÿ]+)*|[A-Z]*[a-z][a-zA-Z]*)"
@@ -60,33 +64,6 @@ class NameMention:
     source: str
 
 
-_NOT_LETTER = re.compile(r"[^a-z\-]+")
-
-
-def fold(word: str) -> str:
-    if not word.isascii():
-        word = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
-    return _NOT_LETTER.sub("", word.lower()).strip("-")
-
-
-def normalize_name(text: str) -> str:
-    """The identity-key form of a written name (see the module docstring)."""
-    if "," in text:
-        last, _, rest = text.partition(",")
-        rest_words = [w for w in rest.split() if fold(w) not in _SUFFIXES]
-        if rest_words:
-            text = " ".join(rest_words) + " " + last
-    words = [fold(w) for w in text.split()]
-    words = [w for w in words if w and w not in _TITLES and w not in _SUFFIXES]
-    if len(words) > 2:
-        words = [words[0], words[-1]]
-    return " ".join(words)
-
-
-def mask_name(key: str) -> str:
-    return " ".join(w[0].upper() + "*" * (len(w) - 1) for w in key.split())
-
-
 class NameLexicon:
     """First and last names from the Census lists, loaded once."""
 
@@ -111,7 +88,7 @@ class NameLexicon:
             last, _, rest = cell.partition(",")
             words = rest.split()
             return bool(words) and self.is_first(words[0]) and self.is_last(last.strip())
-        words = [w for w in cell.split() if fold(w) not in _TITLES]
+        words = [w for w in cell.split() if fold(w) not in TITLES]
         return len(words) >= 2 and self.is_first(words[0]) and self.is_last(words[-1])
 
     def find(self, text: str, start: int = 0, end: int | None = None) -> Iterator[NameMention]:

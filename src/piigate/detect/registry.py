@@ -32,6 +32,17 @@ from piigate.detect.pairs import (
 )
 from piigate.detect.recognizer import PiiRecognizer
 from piigate.detect.ssn import UsSsnRecognizer
+from piigate.detect.tuning import LEXICON, NAME_SOURCES, NER, RECOGNIZER_NAMES, TUNABLE
+
+__all__ = [
+    "LEXICON",
+    "NAME_SOURCES",
+    "NER",
+    "RECOGNIZERS",
+    "TUNABLE",
+    "build_recognizers",
+    "source_enabled",
+]
 
 RECOGNIZERS: dict[str, type[PiiRecognizer]] = {
     cls.NAME: cls
@@ -49,10 +60,8 @@ RECOGNIZERS: dict[str, type[PiiRecognizer]] = {
         CriminalHistoryRecognizer,
     )
 }
-LEXICON = "PersonNameLexicon"
-NER = "SpacyNerRecognizer"
-NAME_SOURCES = (LEXICON, NER)
-TUNABLE = (*RECOGNIZERS, *NAME_SOURCES)
+if tuple(RECOGNIZERS) != RECOGNIZER_NAMES:  # the config validates against the plain names
+    raise ImportError("detect.tuning.RECOGNIZER_NAMES is out of step with the recognizers")
 
 
 def build_recognizers(tuning: Mapping[str, RecognizerTuning]) -> list[PiiRecognizer]:

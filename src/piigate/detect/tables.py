@@ -16,9 +16,10 @@ column is still found, with its row and column.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from piigate.detect.financial import BANK_ACCOUNT, aba_ok
 from piigate.detect.names import NameLexicon, normalize_name
@@ -32,6 +33,12 @@ SAMPLE = 50
 FULL_NAME, FIRST_NAME, LAST_NAME, ROUTING = "name", "first-name", "last-name", "routing"
 CHECK_ROWS = 4096
 """Rows between two deadline checks."""
+TEXT_CHUNK_CHARS = 200_000
+"""Untyped cells go through the text recognizers this much at a time (whole rows): one call
+never holds the interpreter lock for long (small mail keeps flowing meanwhile) and the
+deadline is checked between calls."""
+MARGIN_CHARS = 1_000
+"""Text of the rows either side of a chunk given along with it, for context words."""
 
 # Most specific first: "SSN last 4" is a last-four column, not an SSN column.
 _ORDER = (
@@ -148,6 +155,10 @@ class TableAnalyzer:
         first_data = 1 if header else 0
         typed = {c.index: c for c in columns}
         text_hits = self._untyped_hits(rows, first_data, width, set(typed), check)
+        if not columns:  # every cell went through the text recognizers: no row to revisit
+            return labels, [
+                RowRecord(r, None, tuple(hits)) for r, hits in sorted(text_hits.items())
+            ]
         records = []
         for r in range(first_data, len(rows)):
             if r % CHECK_ROWS == 0:
@@ -248,36 +259,78 @@ class TableAnalyzer:
         typed: set[int],
         check: Callable[[], None],
     ) -> dict[int, list[TableHit]]:
+        """The untyped cells as text, one line per row (cells joined by `` | ``), through the
+        text recognizers; each hit placed back in its row and column. The column of a hit is
+        worked out only for the rows that have one."""
         untyped = [i for i in range(width) if i not in typed]
         if not untyped:
             return {}
-        lines, offsets = [], []
-        for r in range(first, len(rows)):
-            if r % CHECK_ROWS == 0:
-                check()
-            row = rows[r]
-            parts, starts, position = [], [], 0
-            for i in untyped:
-                cell = row[i] if i < len(row) else ""
-                starts.append((position, i))
-                parts.append(cell.replace("\n", " "))
-                position += len(parts[-1]) + 3
-            lines.append(" | ".join(parts))
-            offsets.append(starts)
+        lines: list[str] = []
+        for start in range(first, len(rows), CHECK_ROWS):
+            check()
+            lines.extend(_row_line(row, untyped, width) for row in rows[start : start + CHECK_ROWS])
         if not any(line.strip(" |") for line in lines):
             return {}
-        text = "\n".join(lines)
-        line_starts = [0]
-        for line in lines[:-1]:
-            line_starts.append(line_starts[-1] + len(line) + 1)
+        line_starts = [0, *itertools.accumulate(len(line) + 1 for line in lines[:-1])]
         found: dict[int, list[TableHit]] = {}
-        for hit in self.text_hits(text):
+        for hit in self._chunked_text_hits(lines, line_starts, check):
             index = _bisect(line_starts, hit.start)
-            column_offset = hit.start - line_starts[index]
-            column = next(i for pos, i in reversed(offsets[index]) if pos <= column_offset)
             row_index = index + first
+            column = _column_at(rows[row_index], untyped, hit.start - line_starts[index])
             found.setdefault(row_index, []).append(TableHit(row_index, column, hit))
         return found
+
+    def _chunked_text_hits(
+        self, lines: list[str], line_starts: list[int], check: Callable[[], None]
+    ) -> Iterator[Hit]:
+        """The text recognizers' hits in ``"\\n".join(lines)``, at most ``TEXT_CHUNK_CHARS``
+        of whole rows per call, with ``MARGIN_CHARS`` of the rows either side for context
+        (a hit there belongs to the neighbouring chunk); offsets are into the whole text."""
+        count, first = len(lines), 0
+        while first < count:
+            end, size = first, 0
+            while end < count and (end == first or size + len(lines[end]) < TEXT_CHUNK_CHARS):
+                size += len(lines[end]) + 1
+                end += 1
+            low, high = _margin(lines, first, -1), _margin(lines, end, +1)
+            base = line_starts[low]
+            core_end = (
+                line_starts[end] if end < count else line_starts[-1] + len(lines[-1]) + 1
+            ) - base
+            check()
+            for hit in self.text_hits("\n".join(lines[low:high])):
+                if line_starts[first] - base <= hit.start < core_end:
+                    yield replace(hit, start=hit.start + base, end=hit.end + base)
+            first = end
+
+
+def _margin(lines: list[str], edge: int, step: int) -> int:
+    """Where the context margin before (step -1) or after (+1) row ``edge`` ends."""
+    index, size = edge, 0
+    while size < MARGIN_CHARS and (index > 0 if step < 0 else index < len(lines)):
+        index += step
+        size += len(lines[index if step < 0 else index - 1]) + 1
+    return index
+
+
+def _row_line(row: tuple[str, ...], untyped: list[int], width: int) -> str:
+    """A row's untyped cells as one line: `` | `` between cells, newlines made spaces."""
+    if len(untyped) == width:
+        line = " | ".join(row if len(row) == width else (*row, *[""] * (width - len(row))))
+    else:
+        line = " | ".join(row[i] if i < len(row) else "" for i in untyped)
+    return line.replace("\n", " ") if "\n" in line else line
+
+
+def _column_at(row: tuple[str, ...], untyped: list[int], offset: int) -> int:
+    """The untyped column whose cell holds ``offset`` of the row's line (``_row_line``)."""
+    column, position = untyped[0], 0
+    for i in untyped:
+        if position > offset:
+            break
+        column = i
+        position += len(row[i] if i < len(row) else "") + 3
+    return column
 
 
 def _row_name(parts: dict[str, str]) -> str | None:

@@ -8,6 +8,6 @@ analysts.py  analyst accounts with argon2 password hashes
 
 from __future__ import annotations
 
-from piigate.quarantine.store import HeldMessage, QuarantineStore, State
+from piigate.quarantine.store import HeldMessage, QuarantineStore, State, open_quarantine
 
-__all__ = ["HeldMessage", "QuarantineStore", "State"]
+__all__ = ["HeldMessage", "QuarantineStore", "State", "open_quarantine"]

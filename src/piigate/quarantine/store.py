@@ -25,7 +25,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from piigate.config import Settings
 from piigate.errors import LedgerError, QuarantineError
+from piigate.keys import quarantine_key
 from piigate.model import Screening
 from piigate.quarantine.details import (
     DETAILS_SCHEMA,
@@ -400,3 +402,9 @@ def _held(row: tuple[Any, ...]) -> HeldMessage:
         size=int(row[16]),
         expedited=bool(row[17]),
     )
+
+
+def open_quarantine(settings: Settings) -> QuarantineStore:
+    """The configured store and its sealed files (the quarantine key must exist)."""
+    sealed = SealedFiles(settings.quarantine.dir, quarantine_key(settings))
+    return QuarantineStore(settings.quarantine.url, sealed)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
-from piigate.detect.names import normalize_name
+from piigate.detect.name_keys import normalize_name
 from piigate.errors import LedgerError
 
 _SSN = re.compile(r"\d{3}-?\d{2}-?\d{4}")

@@ -1,0 +1,163 @@
+"""How long each ``piigate`` command takes, as a whole process, and its peak memory.
+
+    .venv/bin/python bench/bench_cli.py                     # this tree against 5412ee4
+    .venv/bin/python bench/bench_cli.py --baseline-commit 5412ee4 --runs 5
+    .venv/bin/python bench/bench_cli.py --importtime "records list"
+
+Every command runs ``--runs`` times from a fresh interpreter (the admin's experience: nothing
+warm but the OS page cache) in a scratch directory with its own config, keys, SQLite ledger and
+quarantine; the figures are the median wall time and the largest peak RSS (``wait4``). The
+baseline is the same commands, same interpreter and libraries, with the source of another
+commit on ``PYTHONPATH`` (``git archive``; default 5412ee4, main before issue 21), measured in
+the same run, so the ratio is what the code changed; ``python -c pass`` is the floor.
+``--importtime`` prints the slowest imports of one command (``python -X importtime``),
+cumulative, largest first, for the baseline and this tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+COMMANDS = (
+    "--version",
+    "--help",
+    "records --help",
+    "records list",
+    "records verify",
+    "quarantine list",
+    "rules check",
+    "scan {message}",
+)
+MESSAGE = b"""From: alice@dhs.gov
+To: bob@example.com
+Subject: lunch
+
+See you at noon for the budget review.
+"""
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def scratch(folder: Path) -> Path:
+    """A config of its own (keys, ledger, quarantine under ``folder``) and one clean message."""
+    config = folder / "piigate.yaml"
+    config.write_text(
+        f"rules_dir: {ROOT / 'rules'}\n"
+        "internal_domains: [dhs.gov]\n"
+        f"ledger: {{url: 'sqlite:///{folder}/ledger.db', key_file: {folder}/ledger.key}}\n"
+        f"quarantine: {{url: 'sqlite:///{folder}/quarantine.db', dir: {folder}/held,"
+        f" key_file: {folder}/quarantine.key}}\n"
+        "isolation: {enabled: false}\n",
+        encoding="utf-8",
+    )
+    (folder / "small.eml").write_bytes(MESSAGE)
+    return config
+
+
+def run_once(
+    argv: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS in MB and exit status of one process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - started, usage.ru_maxrss // 1024, proc.returncode
+
+
+def command_argv(command: str, folder: Path, config: Path) -> list[str]:
+    words = command.format(message=folder / "small.eml").split()
+    takes_config = words[0] in {"records", "quarantine", "rules", "scan"} and "--help" not in words
+    extra = ["--config", str(config)] if takes_config else []
+    return [sys.executable, "-m", "piigate", *words, *extra]
+
+
+def measure(
+    command: str, folder: Path, config: Path, runs: int, env: dict[str, str] | None
+) -> tuple[float, int]:
+    argv = command_argv(command, folder, config)
+    results = [run_once(argv, folder, env) for _ in range(runs)]
+    if results[0][2] not in (0, 3):
+        print(f"  ({command!r} exited {results[0][2]})", file=sys.stderr)
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+def importtime(
+    label: str, command: str, folder: Path, config: Path, env: dict[str, str] | None
+) -> None:
+    top = 15
+    argv = command_argv(command, folder, config)
+    argv.insert(1, "-X")
+    argv.insert(2, "importtime")
+    err = subprocess.run(
+        argv, cwd=folder, env=env, capture_output=True, text=True, check=False
+    ).stderr
+    rows = []
+    for line in err.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            _, cumulative, name = line.split("|")
+            if cumulative.strip().isdigit():
+                rows.append((int(cumulative), name.rstrip()))
+    print(f"python -X importtime, piigate {command}, {label} (cumulative µs, top {top})")
+    for micros, name in sorted(rows, reverse=True)[:top]:
+        print(f"  {micros:>9,}  {name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--baseline-commit", default="5412ee4")
+    parser.add_argument("--importtime", metavar="COMMAND", help="Show one command's imports.")
+    parser.add_argument("--commands", nargs="*", default=list(COMMANDS))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        config = scratch(folder)
+        base = {**os.environ, "PYTHONPATH": str(baseline_source(args.baseline_commit, folder))}
+        trees = {"this tree": None, f"baseline {args.baseline_commit}": base}
+        subprocess.run(
+            [sys.executable, "-m", "piigate", "keys", "init", "--config", str(config)],
+            cwd=folder,
+            capture_output=True,
+            check=True,
+        )
+        if args.importtime:
+            for label, env in reversed(trees.items()):
+                importtime(label, args.importtime, folder, config, env)
+            return
+        floor = statistics.median(
+            run_once([sys.executable, "-c", "pass"], folder)[0] for _ in range(args.runs)
+        )
+        print(f"python -c pass: {floor * 1000:.0f} ms (the floor)")
+        print(f"| command | this tree ms / MB | {args.baseline_commit} ms / MB | time ratio |")
+        print("|---|---|---|---|")
+        for command in args.commands:
+            now = measure(command, folder, config, args.runs, None)
+            then = measure(command, folder, config, args.runs, base)
+            shown = command.replace("{message}", "small.eml")
+            print(
+                f"| `piigate {shown}` | {now[0] * 1000:.0f} / {now[1]} "
+                f"| {then[0] * 1000:.0f} / {then[1]} | {now[0] / then[0]:.2f} |",
+                flush=True,
+            )
+
+
+def baseline_source(commit: str, folder: Path) -> Path:
+    """The ``src`` folder of ``commit`` (``git archive``), to put first on ``PYTHONPATH``."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit, "src"], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder / "src"
+
+
+if __name__ == "__main__":
+    main()

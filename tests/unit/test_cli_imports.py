@@ -1,0 +1,129 @@
+"""Every command but ``serve``, ``scan``, ``rules test`` and the review loads only what it
+uses: the NLP stack, the readers of files and the web stack stay out of the process. Pinned by
+what is imported, not by timing: a fresh interpreter runs the command and reports which of
+the heavy packages ended up in ``sys.modules``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from piigate.cli.quarantine import STATES
+from piigate.detect.registry import RECOGNIZERS
+from piigate.detect.tuning import RECOGNIZER_NAMES
+from piigate.keys import create_key_file
+from piigate.quarantine import State
+
+ROOT = Path(__file__).resolve().parents[2]
+
+HEAVY = (
+    "spacy",
+    "presidio_analyzer",
+    "thinc",
+    "numpy",
+    "pypdf",
+    "openpyxl",
+    "docx",
+    "extract_msg",
+    "olefile",
+    "lxml",
+    "bs4",
+    "PIL",
+    "msoffcrypto",
+    "uvicorn",
+    "starlette",
+    "aiosmtpd",
+    "aiosmtplib",
+    "argon2",
+    "piigate.pipeline",
+    "piigate.extract",
+    "piigate.detect.engine",
+)
+
+RUN_AND_REPORT = """
+import json, sys
+from piigate.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+except SystemExit:
+    pass
+print(json.dumps(sorted(m for m in {heavy} if m in sys.modules)))
+"""
+
+
+def loaded_heavy(args: list[str], env: dict[str, str], cwd: Path) -> list[str]:
+    """Run ``piigate ARGS`` in a fresh interpreter; the heavy modules it imported."""
+    code = RUN_AND_REPORT.format(heavy=repr(HEAVY))
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+@pytest.fixture
+def command_env(tmp_path: Path) -> dict[str, str]:
+    """A ledger and a quarantine of their own, with their keys."""
+    for name in ("ledger", "quarantine"):
+        create_key_file(tmp_path / f"{name}.key")
+    return {
+        "PATH": "/usr/bin:/bin",
+        "PIIGATE_LEDGER__URL": f"sqlite:///{tmp_path}/ledger.db",
+        "PIIGATE_LEDGER__KEY_FILE": str(tmp_path / "ledger.key"),
+        "PIIGATE_QUARANTINE__URL": f"sqlite:///{tmp_path}/quarantine.db",
+        "PIIGATE_QUARANTINE__DIR": str(tmp_path / "held"),
+        "PIIGATE_QUARANTINE__KEY_FILE": str(tmp_path / "quarantine.key"),
+    }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--version"],
+        ["--help"],
+        ["records", "--help"],
+        ["records", "list"],
+        ["records", "verify"],
+        ["quarantine", "list"],
+        ["rules", "check", str(ROOT / "rules")],
+        ["keys", "--help"],
+    ],
+    ids=" ".join,
+)
+def test_command_leaves_the_heavy_stack_unloaded(
+    args: list[str], command_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The admin's everyday commands import none of the NLP, reader or web packages."""
+    assert loaded_heavy(args, command_env, tmp_path) == []
+
+
+def test_probe_sees_the_heavy_stack_when_a_command_loads_it(
+    command_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The probe itself can fail: `scan` loads the detector, and the probe reports it."""
+    message = tmp_path / "m.eml"
+    message.write_bytes(b"From: a@dhs.gov\nTo: b@dhs.gov\nSubject: hi\n\nhello\n")
+    found = loaded_heavy(["scan", str(message)], command_env, tmp_path)
+    assert {"presidio_analyzer", "piigate.pipeline"} <= set(found)
+
+
+def test_quarantine_state_choices_are_the_store_states() -> None:
+    """`quarantine list --state` offers exactly the states the store knows (kept as plain
+    strings so the command need not import the store to declare its options)."""
+    assert tuple(s.value for s in State) == STATES
+
+
+def test_tunable_recognizer_names_are_the_registry() -> None:
+    """The config validates recognizer tuning against plain names; they are the registry's."""
+    assert tuple(RECOGNIZERS) == RECOGNIZER_NAMES
