@@ -323,6 +323,9 @@ class DisclosureRecord:
     prev_hash: str = ""
     """The hash of the record before it in the ledger's chain (set by the ledger)."""
     hash: str = ""
+    reconstructed_from: str | None = None
+    """The archive this record was rebuilt from by ``piigate sweep`` (``recorded_at`` is then
+    the message's own Date and there was no gate decision); None: recorded live by the gate."""
 
 
 class ExposureHistory(Protocol):

@@ -57,6 +57,7 @@ def record_from_json(data: dict[str, Any]) -> DisclosureRecord:
         individual_hashes=tuple(data.get("individual_hashes", ())),
         prev_hash=data.get("prev_hash", ""),
         hash=data.get("hash", ""),
+        reconstructed_from=data.get("reconstructed_from"),
     )
 
 
@@ -75,6 +76,8 @@ def record_hash(record: DisclosureRecord) -> str:
     """SHA-256 of the canonical JSON of everything but the hash itself."""
     content = record_to_json(record, individuals=True)
     del content["hash"]
+    if content["reconstructed_from"] is None:
+        del content["reconstructed_from"]  # a live record hashes as before the field existed
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -20,7 +20,7 @@ import fcntl
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
@@ -167,6 +167,12 @@ class Ledger:
                         moved += 1
             self.journal.unlink()
         return moved
+
+    def has_message(self, message_id: str, sha256s: Sequence[str]) -> bool:
+        """Whether the ledger already holds a record of this message (same Message-ID and
+        one of these content hashes), live or reconstructed."""
+        with self._using("read") as db:
+            return store.has_message(db, message_id, sha256s)
 
     def records(
         self,

@@ -73,4 +73,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "INSERT INTO ledger_index_state (indexed_through, indexed_part)"
         " SELECT COALESCE(MAX(id), 0), 0 FROM disclosures",
     ),
+    # 4: records rebuilt from archived mail by `piigate sweep` name their archive (NULL: a
+    #    live record); a sweep looks records up by Message-ID so as never to add one twice
+    (
+        "ALTER TABLE disclosures ADD COLUMN reconstructed_from TEXT",
+        "CREATE INDEX disclosures_message_id ON disclosures (message_id)",
+    ),
 )

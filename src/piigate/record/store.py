@@ -19,8 +19,10 @@ from piigate.record.migrations import MIGRATIONS
 _COLUMNS = (
     "id, recorded_at, sender, message_id, sha256, outcome, individuals, pii_counts,"
     " attachments, purpose, sharing_agreement, case_id, released_by, release_reason,"
-    " uninspected, prev_hash, hash"
+    " uninspected, prev_hash, hash, reconstructed_from"
 )
+_INDIVIDUAL_SET = 18
+"""The column of ``individual_set`` in a row selected with the individuals."""
 BATCH = 500
 """Records per step of ``verify``."""
 DIGEST_SIZE = 32
@@ -86,7 +88,7 @@ def append(db: Database, record: DisclosureRecord) -> DisclosureRecord:
 def _insert(db: Database, record: DisclosureRecord) -> None:
     db.execute(
         f"INSERT INTO disclosures ({_COLUMNS}, individual_set)"  # noqa: S608
-        f" VALUES ({', '.join('?' * 18)})",
+        f" VALUES ({', '.join('?' * 19)})",
         (
             record.id,
             record.recorded_at,
@@ -105,6 +107,7 @@ def _insert(db: Database, record: DisclosureRecord) -> None:
             json.dumps(list(record.uninspected)),
             record.prev_hash,
             record.hash,
+            record.reconstructed_from,
             pack(record.individual_hashes),
         ),
     )
@@ -202,6 +205,17 @@ def exists(db: Database, record: DisclosureRecord) -> bool:
     return bool(rows)
 
 
+def has_message(db: Database, message_id: str, sha256s: Sequence[str]) -> bool:
+    """Whether a record (live or reconstructed) of this message, with one of these content
+    hashes, is already in."""
+    marks = ", ".join("?" * len(sha256s))
+    rows = db.execute(
+        f"SELECT 1 FROM disclosures WHERE message_id = ? AND sha256 IN ({marks})",  # noqa: S608
+        (message_id, *sha256s),
+    )
+    return bool(rows)
+
+
 def select(
     db: Database, where: str = "", params: Sequence[Any] = (), *, individuals: bool = False
 ) -> list[DisclosureRecord]:
@@ -229,8 +243,12 @@ def select(
 def _individuals(db: Database, rows: list[Row]) -> dict[int, tuple[str, ...]]:
     """Each record's hashes: from its packed set; for records written before the set
     existed (schema step 3), from the look-up index."""
-    found = {int(row[0]): unpack(row[17]) for row in rows if row[17] is not None}
-    older = [int(row[0]) for row in rows if row[17] is None and int(row[6]) > 0]
+    found = {
+        int(row[0]): unpack(row[_INDIVIDUAL_SET])
+        for row in rows
+        if row[_INDIVIDUAL_SET] is not None
+    }
+    older = [int(row[0]) for row in rows if row[_INDIVIDUAL_SET] is None and int(row[6]) > 0]
     for record_id, index_rows in indexed(db, older).items():
         found[record_id] = tuple(sorted(r[1] for r in index_rows))
     return found
@@ -284,6 +302,7 @@ def _record(
         uninspected=tuple(json.loads(row[14])),
         prev_hash=row[15],
         hash=row[16],
+        reconstructed_from=row[17],
         recipients=recipients,
         individual_hashes=hashes,
     )
