@@ -46,7 +46,7 @@ def people(seed: int) -> list[tuple[str, str, str]]:
     """(name, SSN as written, DOB as written) for 4,825 distinct people."""
     values = Values(random.Random(seed))
     seen: set[str] = set()
-    rows = []
+    rows: list[tuple[str, str, str]] = []
     while len(rows) < PEOPLE:
         ssn = values.ssn()
         if ssn in seen:

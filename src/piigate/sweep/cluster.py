@@ -68,5 +68,5 @@ def run_dask(
             client = stack.enter_context(Client(cluster, set_as_default=False))
         client.register_plugin(SweepPlugin(settings))
         futures = client.map(sweep_on_worker, list(partitions), filters=filters, pure=False)
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             yield future.result()
