@@ -6,12 +6,17 @@ new column without its chain breaking."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+import json
 import secrets
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from piigate.cli import main
 from piigate.config import Settings
 from piigate.model import DisclosureRecord, Recipient
 from piigate.record import form, ledger_for, open_ledger, store
@@ -122,3 +127,38 @@ def test_an_existing_ledger_takes_the_new_column_and_still_verifies(
         assert not ledger.has_message("<old@dhs.gov>", ("cd" * 32,))
     finally:
         ledger.close()
+
+
+def test_records_list_shows_reconstructed_records_apart(tmp_path: Path) -> None:
+    """`records list` prints the gate's records, then the reconstructed ones under their
+    own heading; --json and --csv carry the archive they came from (null / empty if live)."""
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    ledger = open_ledger(url, None, journal=tmp_path / "journal", agencies={})
+    base = DisclosureRecord(
+        recorded_at="2013-03-04T09:00:00.000+00:00",
+        sender="case.agent@cbp.dhs.gov",
+        recipients=(Recipient("liaison@agency00.gov", "agency00.gov", None),),
+        pii_counts={"US_SSN": 3},
+        individuals=0,
+        message_id="<a@cbp.dhs.gov>",
+        sha256="ab" * 32,
+        outcome="reconstructed",
+        reconstructed_from="/archive/sent.mbox",
+    )
+    ledger.append(base)
+    ledger.append(replace(base, recorded_at="2026-01-05T12:00:00.000+00:00", outcome="delivered",
+                          message_id="<b@cbp.dhs.gov>", reconstructed_from=None))  # fmt: skip
+    ledger.close()
+    env = {"PIIGATE_LEDGER__URL": url, "PIIGATE_LOG__FORMAT": "console"}
+    text = CliRunner().invoke(main, ["records", "list"], env=env)
+    assert text.exit_code == 0, text.output
+    lines = text.stdout.splitlines()
+    assert lines[0].startswith("2\t2026-01-05")
+    assert lines[1] == "# reconstructed from archived mail (no gate decision)"
+    assert lines[2].startswith("1\t2013-03-04")
+    as_json = CliRunner().invoke(main, ["records", "list", "--json"], env=env)
+    sources = [json.loads(line)["reconstructed_from"] for line in as_json.stdout.splitlines()]
+    assert sources == [None, "/archive/sent.mbox"]
+    as_csv = CliRunner().invoke(main, ["records", "list", "--csv"], env=env)
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert [r["reconstructed_from"] for r in rows] == ["", "/archive/sent.mbox"]
