@@ -28,7 +28,7 @@ from piigate.sweep.outlook import msg_as_mime
 MBOX_FROM = b"From "
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 PST_MAGIC = b"!BDN"
-MBOX_PARTITION_BYTES = 4 * 1024 * 1024
+MBOX_PARTITION_BYTES = 1024 * 1024
 """Bytes of an mbox per partition (a partition is also the unit of progress and resume)."""
 FILES_PER_PARTITION = 200
 SNIFF_BYTES = 4096
