@@ -143,7 +143,7 @@ def test_outlook_msg_files_and_unreadable_sources_are_reported(
     assert set(reasons) == {"broken.msg", "picture.bin", "mail.pst", "nowhere.mbox"}
     assert "Outlook" in reasons["broken.msg"]
     assert "cannot read" in reasons["nowhere.mbox"]
-    [message] = tally.messages
+    [message] = tally.incidents
     assert (message.sender, message.recipients) == (AGENT, ("liaison@agency07.gov",))
     assert message.individuals == 1
     assert message.sent.startswith("2013-03-04")

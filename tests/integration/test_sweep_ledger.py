@@ -28,6 +28,18 @@ from piigate.sweep import Engine, Filters, sweep
 from tests.conftest import Sink, send, settings_for, start_gate
 from tests.sweep_archive import people, scenario_messages, write_mbox
 
+LIVE = DisclosureRecord(
+    recorded_at="2026-01-05T12:00:00.000+00:00",
+    sender="alice@dhs.gov",
+    recipients=(Recipient("agent@fbi.gov", "fbi.gov", None),),
+    pii_counts={"US_SSN": 1},
+    individuals=0,
+    message_id="<old@dhs.gov>",
+    sha256="ab" * 32,
+    outcome="delivered",
+)
+"""A live record, as the gate writes it."""
+
 
 @pytest.fixture
 def delivering(
@@ -92,20 +104,7 @@ def test_an_existing_ledger_takes_the_new_column_and_still_verifies(
         for statement in steps:
             db.execute(db.ddl(statement))
         db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
-    record = seal(
-        DisclosureRecord(
-            recorded_at="2026-01-05T12:00:00.000+00:00",
-            sender="alice@dhs.gov",
-            recipients=(Recipient("agent@fbi.gov", "fbi.gov", None),),
-            pii_counts={"US_SSN": 1},
-            individuals=0,
-            message_id="<old@dhs.gov>",
-            sha256="ab" * 32,
-            outcome="delivered",
-        ),
-        1,
-        GENESIS,
-    )
+    record = seal(LIVE, 1, GENESIS)
     columns = store._COLUMNS.replace(", reconstructed_from", "")
     db.execute(
         f"INSERT INTO disclosures ({columns}) VALUES ({', '.join('?' * 17)})",
@@ -134,20 +133,15 @@ def test_records_list_shows_reconstructed_records_apart(tmp_path: Path) -> None:
     own heading; --json and --csv carry the archive they came from (null / empty if live)."""
     url = f"sqlite:///{tmp_path}/ledger.db"
     ledger = open_ledger(url, None, journal=tmp_path / "journal", agencies={})
-    base = DisclosureRecord(
-        recorded_at="2013-03-04T09:00:00.000+00:00",
-        sender="case.agent@cbp.dhs.gov",
-        recipients=(Recipient("liaison@agency00.gov", "agency00.gov", None),),
-        pii_counts={"US_SSN": 3},
-        individuals=0,
-        message_id="<a@cbp.dhs.gov>",
-        sha256="ab" * 32,
-        outcome="reconstructed",
-        reconstructed_from="/archive/sent.mbox",
+    ledger.append(
+        replace(
+            LIVE,
+            recorded_at="2013-03-04T09:00:00.000+00:00",
+            outcome="reconstructed",
+            reconstructed_from="/archive/sent.mbox",
+        )
     )
-    ledger.append(base)
-    ledger.append(replace(base, recorded_at="2026-01-05T12:00:00.000+00:00", outcome="delivered",
-                          message_id="<b@cbp.dhs.gov>", reconstructed_from=None))  # fmt: skip
+    ledger.append(replace(LIVE, message_id="<b@dhs.gov>"))
     ledger.close()
     env = {"PIIGATE_LEDGER__URL": url, "PIIGATE_LOG__FORMAT": "console"}
     text = CliRunner().invoke(main, ["records", "list"], env=env)

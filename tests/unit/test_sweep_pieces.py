@@ -14,7 +14,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from piigate.sweep.progress import Progress
-from piigate.sweep.report import write_outputs
+from piigate.sweep.report import MessageTable
 from piigate.sweep.sources import ArchivedMessage, mbox_partitions, read_partition, sniff
 from piigate.sweep.tally import Tally
 from piigate.sweep.work import SweptMessage
@@ -84,9 +84,9 @@ def swept(sender: str, message_id: str) -> SweptMessage:
 
 def test_the_csv_cannot_run_a_formula_in_a_spreadsheet(tmp_path: Path) -> None:
     """A sender or Message-ID from mail that starts with = + - @ is written inert."""
-    tally = Tally()
-    tally.add_message(swept('=HYPERLINK("http://x")@a.gov', "+cmd|' /C calc'!A0"))
-    write_outputs(tmp_path, tally, {"engine": "local"})
+    table = MessageTable(tmp_path / "messages.csv")
+    table.add([swept('=HYPERLINK("http://x")@a.gov', "+cmd|' /C calc'!A0")])
+    table.close()
     [row] = list(csv.DictReader(io.StringIO((tmp_path / "messages.csv").read_text())))
     assert row["sender"].startswith("'=")
     assert row["message_id"].startswith("'+")

@@ -45,7 +45,7 @@ class Progress:
                 messages=tally.seen,
                 per_second=round(rate, 1),
                 findings=tally.findings,
-                incidents=tally.incidents,
+                incidents=len(tally.incidents),
             )
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,15 +44,28 @@ class Bar:
     """The bar's length as a fraction of the longest."""
 
 
+class MessageTable:
+    """messages.csv, one row per external message, written as the results arrive."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = path.open("w", newline="", encoding="utf-8")
+        self.writer = csv.writer(self.handle, lineterminator="\n")
+        self.writer.writerow(CSV_COLUMNS)
+
+    def add(self, messages: Iterable[SweptMessage]) -> None:
+        for message in messages:
+            self.writer.writerow(spreadsheet_safe(cell) for cell in csv_row(message))
+
+    def close(self) -> None:
+        self.handle.close()
+
+
 def write_outputs(out: Path, tally: Tally, run: dict[str, Any]) -> None:
+    """summary.json and report.html (messages.csv is written as the sweep goes)."""
     out.mkdir(parents=True, exist_ok=True)
     summary = {**run, **tally.summary()}
     (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    with (out / "messages.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        for message in sorted(tally.messages, key=_order):
-            writer.writerow(spreadsheet_safe(cell) for cell in csv_row(message))
     (out / "report.html").write_text(report_html(tally, summary), encoding="utf-8")
 
 
@@ -90,7 +104,7 @@ def report_html(tally: Tally, summary: dict[str, Any]) -> str:
         loader=PackageLoader("piigate.sweep", "templates"),
         autoescape=select_autoescape(["html", "j2"], default=True),
     )
-    incidents = sorted((m for m in tally.messages if m.rules), key=_order)
+    incidents = sorted(tally.incidents, key=_order)
     return env.get_template("sweep_report.html.j2").render(
         summary=summary,
         charts=[

@@ -8,6 +8,7 @@ import secrets
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from piigate.record import Ledger, ledger_for
 from piigate.sweep.engines import run_local
 from piigate.sweep.progress import Progress
 from piigate.sweep.recording import record_swept
-from piigate.sweep.report import write_outputs
+from piigate.sweep.report import MessageTable, write_outputs
 from piigate.sweep.sources import Partition, Sizes, plan
 from piigate.sweep.tally import Tally
 from piigate.sweep.work import Filters, PartitionResult
@@ -82,16 +83,20 @@ def sweep(
         filters, with_identities=ledger is not None, count_key=secrets.token_bytes(32)
     )
     tally = Tally()
-    with tempfile.TemporaryDirectory(prefix="piigate-sweep-") as work_dir:
+    with ExitStack() as stack:
+        work_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="piigate-sweep-"))
+        table = MessageTable(out / "messages.csv") if out is not None else None
+        if table is not None:
+            stack.callback(table.close)
         planned = plan(sources, Path(work_dir), sizes)
         tally.problems += planned.problems
         progress = Progress(len(planned.partitions))
-        try:
-            for result in engine.run(settings, list(planned.partitions), filters):
-                _take(tally, result, ledger)
-                progress.update(tally)
-        finally:
-            progress.close()
+        stack.callback(progress.close)
+        for result in engine.run(settings, list(planned.partitions), filters):
+            _take(tally, result, ledger)
+            if table is not None:
+                table.add(result.messages)
+            progress.update(tally)
     if out is not None:
         write_outputs(out, tally, _run_facts(sources, engine, started, tally))
     return tally

@@ -22,7 +22,11 @@ class Tally:
     recorded: int = 0
     already_recorded: int = 0
     problems: list[SourceProblem] = field(default_factory=list)
-    messages: list[SweptMessage] = field(default_factory=list)
+    external: int = 0
+    disclosures: int = 0
+    incidents: list[SweptMessage] = field(default_factory=list)
+    """The external messages that broke a rule (the report's table; messages.csv has every
+    external message, written as results arrive, so the client keeps only these)."""
     verdicts: Counter[str] = field(default_factory=Counter)
     rules: Counter[str] = field(default_factory=Counter)
     months: Counter[str] = field(default_factory=Counter)
@@ -42,8 +46,9 @@ class Tally:
             self.add_message(message)
 
     def add_message(self, message: SweptMessage) -> None:
-        """Every external message is a row; the charts count the incidents (a rule broken)."""
-        self.messages.append(message)
+        """Every external message is counted; the charts count the incidents (a rule broken)."""
+        self.external += 1
+        self.disclosures += message.disclosure
         self.verdicts[message.action] += 1
         self.findings += len(message.findings)
         self.pii.update(message.pii_counts)
@@ -51,17 +56,10 @@ class Tally:
         self.individuals_total += message.individuals
         if not message.rules:
             return
+        self.incidents.append(message)
         self.rules.update(message.rules)
         self.months[message.sent[:7] or NO_DATE] += 1
         self.organizations.update(message.organizations)
-
-    @property
-    def incidents(self) -> int:
-        return sum(1 for m in self.messages if m.rules)
-
-    @property
-    def disclosures(self) -> int:
-        return sum(1 for m in self.messages if m.disclosure)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -69,8 +67,8 @@ class Tally:
             "messages": self.seen,
             "filtered_out": self.skipped,
             "internal": self.internal,
-            "external": len(self.messages),
-            "incidents": self.incidents,
+            "external": self.external,
+            "incidents": len(self.incidents),
             "disclosures": self.disclosures,
             "verdicts": dict(sorted(self.verdicts.items())),
             "rules": dict(self.rules.most_common()),
