@@ -171,3 +171,16 @@ def test_scheduler_without_dask_is_a_usage_error() -> None:
     assert result.exit_code == 2
     assert "--scheduler is for --engine dask" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_scheduler_that_does_not_answer_is_one_line() -> None:
+    """--engine dask with a scheduler address where nothing listens: exit 2, one line naming
+    the address, no traceback."""
+    result = CliRunner().invoke(
+        main,
+        ["sweep", "x.mbox", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"],
+        env={"PIIGATE_LOG__FORMAT": "console"},
+    )
+    assert result.exit_code == 2, result.output
+    assert "dask scheduler tcp://127.0.0.1:9: cannot connect" in result.stderr
+    assert "Traceback" not in result.output

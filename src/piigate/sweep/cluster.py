@@ -13,6 +13,7 @@ from contextlib import ExitStack
 from distributed import Client, LocalCluster, Worker, WorkerPlugin, as_completed, get_worker
 
 from piigate.config import Settings
+from piigate.errors import ConfigError
 from piigate.pipeline import Screener, build_screener
 from piigate.sweep.sources import Partition
 from piigate.sweep.work import Filters, PartitionResult, sweep_partition
@@ -43,6 +44,18 @@ def sweep_on_worker(partition: Partition, filters: Filters) -> PartitionResult:
     return sweep_partition(plugin.screener, partition, filters)
 
 
+CONNECT_SECONDS = 10
+
+
+def _connect(scheduler: str) -> Client:
+    """A client of the scheduler at ``scheduler``; ``ConfigError`` when none answers."""
+    try:
+        return Client(scheduler, set_as_default=False, timeout=CONNECT_SECONDS)
+    except (OSError, ValueError, TypeError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise ConfigError(f"dask scheduler {scheduler}: cannot connect: {reason}") from exc
+
+
 def run_dask(
     settings: Settings,
     partitions: Iterable[Partition],
@@ -54,7 +67,7 @@ def run_dask(
     """Partitions on the cluster at ``scheduler``, or on a LocalCluster of ``workers``."""
     with ExitStack() as stack:
         if scheduler:
-            client = stack.enter_context(Client(scheduler, set_as_default=False))
+            client = stack.enter_context(_connect(scheduler))
         else:
             cluster = stack.enter_context(
                 LocalCluster(
