@@ -274,9 +274,12 @@ def email_with(
     return message
 
 
-def outlook_msg(subject: str, body: str, attachments: dict[str, bytes]) -> bytes:
+def outlook_msg(
+    subject: str, body: str, attachments: dict[str, bytes], *, headers: str = ""
+) -> bytes:
     """An Outlook .msg (MS-OXMSG): a compound file written by extract-msg's OleWriter, with the
-    property streams that make a plain IPM.Note (no library writes .msg files whole)."""
+    property streams that make a plain IPM.Note (no library writes .msg files whole);
+    ``headers``: its stored transport headers (PR_TRANSPORT_MESSAGE_HEADERS), if any."""
     from extract_msg.ole_writer import OleWriter
 
     writer = OleWriter()
@@ -294,6 +297,8 @@ def outlook_msg(subject: str, body: str, attachments: dict[str, bytes]) -> bytes
         writer.addEntry(f"{path}__properties_version1.0", head + entries)
 
     text = {0x001A001F: "IPM.Note", 0x0037001F: subject, 0x1000001F: body}
+    if headers:
+        text[0x007D001F] = headers
     add_properties("", {tag: value.encode("utf-16-le") for tag, value in text.items()}, True)
     writer.addEntry("__nameid_version1.0", storage=True)
     for stream in ("00020102", "00030102", "00040102"):

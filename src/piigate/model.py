@@ -348,6 +348,9 @@ class DisclosureRecord:
     unconfirmed: bool = False
     """The gate stopped while relaying: the message may have been delivered (the record is
     kept so the accounting errs toward including a disclosure that may have happened)."""
+    reconstructed_from: str | None = None
+    """The archive this record was rebuilt from by ``piigate sweep`` (``recorded_at`` is then
+    the message's own Date and there was no gate decision); None: recorded live by the gate."""
 
 
 class ExposureHistory(Protocol):

@@ -14,6 +14,8 @@
     piigate quarantine list [--state STATE] [--json] | quarantine expire
     piigate review [--listen HOST:PORT] | report --out FILE
     piigate analyst add NAME [--password-stdin] | analyst remove NAME
+    piigate sweep SOURCE... [--since DATE] [--until DATE] [--sender ADDR]... [--out DIR] [--record]
+                 [--engine local|dask] [--scheduler ADDR] [--workers N]
     piigate keys init
     piigate clients hash-password USER   (reads the password from stdin)
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 import click
 
 from piigate import __version__
-from piigate.cli import gate, keys, quarantine, records, rules
+from piigate.cli import gate, keys, quarantine, records, rules, sweep
 
 __all__ = ["main"]
 
@@ -49,5 +51,6 @@ for command in (
     quarantine.analyst,
     keys.keys,
     keys.clients,
+    sweep.sweep,
 ):
     main.add_command(command)

@@ -64,15 +64,20 @@ def records_list(
         found = ledger.records(
             since=since.date() if since else None, case_id=case_id, recipient_org=recipient_org
         )
+    live, rebuilt = form.live_and_reconstructed(found)
     if as_csv:
-        click.echo(form.records_csv(found), nl=False)
+        click.echo(form.records_csv(live + rebuilt), nl=False)
         return
-    for record in found:
-        click.echo(
-            json.dumps(record_to_json(record), sort_keys=True)
-            if as_json
-            else form.list_line(record)
-        )
+    if as_json:
+        for record in live + rebuilt:
+            click.echo(json.dumps(record_to_json(record), sort_keys=True))
+        return
+    for record in live:
+        click.echo(form.list_line(record))
+    if rebuilt:
+        click.echo(f"# {form.RECONSTRUCTED}")
+    for record in rebuilt:
+        click.echo(form.list_line(record))
 
 
 @records.command("recipients")

@@ -25,6 +25,7 @@ ADDED_FIELDS: dict[str, Any] = {
     "unconfirmed": False,
     "lookup_hashes": [],
     "disclaimer": None,
+    "reconstructed_from": None,
 }
 """Fields added after records were first chained, with their JSON defaults: a record's hash
 covers one only when it differs from its default, so the records written before it was
@@ -84,6 +85,7 @@ def record_from_json(data: dict[str, Any]) -> DisclosureRecord:
         unconfirmed=bool(data.get("unconfirmed", False)),
         lookup_hashes=tuple(data.get("lookup_hashes", ())),
         disclaimer=data.get("disclaimer"),
+        reconstructed_from=data.get("reconstructed_from"),
     )
 
 

@@ -31,7 +31,9 @@ CSV_COLUMNS = (
     "outcome",
     "message_id",
     "sha256",
+    "reconstructed_from",
 )
+RECONSTRUCTED = "reconstructed from archived mail (no gate decision)"
 
 
 def recipient_text(recipient: Recipient) -> str:
@@ -90,6 +92,8 @@ def outcome_lines(record: DisclosureRecord) -> list[str]:
 
 
 def _outcome_lines(record: DisclosureRecord) -> list[str]:
+    if record.reconstructed_from is not None:
+        return [f"{RECONSTRUCTED}: {record.reconstructed_from}"]
     if record.outcome == "released":
         how = "released from quarantine" + (" (expedited)" if record.expedited else "")
         lines = [f"{how} by {record.released_by}: {record.release_reason or ''}"]
@@ -191,6 +195,7 @@ def records_csv(records: Iterable[DisclosureRecord]) -> str:
                 r.outcome,
                 r.message_id,
                 r.sha256,
+                r.reconstructed_from or "",
             ]
         )
     return out.getvalue()
@@ -207,18 +212,41 @@ def recipients_text(case_id: str, rows: list[CaseRecipient]) -> str:
     return "\n".join(lines)
 
 
+def live_and_reconstructed(
+    records: Iterable[DisclosureRecord],
+) -> tuple[list[DisclosureRecord], list[DisclosureRecord]]:
+    """The records the gate made, and those ``piigate sweep`` rebuilt from archives."""
+    live: list[DisclosureRecord] = []
+    rebuilt: list[DisclosureRecord] = []
+    for record in records:
+        (live if record.reconstructed_from is None else rebuilt).append(record)
+    return live, rebuilt
+
+
 def accounting_text(records: list[DisclosureRecord]) -> str:
-    """The accounting for one individual: one block per disclosure."""
+    """The accounting for one individual: one block per disclosure, the disclosures the gate
+    recorded first, then those reconstructed from archived mail, each under its heading."""
     if not records:
         return "no disclosures recorded for this individual"
-    blocks = [f"{len(records)} disclosures"]
-    for r in records:
-        lines = [
-            f"record {r.id}  {r.recorded_at}  from {r.sender}",
-            *(f"  to {recipient_text(x)}" for x in r.recipients),
-            f"  nature: {nature_text(r)}",
-            f"  purpose: {r.purpose or NONE}",
-            f"  authority: agreement {r.sharing_agreement or NONE}; case {r.case_id or NONE}",
-        ]
-        blocks.append("\n".join(for_terminal(line) for line in lines))
+    live, rebuilt = live_and_reconstructed(records)
+    heading = f"{len(records)} disclosures"
+    if rebuilt:
+        heading += f": {len(live)} recorded by the gate, {len(rebuilt)} {RECONSTRUCTED}"
+    blocks = [heading, *(_accounting_block(r) for r in live)]
+    if rebuilt:
+        blocks.append(f"-- {RECONSTRUCTED} --")
+        blocks += [_accounting_block(r) for r in rebuilt]
     return "\n\n".join(blocks)
+
+
+def _accounting_block(r: DisclosureRecord) -> str:
+    source = [f"  source: {r.reconstructed_from}"] if r.reconstructed_from is not None else []
+    lines = [
+        f"record {r.id}  {r.recorded_at}  from {r.sender}",
+        *(f"  to {recipient_text(x)}" for x in r.recipients),
+        f"  nature: {nature_text(r)}",
+        f"  purpose: {r.purpose or NONE}",
+        f"  authority: agreement {r.sharing_agreement or NONE}; case {r.case_id or NONE}",
+        *source,
+    ]
+    return "\n".join(for_terminal(line) for line in lines)

@@ -220,6 +220,12 @@ class Ledger:
             self.journal.unlink()
         return moved
 
+    def has_message(self, message_id: str, sha256s: Sequence[str]) -> bool:
+        """Whether the ledger already holds a record of this message (same Message-ID and
+        one of these content hashes), live or reconstructed."""
+        with self._using("read") as db:
+            return store.has_message(db, message_id, sha256s)
+
     def records(
         self,
         *,

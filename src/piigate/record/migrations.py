@@ -100,4 +100,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             record TEXT NOT NULL
         )""",
     ),
+    # 5: records rebuilt from archived mail by `piigate sweep` name their archive (NULL: a
+    #    live record); a sweep looks records up by Message-ID so as never to add one twice
+    (
+        "ALTER TABLE disclosures ADD COLUMN reconstructed_from TEXT",
+        "CREATE INDEX disclosures_message_id ON disclosures (message_id)",
+    ),
 )

@@ -25,9 +25,9 @@ from piigate.record.migrations import MIGRATIONS
 _COLUMNS = (
     "id, recorded_at, sender, message_id, sha256, outcome, individuals, pii_counts,"
     " attachments, purpose, sharing_agreement, case_id, released_by, release_reason,"
-    " uninspected, prev_hash, hash, details"
+    " uninspected, prev_hash, hash, details, reconstructed_from"
 )
-_SET = 18
+_SET = 19
 """Where ``individual_set`` is in a row selected with the individuals (``lookup_set`` next)."""
 _SETS = "individual_set, lookup_set"
 BATCH = 500
@@ -112,7 +112,7 @@ def append(db: Database, record: DisclosureRecord, intent: str | None = None) ->
 def _insert(db: Database, record: DisclosureRecord) -> None:
     db.execute(
         f"INSERT INTO disclosures ({_COLUMNS}, {_SETS})"  # noqa: S608
-        f" VALUES ({', '.join('?' * 20)})",
+        f" VALUES ({', '.join('?' * 21)})",
         (
             record.id,
             record.recorded_at,
@@ -132,6 +132,7 @@ def _insert(db: Database, record: DisclosureRecord) -> None:
             record.prev_hash,
             record.hash,
             json.dumps(details_json(record), sort_keys=True),
+            record.reconstructed_from,
             pack(record.individual_hashes),
             pack(record.lookup_hashes),
         ),
@@ -221,7 +222,8 @@ def _next_entries(
 def details_json(record: DisclosureRecord) -> dict[str, Any]:
     """The facts added in schema step 4 (see ``chain.ADDED_FIELDS``), in one JSON column."""
     data = record_to_json(record)
-    return {name: data[name] for name in ADDED_FIELDS if name in data}
+    own_column = "reconstructed_from"  # schema step 5 gave it a column (looked up by sweeps)
+    return {name: data[name] for name in ADDED_FIELDS if name in data and name != own_column}
 
 
 def details_from_json(data: dict[str, Any]) -> dict[str, Any]:
@@ -255,6 +257,17 @@ def exists(db: Database, record: DisclosureRecord) -> bool:
     rows = db.execute(
         "SELECT 1 FROM disclosures WHERE recorded_at = ? AND sha256 = ? AND message_id = ?",
         (record.recorded_at, record.sha256, record.message_id),
+    )
+    return bool(rows)
+
+
+def has_message(db: Database, message_id: str, sha256s: Sequence[str]) -> bool:
+    """Whether a record (live or reconstructed) of this message, with one of these content
+    hashes, is already in."""
+    marks = ", ".join("?" * len(sha256s))
+    rows = db.execute(
+        f"SELECT 1 FROM disclosures WHERE message_id = ? AND sha256 IN ({marks})",  # noqa: S608
+        (message_id, *sha256s),
     )
     return bool(rows)
 
@@ -350,6 +363,7 @@ def _record(
         prev_hash=row[15],
         hash=row[16],
         **details_from_json(json.loads(row[17] or "{}")),
+        reconstructed_from=row[18],
         recipients=recipients,
         individual_hashes=hashes,
         lookup_hashes=lookup,

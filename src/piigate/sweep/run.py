@@ -1,0 +1,127 @@
+"""A sweep from start to end, on the client: plan the partitions, run them on an engine,
+add up (and, with ``record``, write into the ledger) each result as it arrives, then write
+the outputs. The client alone writes the ledger."""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from piigate.config import Settings, load_settings
+from piigate.logs import configure_logging
+from piigate.record import Ledger, ledger_for
+from piigate.sweep.engines import run_local
+from piigate.sweep.progress import Progress
+from piigate.sweep.recording import record_swept
+from piigate.sweep.report import MessageTable, write_outputs
+from piigate.sweep.sources import Partition, Sizes, plan
+from piigate.sweep.tally import Tally
+from piigate.sweep.work import Filters, PartitionResult
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """Where partitions run: ``local`` worker processes, or ``dask`` (at ``scheduler``, or a
+    LocalCluster of ``workers``)."""
+
+    name: str = "local"
+    workers: int | None = None
+    scheduler: str | None = None
+
+    def run(
+        self, settings: Settings, partitions: list[Partition], filters: Filters
+    ) -> Iterator[PartitionResult]:
+        if self.name == "dask":
+            from piigate.sweep.cluster import run_dask  # noqa: PLC0415 (Dask only when asked)
+
+            return run_dask(
+                settings, partitions, filters, scheduler=self.scheduler, workers=self.workers
+            )
+        return run_local(settings, partitions, filters, self.workers)
+
+
+def sweep_from_settings(
+    config_path: Path | None,
+    sources: list[Path],
+    filters: Filters,
+    engine: Engine,
+    *,
+    record: bool,
+    out: Path | None,
+) -> Tally:
+    """``piigate sweep``: the settings file's ledger (with its key) when recording."""
+    settings = load_settings(config_path)
+    configure_logging(settings.log)
+    ledger = ledger_for(settings) if record else None
+    try:
+        return sweep(settings, sources, filters, engine, ledger=ledger, out=out)
+    finally:
+        if ledger is not None:
+            ledger.close()
+
+
+def sweep(
+    settings: Settings,
+    sources: list[Path],
+    filters: Filters,
+    engine: Engine,
+    *,
+    ledger: Ledger | None = None,
+    out: Path | None = None,
+    sizes: Sizes | None = None,
+) -> Tally:
+    """Sweep ``sources``; with ``ledger``, record what they disclosed; with ``out``, write
+    the report there."""
+    started = time.monotonic()
+    filters = replace(
+        filters, with_identities=ledger is not None, count_key=secrets.token_bytes(32)
+    )
+    tally = Tally()
+    with ExitStack() as stack:
+        work_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="piigate-sweep-"))
+        table = MessageTable(out / "messages.csv") if out is not None else None
+        if table is not None:
+            stack.callback(table.close)
+        planned = plan(sources, Path(work_dir), sizes)
+        tally.problems += planned.problems
+        progress = Progress(len(planned.partitions))
+        stack.callback(progress.close)
+        for result in engine.run(settings, list(planned.partitions), filters):
+            _take(tally, result, ledger)
+            if table is not None:
+                table.add(result.messages)
+            progress.update(tally)
+    if out is not None:
+        write_outputs(out, tally, _run_facts(sources, engine, started, tally))
+    return tally
+
+
+def _take(tally: Tally, result: PartitionResult, ledger: Ledger | None) -> None:
+    tally.add(result)
+    if ledger is None:
+        return
+    for message in result.messages:
+        if not message.disclosure:
+            continue
+        if record_swept(ledger, message) is None:
+            tally.already_recorded += 1
+        else:
+            tally.recorded += 1
+
+
+def _run_facts(sources: list[Path], engine: Engine, started: float, tally: Tally) -> dict[str, Any]:
+    seconds = time.monotonic() - started
+    return {
+        "sources": [str(s) for s in sources],
+        "engine": engine.name,
+        "workers": engine.workers,
+        "scheduler": engine.scheduler,
+        "seconds": round(seconds, 2),
+        "messages_per_second": round(tally.seen / seconds, 2) if seconds else None,
+    }
