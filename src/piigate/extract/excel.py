@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from lxml import etree
 from python_calamine import CalamineError, CalamineWorkbook
 
-from piigate.errors import ExtractionError
 from piigate.extract.content import Blob, Content, Passage
 from piigate.extract.formulas import formula_text
 from piigate.extract.limits import Budget
@@ -65,9 +64,7 @@ def read_xlsx(blob: Blob, budget: Budget) -> Content:
     binary = package.main().endswith(".bin")
     try:
         tables = _cells(blob, budget)
-    except CalamineError as exc:  # e.g. a workbook with an Excel 4.0 macro sheet
-        if binary:
-            raise ExtractionError("broken binary workbook (CalamineError)") from exc
+    except CalamineError:  # e.g. a workbook with an Excel 4.0 macro sheet: read from its parts
         tables = []
     content = Content(tables=tables)
     read = {table.name for table in tables}

@@ -17,6 +17,7 @@ from pyxlsb2 import recordtypes as rt
 from pyxlsb2.formula import Formula
 from pyxlsb2.recordreader import RecordReader
 from pyxlsb2.records import FormulaCellRecord, RowRecord, StringTableItemRecord
+from pyxlsb2.worksheet import Worksheet
 
 from piigate.errors import ExtractionError
 from piigate.extract.content import Blob, Passage
@@ -51,12 +52,13 @@ class _FormulaReader(RecordReader):  # type: ignore[misc]
 def binary_places(
     package: Package, blob: Blob, budget: Budget, read: set[str]
 ) -> tuple[list[Table], list[Passage]]:
-    """Macro sheets calamine did not read, and the places named in the module doc."""
+    """The sheets calamine did not read (macro sheets; every sheet when it refused the
+    workbook), and the places named in the module doc."""
     try:
         with open_workbook(io.BytesIO(blob.data)) as workbook:
-            macros = [s for s in workbook.sheets if s.type == "macrosheet"]
-            tables = [_macro_sheet(workbook, s.id, budget) for s in macros if s.name not in read]
             sheets = [s for s in workbook.sheets if s.type in ("worksheet", "macrosheet")]
+            unread = [s for s in sheets if s.name not in read]
+            tables = [_sheet_table(workbook, package, sheet, budget) for sheet in unread]
             formulas = [line for s in sheets for line in _formulas(workbook, package, s, budget)]
             names = list(_defined_names(workbook))
     except ExtractionError:
@@ -70,21 +72,26 @@ def binary_places(
     ]
 
 
-def _macro_sheet(workbook: Any, index: int, budget: Budget) -> Table:
-    """Every cell of an Excel 4.0 macro sheet; a formula (the macro's code) as ``=text``."""
+def _part(sheet: Any) -> str:
+    """The sheet's part (pyxlsb2's own lookup by index assumes every sheet is a worksheet)."""
+    location = str(sheet.loc)
+    return location.lstrip("/") if location.startswith("/") else f"xl/{location}"
+
+
+def _sheet_table(workbook: Any, package: Package, record: Any, budget: Budget) -> Table:
+    """Every cell of a sheet; a formula (on a macro sheet: the macro's code) as ``=text``."""
     rows: dict[int, tuple[str, ...]] = {}
-    with workbook.get_sheet_by_index(index) as sheet:
+    with Worksheet(workbook, record.name, io.BytesIO(package.read(_part(record)))) as sheet:
         for row in sheet.rows():
             budget.check_time()
-            cells = {cell.col: _macro_cell(workbook, cell) for cell in row if cell is not None}
+            cells = {cell.col: _cell(workbook, cell) for cell in row if cell is not None}
             width = max(cells, default=-1) + 1
             rows[row.num] = trim_row(cells.get(column, "") for column in range(width))
-        name = sheet.name
     height = max(rows, default=-1) + 1
-    return Table(name, trim_rows([rows.get(number, ()) for number in range(height)]))
+    return Table(record.name, trim_rows([rows.get(number, ()) for number in range(height)]))
 
 
-def _macro_cell(workbook: Any, cell: Any) -> str:
+def _cell(workbook: Any, cell: Any) -> str:
     value = cell_text(cell.value) if cell.value is not None else ""
     if not cell.formula:
         return value
@@ -97,9 +104,8 @@ def _formulas(workbook: Any, package: Package, sheet: Any, budget: Budget) -> It
     which has no shown value), and of each string formula of a worksheet saved without its
     value (a program wrote it; Excel saves the value)."""
     macro = sheet.type == "macrosheet"
-    part = sheet.loc.lstrip("/") if sheet.loc.startswith("/") else f"xl/{sheet.loc}"
     row = 0
-    for count, (kind, record) in enumerate(_FormulaReader(package.read(part))):
+    for count, (kind, record) in enumerate(_FormulaReader(package.read(_part(sheet)))):
         if count % 10_000 == 0:
             budget.check_time()
         if kind == rt.ROW_HDR:
