@@ -53,13 +53,15 @@ def tnef_with_object(body: str, name: str, stored: bytes) -> bytes:
 
 
 def test_short_windows_1252_text_in_a_tnef_is_read(detector: Detector) -> None:
-    """A 20-byte text attachment in Windows-1252 (too short for charset detection) inside a
-    winmail.dat is text, not unreadable content."""
-    value = ssn(random.Random(51))
-    winmail = formats.tnef("Body.", {"Anhang-äöü.txt": f"Nr. {value} ü".encode("cp1252")})
+    """A short text attachment in Windows-1252 without digits (too little for charset
+    detection, like tnefparse's umlaut.tnef) inside a winmail.dat is read as text, not
+    refused as unreadable content."""
+    winmail = formats.tnef("Body.", {"Anhang-äöü.txt": "TEST äöü +-*/~".encode("cp1252")})
     extraction, found = scan(detector, "winmail.dat", winmail)
+    texts = {segment.where: segment.text for segment in extraction.segments}
     assert extraction.unscannable == ()
-    assert found == {"attachment winmail.dat/Anhang-äöü.txt": {"***-**-" + value[-4:]}}
+    assert "TEST" in texts["attachment winmail.dat/Anhang-äöü.txt"]
+    assert found == {}
 
 
 def test_a_tnef_attachment_held_as_an_object_is_opened(detector: Detector) -> None:
