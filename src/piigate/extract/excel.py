@@ -71,7 +71,7 @@ def read_xlsx(blob: Blob, budget: Budget) -> Content:
     if binary:
         macro_sheets, places = binary_places(package, blob, budget, read)
         content.tables.extend(macro_sheets)
-        content.passages.extend(places)
+        content.passages.extend((*places, _threaded_comments(package)))
     else:
         content.tables.extend(_xml_sheets(package, budget, read))
         content.passages.extend(_xml_places(package, budget))
@@ -131,9 +131,14 @@ def _xml_places(package: Package, budget: Budget) -> Iterator[Passage]:
     yield passage("headers and footers", headers)
     comments = package.parts("spreadsheetml.comments+xml")
     yield passage("comments", (t for n in comments for t in texts(package.xml(n), "comment")))
-    threads = package.parts("ms-excel.threadedcomments+xml")
-    yield passage("comments", (t for n in threads for t in texts(package.xml(n), "text")))
+    yield _threaded_comments(package)
     yield passage("defined names", _defined_names(package.xml(package.main())))
+
+
+def _threaded_comments(package: Package) -> Passage:
+    """Threaded comments (an XML part in .xlsx and .xlsb alike)."""
+    threads = package.parts("ms-excel.threadedcomments+xml")
+    return passage("comments", (t for n in threads for t in texts(package.xml(n), "text")))
 
 
 def _sheet_names(package: Package) -> dict[str, str]:
