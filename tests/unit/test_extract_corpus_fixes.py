@@ -12,11 +12,9 @@ import pytest
 
 from piigate.config import DetectionSettings
 from piigate.detect import Detector
-from piigate.extract import extract
-from piigate.model import Extraction
-from piigate.parse import parse_message
 from tests import formats
 from tests.synthetic import ssn
+from tests.unit.test_extract_office import scan
 
 IID_IMESSAGE = bytes.fromhex("0b0d020000000000c000000000000046")
 
@@ -24,15 +22,6 @@ IID_IMESSAGE = bytes.fromhex("0b0d020000000000c000000000000046")
 @pytest.fixture(scope="module")
 def detector() -> Detector:
     return Detector(DetectionSettings(spacy_model=None))
-
-
-def scan(detector: Detector, name: str, data: bytes) -> tuple[Extraction, dict[str, set[str]]]:
-    message = formats.email_with("See attached.", [(name, data, "application/octet-stream")])
-    extraction = extract(parse_message(message.as_bytes()))
-    found: dict[str, set[str]] = {}
-    for finding in detector.detect(extraction.segments).findings:
-        found.setdefault(finding.where, set()).add(finding.masked)
-    return extraction, found
 
 
 def tnef_with_object(body: str, name: str, stored: bytes) -> bytes:
