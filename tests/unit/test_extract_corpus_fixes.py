@@ -1,7 +1,7 @@
 """Files the real-world corpus (bench/corpus_real.py) showed as unreadable though the programs
 people use open them: short Windows-1252 text inside a TNEF, a TNEF attachment held as an
-object (an attached Outlook message, its interface identifier first), and an Excel 4.0
-(BIFF4) workbook outside an OLE2 file. Each is read, its SSN found at its place."""
+object (an attached Outlook message, its interface identifier first), an Excel 4.0 (BIFF4)
+workbook outside an OLE2 file, and a PDF without a cross-reference table. Each is read."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from piigate.config import DetectionSettings
 from piigate.detect import Detector
-from tests import formats
+from tests import embedded_formats, formats
 from tests.synthetic import ssn
 from tests.unit.test_extract_office import scan
 
@@ -83,3 +83,24 @@ def test_an_excel_4_workbook_outside_ole2_is_read(detector: Detector) -> None:
     extraction, found = scan(detector, "old.xls", biff4_sheet(f"SSN {value}"))
     assert extraction.unscannable == ()
     assert found == {"attachment old.xls sheet Sheet 1": {"***-**-" + value[-4:]}}
+
+
+def without_cross_references(pdf: bytes) -> bytes:
+    """``pdf`` with its cross-reference table and ``startxref`` cut out, leaving the trailer
+    (as pdfminer's sample files are): Acrobat and PDFium rebuild the table, pypdf cannot."""
+    table = pdf.rindex(b"\nxref\n") + 1
+    trailer = pdf.index(b"trailer", table)
+    end = pdf.index(b"startxref", trailer)
+    return pdf[:table] + pdf[trailer:end] + b"%%EOF\n"
+
+
+def test_a_pdf_without_cross_reference_table_has_its_annotations_read(
+    detector: Detector,
+) -> None:
+    """A PDF with no cross-reference table, which pypdf cannot parse but PDFium repairs, has
+    its comment read from PDFium's rewrite of it: not unscannable."""
+    value = ssn(random.Random(54))
+    pdf = without_cross_references(embedded_formats.pdf_annotated(comment=f"SSN {value}"))
+    extraction, found = scan(detector, "notes.pdf", pdf)
+    assert extraction.unscannable == ()
+    assert found == {"attachment notes.pdf annotations": {"***-**-" + value[-4:]}}
