@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: install install-test system-test-deps libreoffice ocr-engine run test lint clean postfix soak bench fuzz faults
+.PHONY: install install-test system-test-deps libreoffice ocr-engine run test lint clean postfix soak bench fuzz faults corpus
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -105,6 +105,11 @@ bench: install-test
 	$(BIN)/python bench/bench_relay.py
 	$(BIN)/python bench/bench_cli.py
 	$(BIN)/python bench/bench_cost.py
+
+# The real-world corpus (README "Extraction"): the test files of pinned source distributions
+# from the package registry, screened by the gate; needs the registry, so not part of `test`.
+corpus: install-test
+	$(BIN)/python bench/corpus_real.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -200,6 +200,21 @@ def test_images_without_pii_have_no_finding(ocr_screener: Screener) -> None:
     assert screening.verdict.action is Action.DELIVER
 
 
+def test_pictures_with_no_text_are_read_as_empty(ocr_screener: Screener) -> None:
+    """A blank white picture and one of plain stripes (JPEGs of a few KB, as in python-pptx's
+    test decks), where the engine finds boxes but no text, are read as empty: no defect."""
+    blank = Image.new("RGB", (640, 480), (255, 255, 255))
+    stripes = Image.new("RGB", (640, 480), (255, 255, 255))
+    for x in range(0, 640, 7):
+        stripes.paste((0, 0, 0), (x, 0, x + 2, 480))
+    pictures = [encoded(image, "JPEG") for image in (blank, stripes)]
+    assert min(len(data) for data in pictures) > 1024  # large enough to be read
+    attached = [(f"p{n}.jpg", data, "image/jpeg") for n, data in enumerate(pictures)]
+    screening = screen(ocr_screener, *attached)
+    assert screening.extraction.defects == ()
+    assert screening.verdict.action is Action.DELIVER
+
+
 def _bomb_png(side: int) -> bytes:
     """A grey PNG of ``side`` x ``side`` white pixels, a few hundred KB on the wire."""
     row = b"\x00" + b"\xff" * side

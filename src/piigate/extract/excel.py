@@ -5,8 +5,8 @@ missing (their string literals, concatenated when the formula only joins literal
 validation lists and messages, headers and footers, defined names, Excel 4.0 macro sheets,
 chart caches, SmartArt, document properties; embedded objects go back to the walker.
 
-A .xlsb's parts other than its cells are binary records: only its cells, charts, properties
-and embedded objects are read (README "Extraction" lists what is not).
+A .xlsb's other parts are binary records: its macro sheets, formulas without a value, defined
+names and comments are read with pyxlsb2 (``xlsb.py``); README "Extraction" lists what is not.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from lxml import etree
 from python_calamine import CalamineError, CalamineWorkbook
 
-from piigate.errors import ExtractionError
 from piigate.extract.content import Blob, Content, Passage
+from piigate.extract.formulas import formula_text
 from piigate.extract.limits import Budget
 from piigate.extract.ooxml import (
     Element,
@@ -38,6 +38,7 @@ from piigate.extract.ooxml import (
     trim_rows,
 )
 from piigate.extract.sheetxml import shared_strings, sheet_table
+from piigate.extract.xlsb import binary_places
 from piigate.model import Table
 
 _SHEETS = (
@@ -53,8 +54,6 @@ _NAMESPACES = (
 _WANTED = ("c", "row", "dataValidation", "headerFooter")
 # A formula with text ends in </f> (or </x:f> with a prefix).
 _MARKERS = (b"/f>", b":f>", b"dataValidation", b"headerFooter")
-_LITERAL = re.compile(r'"((?:[^"]|"")*)"')
-_CONCAT = re.compile(r"(?i)(?:_xlfn\.)?concat(?:enate)?\b")
 _PAGE_CODES = re.compile(r'&(?:"[^"]*"|K[0-9A-Fa-f]{6}|K\d\d[+-]\d{3}|\d+|[A-Za-z])')
 _CHUNK = 1024 * 1024
 
@@ -65,13 +64,16 @@ def read_xlsx(blob: Blob, budget: Budget) -> Content:
     binary = package.main().endswith(".bin")
     try:
         tables = _cells(blob, budget)
-    except CalamineError as exc:  # e.g. a workbook with an Excel 4.0 macro sheet
-        if binary:
-            raise ExtractionError("broken binary workbook (CalamineError)") from exc
+    except CalamineError:  # e.g. a workbook with an Excel 4.0 macro sheet: read from its parts
         tables = []
     content = Content(tables=tables)
-    if not binary:
-        content.tables.extend(_xml_sheets(package, budget, {table.name for table in tables}))
+    read = {table.name for table in tables}
+    if binary:
+        macro_sheets, places = binary_places(package, blob, budget, read)
+        content.tables.extend(macro_sheets)
+        content.passages.extend((*places, _threaded_comments(package)))
+    else:
+        content.tables.extend(_xml_sheets(package, budget, read))
         content.passages.extend(_xml_places(package, budget))
     content.passages.extend(drawing_passages(package))
     content.passages.append(properties(package))
@@ -129,9 +131,14 @@ def _xml_places(package: Package, budget: Budget) -> Iterator[Passage]:
     yield passage("headers and footers", headers)
     comments = package.parts("spreadsheetml.comments+xml")
     yield passage("comments", (t for n in comments for t in texts(package.xml(n), "comment")))
-    threads = package.parts("ms-excel.threadedcomments+xml")
-    yield passage("comments", (t for n in threads for t in texts(package.xml(n), "text")))
+    yield _threaded_comments(package)
     yield passage("defined names", _defined_names(package.xml(package.main())))
+
+
+def _threaded_comments(package: Package) -> Passage:
+    """Threaded comments (an XML part in .xlsx and .xlsb alike)."""
+    threads = package.parts("ms-excel.threadedcomments+xml")
+    return passage("comments", (t for n in threads for t in texts(package.xml(n), "text")))
 
 
 def _sheet_names(package: Package) -> dict[str, str]:
@@ -207,17 +214,6 @@ def _missing_value(cell: Element) -> str:
     if formula is None or not formula.text or (value is not None and all_text(value)):
         return ""
     return formula_text(formula.text)
-
-
-def formula_text(formula: str) -> str:
-    """The string literals of a formula; joined when the formula does nothing but join them
-    (``"123-45-" & "6789"``, ``CONCATENATE("a","b")``), else one after another."""
-    literals = [found.replace('""', '"') for found in _LITERAL.findall(formula)]
-    if not literals:
-        return ""
-    rest = _CONCAT.sub("", _LITERAL.sub("", formula))
-    only_joins = set(rest) <= set("&,() =")
-    return "".join(literals) if only_joins else " ".join(literals)
 
 
 def _validation(rule: Element) -> Iterator[str]:

@@ -113,7 +113,8 @@ def read_xls(blob: Blob, budget: Budget) -> Content:
     if protected is not None:
         return protected
     try:
-        book = xlrd.open_workbook(file_contents=blob.data, on_demand=True)
+        # xlrd writes notes (a BIFF4 file without a code page) to stdout unless told
+        book = xlrd.open_workbook(file_contents=blob.data, on_demand=True, logfile=io.StringIO())
     except (xlrd.XLRDError, ValueError, KeyError, IndexError, AssertionError) as exc:
         raise ExtractionError(f"broken Excel 97-2003 workbook ({type(exc).__name__})") from exc
     tables = []

@@ -94,6 +94,7 @@ def _msg_content(blob: Blob, message: extract_msg.MSGFile, budget: Budget) -> Co
 
 
 _MSG_ERRORS = (extract_msg.exceptions.ExMsgBaseException, OSError, ValueError, KeyError)
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def _msg_property(message: extract_msg.MSGFile, key: str) -> str:
@@ -144,8 +145,23 @@ def read_tnef(blob: Blob, budget: Budget) -> Content:
     content = Content(text="\n".join(lines))
     for number, attachment in enumerate(tnef.attachments, start=1):
         name = _tnef_attachment_name(attachment, codepage) or f"attachment-{number}"
-        add_member(content, blob, budget, name, bytes(attachment.data))
+        add_member(content, blob, budget, name, _tnef_attachment_data(attachment))
     return content
+
+
+def _tnef_attachment_data(attachment: tnefparse.tnef.TNEFAttachment) -> bytes:
+    """The attachment's bytes. An attachment held as an object (PR_ATTACH_DATA_OBJ, type
+    PtypObject: an attached message, an OLE object) starts with the 16-byte interface
+    identifier of that object (MS-OXTNEF 2.1.3.4.1), which tnefparse keeps: without it the
+    data is the compound file itself, padded back to whole sectors (tnefparse strips the
+    trailing NULs of a binary property, and a compound file's last sector often ends in
+    them)."""
+    data = bytes(attachment.data)
+    if data[16:24] != _OLE_MAGIC:
+        return data
+    data = data[16:]
+    sector = 4096 if data[30:32] == b"\x0c\x00" else 512  # the header's sector shift
+    return data + bytes(-len(data) % sector)
 
 
 def _codepage(tnef: tnefparse.TNEF) -> str:

@@ -42,8 +42,9 @@ def read_pdf(blob: Blob, budget: Budget) -> Content:
         if exc.err_code != _PDFIUM_PASSWORD_ERROR:
             raise ExtractionError(f"broken PDF (PDFium error {exc.err_code})") from exc
         return _locked(blob, budget)
-    content = _pdf_text(blob, document, budget)
-    _add_parts(content, blob, _structure_reader(blob.data, ""), budget)
+    reader = _structure_reader(blob.data, "") or _repaired_reader(document)
+    content = _pdf_text(blob, document, budget)  # closes the document
+    _add_parts(content, blob, reader, budget)
     revisions = earlier_revisions(
         blob.data, content.text, budget, lambda prefix: _revision_text(prefix, budget)
     )
@@ -81,6 +82,18 @@ def _structure_reader(data: bytes, password: str) -> PdfReader | None:
     except (*_PDF_ERRORS, RecursionError):
         return None
     return reader
+
+
+def _repaired_reader(document: pdfium.PdfDocument) -> PdfReader | None:
+    """pypdf's view of the document as PDFium writes it back, for a file PDFium repairs on
+    loading (as Acrobat does) but pypdf cannot parse: one with no cross-reference table or
+    ``startxref``, such as pdfminer's sample files. None when that fails too."""
+    rewritten = io.BytesIO()
+    try:
+        document.save(rewritten)
+    except pdfium.PdfiumError:
+        return None
+    return _structure_reader(rewritten.getvalue(), "")
 
 
 def _add_parts(content: Content, blob: Blob, reader: PdfReader | None, budget: Budget) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import tarfile
 import zipfile
 from pathlib import PurePath
@@ -27,6 +28,7 @@ KINDS = (
 )  # fmt: skip
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_BIFF_BOF = frozenset({(0x0009, 4), (0x0209, 6), (0x0409, 6)})  # BOF of BIFF2, BIFF3, BIFF4
 _TNEF_MAGIC = b"\x78\x9f\x3e\x22"
 # DER object identifiers of CMS content types (RFC 5652, RFC 5083), as they appear on the wire.
 _OID_ENVELOPED = bytes.fromhex("06092a864886f70d010703")
@@ -83,6 +85,8 @@ def _binary_kind(data: bytes) -> str | None:
             return "cms-enveloped"
         if _OID_SIGNED in head:
             return "cms-signed"
+    if _is_raw_biff(data):
+        return "xls"
     guess = filetype.guess(data[:8192])
     if guess is None:
         return "tar" if _is_v7_tar(data) else None
@@ -91,6 +95,16 @@ def _binary_kind(data: bytes) -> str | None:
     if guess.mime.startswith("image/"):
         return "image"
     return "unknown"
+
+
+def _is_raw_biff(data: bytes) -> bool:
+    """An Excel 2.x-4.0 workbook or sheet (BIFF2-4: a bare record stream, not in an OLE2
+    file): its first record is a BOF of that version declaring a sheet, chart, macro sheet
+    or workbook. Excel and LibreOffice open these; xlrd reads them."""
+    if len(data) < 8:
+        return False
+    record, length, _, kind = struct.unpack("<HHHH", data[:8])
+    return (record, length) in _BIFF_BOF and kind in (0x10, 0x20, 0x40, 0x100)
 
 
 def _is_v7_tar(data: bytes) -> bool:

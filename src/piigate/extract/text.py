@@ -108,7 +108,21 @@ def looks_like_text(payload: bytes) -> bool:
         # A multi-byte character cut by the sniff window is still UTF-8.
         if exc.start >= len(head) - 4 and len(payload) > _SNIFF_BYTES:
             return True
-    return charset_normalizer.from_bytes(head).best() is not None
+    return charset_normalizer.from_bytes(head).best() is not None or _plain_single_byte(head)
+
+
+_CONTROLS = frozenset(range(32)) - {9, 10, 12, 13}
+
+
+def _plain_single_byte(head: bytes) -> bool:
+    """Short text in a single-byte code page (``TEST äöü`` in Windows-1252, as TNEF carries
+    it), too short for charset detection: every byte a Windows-1252 character, no control
+    character but tab, line breaks and form feed."""
+    try:
+        head.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return not _CONTROLS.intersection(head) and 0x7F not in head
 
 
 def _known(charset: str) -> bool:

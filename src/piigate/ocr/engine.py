@@ -123,7 +123,7 @@ def _words(api: Any) -> list[Line]:
     lines: list[Line] = []
     slopes: list[float] = []
     for word in iterate_level(api.GetIterator(), RIL.WORD):
-        text = (word.GetUTF8Text(RIL.WORD) or "").strip()
+        text = _word_text(word, RIL.WORD)
         if not text:
             continue
         if word.IsAtBeginningOf(RIL.TEXTLINE) or not lines:
@@ -135,6 +135,15 @@ def _words(api: Any) -> list[Line]:
         lines[-1].append((*word.BoundingBox(RIL.WORD), text))
     slope = sorted(slopes)[len(slopes) // 2] if slopes else 0.0
     return [[_level(word, slope) for word in line] for line in lines]
+
+
+def _word_text(word: Any, level: int) -> str:
+    """The word's text; "" where the engine found a box but no text in it (tesserocr raises
+    RuntimeError "No text returned" there: a blank or text-free picture has no words)."""
+    try:
+        return str(word.GetUTF8Text(level) or "").strip()
+    except RuntimeError:
+        return ""
 
 
 def _level(word: Word, slope: float) -> Word:

@@ -1,0 +1,21 @@
+"""The text a spreadsheet formula carries: its string literals, joined when the formula does
+nothing but join them. Shared by the .xlsx (formula text) and .xlsb (pyxlsb2's rendering of
+the formula's tokens) readers."""
+
+from __future__ import annotations
+
+import re
+
+_LITERAL = re.compile(r'"((?:[^"]|"")*)"')
+_CONCAT = re.compile(r"(?i)(?:_xlfn\.)?concat(?:enate)?\b")
+
+
+def formula_text(formula: str) -> str:
+    """The string literals of a formula; joined when the formula does nothing but join them
+    (``"123-45-" & "6789"``, ``CONCATENATE("a","b")``), else one after another."""
+    literals = [found.replace('""', '"') for found in _LITERAL.findall(formula)]
+    if not literals:
+        return ""
+    rest = _CONCAT.sub("", _LITERAL.sub("", formula))
+    only_joins = set(rest) <= set("&,() =")
+    return "".join(literals) if only_joins else " ".join(literals)

@@ -1,0 +1,141 @@
+"""The places of a binary workbook (.xlsb) beyond its worksheets' cells, read with pyxlsb2
+(a BIFF12 record reader; the one XLMMacroDeobfuscator reads Excel 4.0 macros with): defined
+names, Excel 4.0 macro sheets (every cell, a formula as its text), formulas whose cached value
+is missing (their string literals, as for .xlsx), and cell comments (``BrtCommentText``
+records, which have the layout of a shared string and are read by pyxlsb2's own record for
+those). The cells of worksheets are python-calamine's (``excel.py``).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from pyxlsb2 import open_workbook
+from pyxlsb2 import recordtypes as rt
+from pyxlsb2.formula import Formula
+from pyxlsb2.recordreader import RecordReader
+from pyxlsb2.records import FormulaCellRecord, RowRecord, StringTableItemRecord
+from pyxlsb2.worksheet import Worksheet
+
+from piigate.errors import ExtractionError
+from piigate.extract.content import Blob, Passage
+from piigate.extract.formulas import formula_text
+from piigate.extract.limits import Budget
+from piigate.extract.ooxml import Package, cell_text, passage, trim_row, trim_rows
+from piigate.model import Table
+
+_COMMENTS = ("ms-excel.comments", "spreadsheetml.comments+xml")
+_FORMULAS = (rt.FMLA_STRING, rt.FMLA_NUM, rt.FMLA_BOOL, rt.FMLA_ERROR)
+
+
+class _CommentReader(RecordReader):  # type: ignore[misc]
+    """pyxlsb2's record reader, reading comment text (BrtCommentText: a flags byte and a
+    wide string, as a shared string) besides what it reads already."""
+
+    _records: ClassVar[dict[int, Any]] = {
+        **RecordReader._records,
+        rt.COMMENT_TEXT: StringTableItemRecord,
+    }
+
+
+class _FormulaReader(RecordReader):  # type: ignore[misc]
+    """Only rows and formulas: every other record of a sheet is skipped unread."""
+
+    _records: ClassVar[dict[int, Any]] = {
+        rt.ROW_HDR: RowRecord,
+        **dict.fromkeys(_FORMULAS, FormulaCellRecord),
+    }
+
+
+def binary_places(
+    package: Package, blob: Blob, budget: Budget, read: set[str]
+) -> tuple[list[Table], list[Passage]]:
+    """The sheets calamine did not read (macro sheets; every sheet when it refused the
+    workbook), and the places named in the module doc."""
+    try:
+        with open_workbook(io.BytesIO(blob.data)) as workbook:
+            sheets = [s for s in workbook.sheets if s.type in ("worksheet", "macrosheet")]
+            unread = [s for s in sheets if s.name not in read]
+            tables = [_sheet_table(workbook, package, sheet, budget) for sheet in unread]
+            formulas = [line for s in sheets for line in _formulas(workbook, package, s, budget)]
+            names = list(_defined_names(workbook))
+    except ExtractionError:
+        raise
+    except Exception as exc:  # pyxlsb2 raises what its parsing meets
+        raise ExtractionError(f"binary workbook records unreadable ({type(exc).__name__})") from exc
+    return tables, [
+        passage("formulas", formulas),
+        passage("comments", _comments(package)),
+        passage("defined names", names),
+    ]
+
+
+def _part(sheet: Any) -> str:
+    """The sheet's part (pyxlsb2's own lookup by index assumes every sheet is a worksheet)."""
+    location = str(sheet.loc)
+    return location.lstrip("/") if location.startswith("/") else f"xl/{location}"
+
+
+def _sheet_table(workbook: Any, package: Package, record: Any, budget: Budget) -> Table:
+    """Every cell of a sheet; a formula (on a macro sheet: the macro's code) as ``=text``."""
+    rows: dict[int, tuple[str, ...]] = {}
+    with Worksheet(workbook, record.name, io.BytesIO(package.read(_part(record)))) as sheet:
+        for row in sheet.rows():
+            budget.check_time()
+            cells = {cell.col: _cell(workbook, cell) for cell in row if cell is not None}
+            width = max(cells, default=-1) + 1
+            rows[row.num] = trim_row(cells.get(column, "") for column in range(width))
+    height = max(rows, default=-1) + 1
+    return Table(record.name, trim_rows([rows.get(number, ()) for number in range(height)]))
+
+
+def _cell(workbook: Any, cell: Any) -> str:
+    value = cell_text(cell.value) if cell.value is not None else ""
+    if not cell.formula:
+        return value
+    code = "=" + Formula.parse(cell.formula).stringify(workbook)
+    return f"{code} {value}".strip()
+
+
+def _formulas(workbook: Any, package: Package, sheet: Any, budget: Budget) -> Iterator[str]:
+    """``Sheet!A1: text`` of the string literals of each formula of a macro sheet (its code,
+    which has no shown value), and of each string formula of a worksheet saved without its
+    value (a program wrote it; Excel saves the value)."""
+    macro = sheet.type == "macrosheet"
+    row = 0
+    for count, (kind, record) in enumerate(_FormulaReader(package.read(_part(sheet)))):
+        if count % 10_000 == 0:
+            budget.check_time()
+        if kind == rt.ROW_HDR:
+            row = record.r
+        elif (
+            kind in _FORMULAS and record.f and (macro or (kind == rt.FMLA_STRING and not record.v))
+        ):
+            text = formula_text(Formula.parse(record.f).stringify(workbook))
+            if text:
+                yield f"{sheet.name}!{_column(record.c)}{row + 1}: {text}"
+
+
+def _column(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _defined_names(workbook: Any) -> Iterator[str]:
+    for name, record in workbook.defined_names.items():
+        formula = str(record.formula or "")
+        yield f"{name}: {formula_text(formula) or formula}"
+
+
+def _comments(package: Package) -> Iterator[str]:
+    for part in package.parts(*_COMMENTS):
+        if part.endswith(".bin"):
+            for kind, record in _CommentReader(package.read(part)):
+                if kind == rt.COMMENT_TEXT and record.t:
+                    yield str(record.t)

@@ -1,0 +1,56 @@
+"""The places of a binary workbook (.xlsb) beyond its cells, read with pyxlsb2: a cell comment,
+a defined name and an Excel 4.0 macro sheet, each holding a synthetic SSN in a workbook written
+by SheetJS (tests/fixtures/office/make_xlsb_parts.js), refused by `piigate scan --json` with
+the place named."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from piigate.cli import main
+from tests import office_formats
+from tests.synthetic import message, ssn
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "office" / "parts.xlsb"
+RELATIONS = b"http://schemas.%s/relationships/%s"
+WORKSHEET = RELATIONS % (b"openxmlformats.org/officeDocument/2006", b"worksheet")
+MACROSHEET = RELATIONS % (b"microsoft.com/office/2006", b"xlMacrosheet")
+
+
+def as_macro_sheet(workbook: bytes) -> bytes:
+    """The fixture with its second sheet declared an Excel 4.0 macro sheet (relationship and
+    content type; a macro sheet's records are a worksheet's)."""
+
+    def relationships(data: bytes) -> bytes:
+        second = b'Type="%s" Target="worksheets/sheet2.bin"'
+        return data.replace(second % WORKSHEET, second % MACROSHEET)
+
+    def content_types(data: bytes) -> bytes:
+        part = b'PartName="/xl/worksheets/sheet2.bin" ContentType="application/vnd.ms-excel.%s"'
+        return data.replace(part % b"worksheet", part % b"macrosheet")
+
+    edits = {"xl/_rels/workbook.bin.rels": relationships, "[Content_Types].xml": content_types}
+    return office_formats.rewrite(workbook, edits)
+
+
+def test_xlsb_comment_name_and_macro_sheet_refused_with_places(tmp_path: Path) -> None:
+    """`piigate scan --json` refuses a .xlsb whose SSNs sit only in a cell comment, a defined
+    name and an Excel 4.0 macro sheet, and names each place."""
+    rng = random.Random(41)
+    comment, name, macro = ssn(rng), ssn(rng), ssn(rng)
+    workbook = as_macro_sheet(FIXTURE.read_bytes())
+    path = tmp_path / "book.eml"
+    path.write_bytes(message(attachments=(("book.xlsb", workbook, "application/octet-stream"),)))
+    result = CliRunner().invoke(main, ["scan", "--json", str(path)])
+    [line] = [json.loads(text) for text in result.stdout.splitlines()]
+    assert result.exit_code == 3
+    assert line["action"] == "reject"
+    assert {(f["where"], f["masked"]) for f in line["findings"]} == {
+        ("attachment book.xlsb comments", "***-**-" + comment[-4:]),
+        ("attachment book.xlsb defined names", "***-**-" + name[-4:]),
+        ("attachment book.xlsb sheet Macro1", "***-**-" + macro[-4:]),
+    }
