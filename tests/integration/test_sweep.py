@@ -152,7 +152,8 @@ def test_outlook_msg_files_and_unreadable_sources_are_reported(
 def test_the_command_writes_the_report_and_says_what_it_found(
     tmp_path: Path, mixed: tuple[list[EmailMessage], Scenario]
 ) -> None:
-    """`piigate sweep SOURCE --out DIR` prints the totals and writes the three files."""
+    """`piigate sweep SOURCE --out DIR` prints the totals and writes the three files (and
+    the state --resume reads)."""
     mbox = write_mbox(tmp_path / "sent.mbox", mixed[0][:60])
     out = tmp_path / "report"
     result = CliRunner().invoke(
@@ -162,7 +163,8 @@ def test_the_command_writes_the_report_and_says_what_it_found(
     )
     assert result.exit_code == 0, result.output
     assert re.search(r"^60 messages, \d+ external, \d+ incidents", result.stdout, re.M)
-    assert {p.name for p in out.iterdir()} == {"summary.json", "messages.csv", "report.html"}
+    written = {p.name for p in out.iterdir()}
+    assert written == {"summary.json", "messages.csv", "report.html", "sweep-state.jsonl"}
 
 
 def test_scheduler_without_dask_is_a_usage_error() -> None:

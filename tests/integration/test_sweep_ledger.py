@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import secrets
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,16 +18,18 @@ import pytest
 from click.testing import CliRunner
 
 from piigate.cli import main
-from piigate.config import Settings
+from piigate.config import HostPort, Settings
 from piigate.model import DisclosureRecord, Recipient
 from piigate.record import form, ledger_for, open_ledger, store
 from piigate.record.chain import GENESIS, seal
 from piigate.record.dialects import connect
 from piigate.record.identity import ssn_key
 from piigate.record.migrations import MIGRATIONS
-from piigate.sweep import Engine, Filters, sweep
+from piigate.sweep import Engine, Filters, Sizes, sweep
+from piigate.sweep.sources import Partition
+from piigate.sweep.work import PartitionResult
 from tests.conftest import Sink, send, settings_for, start_gate
-from tests.sweep_archive import people, scenario_messages, write_mbox
+from tests.sweep_archive import archive, people, scenario_messages, write_mbox
 
 LIVE = DisclosureRecord(
     recorded_at="2026-01-05T12:00:00.000+00:00",
@@ -156,3 +159,48 @@ def test_records_list_shows_reconstructed_records_apart(tmp_path: Path) -> None:
     as_csv = CliRunner().invoke(main, ["records", "list", "--csv"], env=env)
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert [r["reconstructed_from"] for r in rows] == ["", "/archive/sent.mbox"]
+
+
+class StopsAfterThree(Engine):
+    """The local engine, interrupted (Ctrl-C, injected) when a fourth partition comes back."""
+
+    def run(
+        self, settings: Settings, partitions: list[Partition], filters: Filters
+    ) -> Iterator[PartitionResult]:
+        for done, result in enumerate(super().run(settings, partitions, filters)):
+            if done == 3:
+                raise KeyboardInterrupt
+            yield result
+
+
+def test_an_interrupted_recording_sweep_resumes_to_the_same_ledger_and_report(
+    shipped_settings: Settings, tmp_path: Path
+) -> None:
+    """A sweep stopped after three partitions continues with --resume: only the other
+    partitions run, the report's figures and messages.csv are those of a whole run, and the
+    ledger holds each disclosure once, its chain intact."""
+    settings = settings_for(shipped_settings, tmp_path, HostPort("127.0.0.1", 25))
+    messages, figures = archive(30)
+    mbox = write_mbox(tmp_path / "sent.mbox", messages)
+    out, sizes = tmp_path / "out", Sizes(mbox_bytes=16 * 1024)
+    ledger = ledger_for(settings)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            sweep(settings, [mbox], Filters(), StopsAfterThree("local", 1),
+                  ledger=ledger, out=out, sizes=sizes)  # fmt: skip
+        assert len((out / "sweep-state.jsonl").read_text().splitlines()) == 3
+        tally = sweep(settings, [mbox], Filters(), Engine("local", 1),
+                      ledger=ledger, out=out, sizes=sizes, resume=True)  # fmt: skip
+        summary = json.loads((out / "summary.json").read_text())
+        assert (summary["resumed_partitions"], summary["individuals_complete"]) == (3, False)
+        assert summary["messages"] == figures.messages
+        assert summary["incidents"] == figures.incidents
+        assert summary["by_organization"] == figures.incident_organizations
+        assert tally.partitions == len((out / "sweep-state.jsonl").read_text().splitlines())
+        rows = list(csv.DictReader(io.StringIO((out / "messages.csv").read_text())))
+        assert len(rows) == figures.external
+        assert len({r["location"] for r in rows}) == figures.external
+        assert len(ledger.records()) == summary["disclosures"] == figures.incidents
+        assert ledger.verify().intact
+    finally:
+        ledger.close()

@@ -15,7 +15,7 @@
     piigate review [--listen HOST:PORT] | report --out FILE
     piigate analyst add NAME [--password-stdin] | analyst remove NAME
     piigate sweep SOURCE... [--since DATE] [--until DATE] [--sender ADDR]... [--out DIR] [--record]
-                 [--engine local|dask] [--scheduler ADDR] [--workers N]
+                 [--engine local|dask] [--scheduler ADDR] [--workers N] [--resume]
     piigate keys init
     piigate clients hash-password USER   (reads the password from stdin)
 

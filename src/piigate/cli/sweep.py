@@ -22,6 +22,7 @@ from piigate.cli.options import config_option, one_line_errors
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", help="Dask scheduler address (tcp://HOST:PORT), for --engine dask.")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: cores).")
+@click.option("--resume", is_flag=True, help="Continue the sweep that stopped in --out DIR.")
 @one_line_errors
 def sweep(
     *,
@@ -35,6 +36,7 @@ def sweep(
     engine: str,
     scheduler: str | None,
     workers: int | None,
+    resume: bool,
 ) -> None:
     """Sweep archived mail (mbox, Maildir, folders of .eml/.msg, .pst): the verdict the gate
     would have given each external message, as a report (--out) and, with --record, as
@@ -45,6 +47,8 @@ def sweep(
 
     if scheduler and engine != "dask":
         raise click.UsageError("--scheduler is for --engine dask")
+    if resume and out is None:
+        raise click.UsageError("--resume needs --out DIR (where the stopped sweep kept its state)")
     filters = Filters(
         since=since.replace(tzinfo=UTC) if since else None,
         until=until.replace(tzinfo=UTC) if until else None,
@@ -57,6 +61,7 @@ def sweep(
         Engine(engine, workers, scheduler),
         record=record,
         out=out,
+        resume=resume,
     )
     summary = tally.summary()
     click.echo(

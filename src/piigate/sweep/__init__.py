@@ -8,6 +8,7 @@
     recording  reconstructed disclosure records, never twice (client only)
     report     summary.json, messages.csv, report.html (inline SVG charts)
     progress   a tqdm bar on a terminal, else periodic log lines
+    resume     the finished partitions kept in --out DIR, for --resume
     run        a sweep from start to end
 
 The sweep adds sources and executors, not a second pipeline: parse → extract → detect →

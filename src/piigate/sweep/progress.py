@@ -17,7 +17,12 @@ log = structlog.get_logger("piigate.sweep")
 
 class Progress:
     def __init__(
-        self, partitions: int, *, stream: TextIO | None = None, interval: float = 30.0
+        self,
+        partitions: int,
+        *,
+        done: int = 0,
+        stream: TextIO | None = None,
+        interval: float = 30.0,
     ) -> None:
         self.stream = stream or sys.stderr
         self.partitions = partitions
@@ -25,7 +30,7 @@ class Progress:
         self.started = self.last_line = time.monotonic()
         self.bar: tqdm[Never] | None = None
         if self.stream.isatty():
-            self.bar = tqdm(total=partitions, unit="partition", file=self.stream)
+            self.bar = tqdm(total=partitions, initial=done, unit="partition", file=self.stream)
 
     def update(self, tally: Tally) -> None:
         rate = tally.seen / max(time.monotonic() - self.started, 1e-9)

@@ -20,6 +20,7 @@ from piigate.sweep.engines import run_local
 from piigate.sweep.progress import Progress
 from piigate.sweep.recording import record_swept
 from piigate.sweep.report import MessageTable, write_outputs
+from piigate.sweep.resume import SweepState
 from piigate.sweep.sources import Partition, Sizes, plan
 from piigate.sweep.tally import Tally
 from piigate.sweep.work import Filters, PartitionResult
@@ -54,13 +55,14 @@ def sweep_from_settings(
     *,
     record: bool,
     out: Path | None,
+    resume: bool = False,
 ) -> Tally:
     """``piigate sweep``: the settings file's ledger (with its key) when recording."""
     settings = load_settings(config_path)
     configure_logging(settings.log)
     ledger = ledger_for(settings) if record else None
     try:
-        return sweep(settings, sources, filters, engine, ledger=ledger, out=out)
+        return sweep(settings, sources, filters, engine, ledger=ledger, out=out, resume=resume)
     finally:
         if ledger is not None:
             ledger.close()
@@ -75,9 +77,10 @@ def sweep(
     ledger: Ledger | None = None,
     out: Path | None = None,
     sizes: Sizes | None = None,
+    resume: bool = False,
 ) -> Tally:
     """Sweep ``sources``; with ``ledger``, record what they disclosed; with ``out``, write
-    the report there."""
+    the report there (and, with ``resume``, continue the sweep that stopped there)."""
     started = time.monotonic()
     filters = replace(
         filters, with_identities=ledger is not None, count_key=secrets.token_bytes(32)
@@ -85,21 +88,50 @@ def sweep(
     tally = Tally()
     with ExitStack() as stack:
         work_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="piigate-sweep-"))
-        table = MessageTable(out / "messages.csv") if out is not None else None
-        if table is not None:
-            stack.callback(table.close)
+        outputs = Outputs(out, resume, stack)
         planned = plan(sources, Path(work_dir), sizes)
         tally.problems += planned.problems
-        progress = Progress(len(planned.partitions))
+        todo = [p for p in planned.partitions if p.name not in outputs.done]
+        for result in outputs.done.values():
+            if result.partition in planned.partitions:
+                tally.add(result)
+                tally.resumed += 1
+                outputs.add(result, finished=False)
+        progress = Progress(len(planned.partitions), done=tally.resumed)
         stack.callback(progress.close)
-        for result in engine.run(settings, list(planned.partitions), filters):
+        for result in engine.run(settings, todo, filters):
             _take(tally, result, ledger)
-            if table is not None:
-                table.add(result.messages)
+            outputs.add(result, finished=True)
             progress.update(tally)
     if out is not None:
         write_outputs(out, tally, _run_facts(sources, engine, started, tally))
     return tally
+
+
+class Outputs:
+    """What is written as partitions finish: messages.csv and the resume state (nothing
+    without an output folder)."""
+
+    def __init__(self, out: Path | None, resume: bool, stack: ExitStack) -> None:
+        self.table: MessageTable | None = None
+        self.state: SweepState | None = None
+        if out is None:
+            return
+        self.state = SweepState(out, resume=resume)
+        stack.callback(self.state.close)
+        self.table = MessageTable(out / "messages.csv")
+        stack.callback(self.table.close)
+
+    @property
+    def done(self) -> dict[str, PartitionResult]:
+        return self.state.done if self.state is not None else {}
+
+    def add(self, result: PartitionResult, *, finished: bool) -> None:
+        """Its rows; once its records are in the ledger (``finished``), its line of state."""
+        if self.table is not None:
+            self.table.add(result.messages)
+        if finished and self.state is not None:
+            self.state.finished(result)
 
 
 def _take(tally: Tally, result: PartitionResult, ledger: Ledger | None) -> None:

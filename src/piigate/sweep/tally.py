@@ -20,6 +20,8 @@ class Tally:
     skipped: int = 0
     internal: int = 0
     recorded: int = 0
+    resumed: int = 0
+    """Partitions an interrupted sweep had finished, taken from its state (``--resume``)."""
     already_recorded: int = 0
     problems: list[SourceProblem] = field(default_factory=list)
     external: int = 0
@@ -77,6 +79,8 @@ class Tally:
             "pii": dict(self.pii.most_common()),
             "findings": self.findings,
             "individuals": len(self.individuals),
+            "individuals_complete": self.resumed == 0,
+            "resumed_partitions": self.resumed,
             "individuals_in_messages": self.individuals_total,
             "recorded": self.recorded,
             "already_recorded": self.already_recorded,
