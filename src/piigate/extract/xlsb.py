@@ -61,13 +61,14 @@ def binary_places(
             tables = [_sheet_table(workbook, package, sheet, budget) for sheet in unread]
             formulas = [line for s in sheets for line in _formulas(workbook, package, s, budget)]
             names = list(_defined_names(workbook))
+            comments = list(_comments(package))
     except ExtractionError:
         raise
     except Exception as exc:  # pyxlsb2 raises what its parsing meets
         raise ExtractionError(f"binary workbook records unreadable ({type(exc).__name__})") from exc
     return tables, [
         passage("formulas", formulas),
-        passage("comments", _comments(package)),
+        passage("comments", comments),
         passage("defined names", names),
     ]
 
