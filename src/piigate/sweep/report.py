@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from piigate.record.form import _inert as spreadsheet_safe
+from piigate.inert import for_spreadsheet as spreadsheet_safe
 from piigate.sweep.tally import Tally
 from piigate.sweep.work import SweptMessage
 
