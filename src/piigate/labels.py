@@ -9,6 +9,7 @@ every digit replaced by ``*``. Shorter runs (a version, a page, a year) are kept
 
 from __future__ import annotations
 
+import email.utils
 import re
 
 MIN_MASKED_DIGITS = 6
@@ -29,3 +30,22 @@ def _masked(match: re.Match[str]) -> str:
     if len(_DIGIT.findall(number)) < MIN_MASKED_DIGITS:
         return number
     return _DIGIT.sub("*", number)
+
+
+def sent_date(header: str | None) -> str:
+    """A message's Date header as the gate writes it (``2026-12-01 14:05 +0000``), or "" when it
+    is missing or not a date: a Date header is the sender's text (raw 8-bit bytes, a number
+    dressed as a date) and is never copied as it came."""
+    if not header:
+        return ""
+    try:
+        when = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return ""
+    return when.strftime("%Y-%m-%d %H:%M %z").strip()
+
+
+def printable(text: str) -> str:
+    """``text`` with bytes that were not UTF-8 (kept by the parser as lone surrogates) shown as
+    U+FFFD, so it can be written into a notice or a page."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

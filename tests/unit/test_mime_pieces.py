@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from piigate.extract.text import decode_text, looks_like_text
-from piigate.labels import mask_label
+from piigate.labels import mask_label, printable, sent_date
 from piigate.mime import folds
 from piigate.parse import parse_message
 
@@ -93,3 +93,24 @@ def test_nested_ambiguous_headers_are_bounded_not_exponential() -> None:
         )
     message = parse_message(inner.encode())
     assert any(d.blocking and "too many readings" in d.reason for d in message.defects)
+
+
+@pytest.mark.parametrize(
+    ("header", "written"),
+    [
+        ("Tue, 01 Dec 2026 14:05:09 +0000", "2026-12-01 14:05 +0000"),
+        ("1 Dec 2026 09:30 -0500", "2026-12-01 09:30 -0500"),
+        ("536-22-8167", ""),  # a number dressed as a date is not copied
+        ("\udc80\udc81", ""),  # raw 8-bit bytes the parser kept as surrogates
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_a_date_header_is_written_only_as_a_date(header: str | None, written: str) -> None:
+    """Notices and the quarantine write a message's Date as a parsed date, never its text."""
+    assert sent_date(header) == written
+
+
+def test_printable_shows_undecodable_bytes_as_replacement_characters() -> None:
+    """Text with bytes that were not UTF-8 can be encoded into a notice."""
+    assert printable("caf\udce9 ok").encode("utf-8") == "caf\ufffd ok".encode()

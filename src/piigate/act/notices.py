@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
 from piigate.act.headers import copy_header
+from piigate.labels import printable, sent_date
 from piigate.model import Screening, Violation
 
 if TYPE_CHECKING:
@@ -41,10 +42,10 @@ def _identify(screening: Screening) -> str:
     subject = screening.message.subject
     lines = []
     if subject and not subject_is_sensitive:
-        lines.append(f"  Subject:    {subject}")
+        lines.append(f"  Subject:    {printable(subject)}")
     elif subject:
         lines.append("  Subject:    (withheld: it contains sensitive PII)")
-    date = screening.message.header("Date")
+    date = sent_date(screening.message.header("Date"))
     if date:
         lines.append(f"  Date:       {date}")
     if screening.message.message_id:
@@ -167,7 +168,7 @@ DECISIONS = {
 
 
 def decision_notice(
-    held: HeldMessage, sent_date: str, decision: str, reason: str, notice_from: str
+    held: HeldMessage, sent_on: str, decision: str, reason: str, notice_from: str
 ) -> EmailMessage:
     """The analysts' decision on a held message (released, rejected, or expired), naming the
     message by its Subject and date (``held.subject`` is already withheld if sensitive)."""
@@ -175,22 +176,24 @@ def decision_notice(
     message = EmailMessage(policy=_POLICY)
     message["From"] = notice_from
     message["To"] = held.mail_from
-    message["Subject"] = f"{title}: {held.subject or held.id}"[:200]
+    subject = printable(held.subject)
+    message["Subject"] = f"{title}: {subject or held.id}"[:200]
     message["Date"] = email.utils.formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = email.utils.make_msgid(domain=notice_from.rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-replied"
     if held.message_id:
-        message["In-Reply-To"] = held.message_id
+        copy_header(message, "In-Reply-To", held.message_id)
     said = "Justification" if decision == "released" else "Reason"
     after = (
         "Nothing more to do."
         if decision == "released"
         else "It will not be sent. Fix what the reason says and send it again as a new message."
     )
+    held_on = held.held_at[:16].replace("T", " ") + " UTC (held)"
     message.set_content(
         f"Your message to {', '.join(held.rcpt_tos)}, held for privacy review as {held.id}, "
-        f"{happened}.\n\nYour message:\n  Subject:    {held.subject or '(none)'}\n"
-        f"  Date:       {sent_date or held.held_at[:16].replace('T', ' ') + ' UTC (held)'}\n"
-        f"  Message-ID: {held.message_id}\n\n{said}: {reason}\n\n{after}\n"
+        f"{happened}.\n\nYour message:\n  Subject:    {subject or '(none)'}\n"
+        f"  Date:       {printable(sent_on) or held_on}\n"
+        f"  Message-ID: {printable(held.message_id)}\n\n{said}: {reason}\n\n{after}\n"
     )
     return message

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from piigate.labels import sent_date
 from piigate.model import Screening
 from piigate.record import Ledger
 
@@ -161,7 +162,7 @@ def details_row(
     individuals = screening.detection.individuals
     data: dict[str, Any] = {
         "internal_recipients": list(screening.verdict.internal_recipients),
-        "sent_date": screening.message.header("Date") or "",
+        "sent_date": sent_date(screening.message.header("Date")),
     }
     if earlier is not None:
         data.update(exposure(individuals, organizations, earlier.organizations))
