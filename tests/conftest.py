@@ -185,7 +185,8 @@ def _send(
     content: bytes,
     mail_options: list[str],
 ) -> tuple[int, str]:
-    with smtplib.SMTP(address.host, address.port, timeout=30) as client:
+    client = smtplib.SMTP(address.host, address.port, timeout=30)
+    try:
         client.ehlo("client.test")
         code, reply = client.mail(mail_from, mail_options)
         if code != 250:
@@ -197,6 +198,11 @@ def _send(
         # As an MTA sends it: CRLF line ends (smtplib leaves bytes as they are).
         code, reply = client.data(content.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
         return code, reply.decode()
+    finally:
+        # A stopping gate may answer QUIT 421: that does not undo the reply to DATA.
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            client.quit()
+        client.close()
 
 
 async def send(

@@ -14,7 +14,9 @@ reads as the same characters reads the same to the gate:
   soft hyphen, Mongolian vowel separator, bidi marks, embeddings, overrides and isolates,
   tags) and every variation selector is dropped;
 - every other character takes its NFKC compatibility form (fullwidth letters, ligatures,
-  superscripts, circled digits …).
+  superscripts, circled digits …);
+- a lone surrogate (a byte that was not text, kept by ``surrogateescape``: a raw 0x80 in a
+  header) is U+FFFD, so no detector (spaCy included) meets a character it cannot encode.
 
 Line breaks are never added, removed or moved (nothing maps to or from ``\\n``), so a line
 number counted in the canonical text is the line of the original. ``CanonicalText`` maps a
@@ -89,6 +91,7 @@ def canonical_table() -> MappingProxyType[str, str]:
         replacement = _canonical_char(char)
         if replacement != char:
             table[char] = replacement
+    table.update((chr(code), "\ufffd") for code in range(0xD800, 0xE000))
     return MappingProxyType(table)
 
 

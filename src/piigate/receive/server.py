@@ -19,6 +19,9 @@ from piigate.receive.sessions import SessionTracker
 
 log = structlog.get_logger("piigate.receive")
 
+QUIT_GRACE = 0.5
+"""Seconds a stopping gate, its messages done, gives clients to QUIT before it says 421."""
+
 
 class GateServer:
     def __init__(
@@ -105,6 +108,7 @@ class GateServer:
         )
         if not finished:
             log.warning("shutdown grace expired", in_flight=self.tracker.busy)
+        await self.tracker.wait_disconnected(QUIT_GRACE)  # a client just answered may QUIT
         for protocol in list(self.tracker.connections):
             protocol.end_for_shutdown()
         await self.tracker.wait_disconnected(LINGER + 1)
