@@ -114,7 +114,8 @@ async def test_two_gates_share_one_ledger_and_one_quarantine(
     try:
         review = Review(gate.quarantine, gate.actor, gate.screener, timedelta(days=14))
         await review.release(held_ids[-1], "pat", "reviewed: routine use 12")
-        assert [m.rcpt_tos for m in sink.messages] == [["bob@fbi.gov"]]
+        # the message, then the notice telling the sender it was released
+        assert [m.rcpt_tos for m in sink.messages] == [["bob@fbi.gov"], ["alice@dhs.gov"]]
     finally:
         gate.close()
         await sink.stop()
