@@ -39,6 +39,7 @@ HEAVY = (
     "aiosmtpd",
     "aiosmtplib",
     "argon2",
+    "cryptography",
     "piigate.pipeline",
     "piigate.extract",
     "piigate.detect.engine",

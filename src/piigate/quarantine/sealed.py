@@ -9,11 +9,12 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import TYPE_CHECKING
 
 from piigate.errors import QuarantineError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -24,14 +25,24 @@ class SealedFiles:
         if len(key) != KEY_BYTES:
             raise QuarantineError("quarantine key must be 32 bytes (AES-256)")
         self.directory = directory
-        self._aead = AESGCM(key)
+        self._key = key
+        self._cipher: AESGCM | None = None
+
+    def _aead(self) -> AESGCM:
+        """The cipher, made when a message is first sealed or opened: listing held mail
+        (``piigate quarantine list``) opens the store without loading the crypto library."""
+        if self._cipher is None:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+
+            self._cipher = AESGCM(self._key)
+        return self._cipher
 
     def path(self, held_id: str) -> Path:
         return self.directory / f"{held_id}.msg"
 
     def write(self, held_id: str, raw: bytes) -> None:
         nonce = os.urandom(NONCE_BYTES)
-        sealed = nonce + self._aead.encrypt(nonce, raw, held_id.encode())
+        sealed = nonce + self._aead().encrypt(nonce, raw, held_id.encode())
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             _write_durably(self.path(held_id), sealed)
@@ -45,12 +56,16 @@ class SealedFiles:
         self.path(held_id).unlink(missing_ok=True)
 
     def read(self, held_id: str) -> bytes:
+        from cryptography.exceptions import InvalidTag  # noqa: PLC0415
+
         try:
             sealed = self.path(held_id).read_bytes()
         except OSError as exc:
             raise QuarantineError(f"quarantine {held_id}: cannot read: {exc.strerror}") from exc
         try:
-            return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], held_id.encode())
+            return self._aead().decrypt(
+                sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], held_id.encode()
+            )
         except (InvalidTag, ValueError):
             raise QuarantineError(
                 f"quarantine {held_id}: cannot decrypt (wrong key, or the file was altered)"
