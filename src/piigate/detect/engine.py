@@ -109,8 +109,13 @@ class Detector:
             )
 
     def _canonical_table(self, table: Table) -> Table:
+        """The table in canonical text. A row of ASCII cells is kept as it is (one check per
+        row instead of one call per cell: most spreadsheets are ASCII)."""
         canonical = self.canonical.text
-        rows = tuple(tuple(canonical(cell) for cell in row) for row in table.rows)
+        rows = tuple(
+            row if "".join(row).isascii() else tuple(canonical(cell) for cell in row)
+            for row in table.rows
+        )
         return Table(table.name, rows)
 
     def _detect_prose(
