@@ -108,7 +108,7 @@ def test_an_existing_ledger_takes_the_new_column_and_still_verifies(
             db.execute(db.ddl(statement))
         db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
     record = seal(LIVE, 1, GENESIS)
-    columns = store._COLUMNS.replace(", reconstructed_from", "")
+    columns = store._COLUMNS.replace(", details, reconstructed_from", "")  # steps 4 and 5
     db.execute(
         f"INSERT INTO disclosures ({columns}) VALUES ({', '.join('?' * 17)})",
         (1, record.recorded_at, record.sender, record.message_id, record.sha256, "delivered",
