@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from aiosmtpd.smtp import SMTP
 
 from piigate.config import HostPort, Settings, load_settings, shipped_dir
@@ -258,3 +259,13 @@ async def disclose_to_five_organizations(settings: Settings, ssn_value: str) -> 
     finally:
         await running.server.stop(grace=5)
         running.gate.close()
+
+
+@pytest.fixture(autouse=True)
+def _structlog_defaults_after_each_test() -> Iterator[None]:
+    """A command run in-process (``CliRunner``) may configure logging for production, which
+    caches every logger on first use: afterwards ``capture_logs`` in a later test would see
+    nothing. Each test ends with structlog's defaults back."""
+    yield
+    if structlog.get_config().get("cache_logger_on_first_use"):
+        structlog.reset_defaults()

@@ -103,10 +103,10 @@ def review(config_path: Path | None, listen: str | None, allow_plain_http: bool)
     from piigate.review.security import check_listen
 
     settings = load_settings(config_path)
-    configure_logging(settings.log)
     address = HostPort.parse(listen) if listen else settings.review.listen
     tls = settings.review.tls_cert_file is not None and settings.review.tls_key_file is not None
     check_listen(address, tls, allow_plain_http or settings.review.allow_plain_http)
+    configure_logging(settings.log)
     pages = build_pages(settings, build_gate(settings))
     config = uvicorn.Config(
         pages.app(),

@@ -20,12 +20,16 @@ import os
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from piigate.errors import LedgerError
+
+if TYPE_CHECKING:  # cryptography is imported where keys are made, read or checked, so that
+    # the read-only `records` commands start without it (tests/unit/test_cli_imports.py)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 ORIGIN = "piigate-ledger-checkpoint/1"
 
@@ -51,6 +55,8 @@ def sign(key: Ed25519PrivateKey, size: int, root: str) -> Checkpoint:
 
 
 def signed_by(key: Ed25519PublicKey, checkpoint: Checkpoint) -> bool:
+    from cryptography.exceptions import InvalidSignature  # noqa: PLC0415 (see the top)
+
     try:
         key.verify(base64.b64decode(checkpoint.signature), checkpoint.signed_text())
     except (InvalidSignature, ValueError):
@@ -97,6 +103,11 @@ def read(path: Path) -> list[Checkpoint]:
 def create_key_files(private: Path) -> bool:
     """A new Ed25519 key in ``private`` (PEM, owner-only) and its public half beside it
     (``.pub``); False (both left alone) when the private key exists."""
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 (see the top)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+        Ed25519PrivateKey,
+    )
+
     private.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = Ed25519PrivateKey.generate()
     try:
@@ -123,6 +134,11 @@ def public_path(private: Path) -> Path:
 
 
 def load_private(path: Path) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 (see the top)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+        Ed25519PrivateKey,
+    )
+
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError:
@@ -137,6 +153,11 @@ def load_private(path: Path) -> Ed25519PrivateKey:
 
 
 def load_public(path: Path) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 (see the top)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+        Ed25519PublicKey,
+    )
+
     try:
         key = serialization.load_pem_public_key(path.read_bytes())
     except (OSError, ValueError) as exc:

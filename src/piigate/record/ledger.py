@@ -24,10 +24,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlsplit
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from piigate.config import Settings, agency_names
 from piigate.errors import LedgerError
@@ -52,9 +50,15 @@ from piigate.record.migrations import MIGRATIONS
 from piigate.record.proofs import Checkpointer
 from piigate.record.tree import leaf_entries, leaf_entries_after
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
 POSTGRES_JOURNAL = Path("var/piigate/ledger.journal")
 OPEN_ERRORS: tuple[type[Exception], ...] = (*DB_ERRORS, OSError)
-Checkpointing = tuple[Ed25519PrivateKey, Path, float]
+Checkpointing: TypeAlias = "tuple[Ed25519PrivateKey, Path, float]"
 """The gate's checkpoint signing key, the file it appends to, and the interval (seconds)."""
 
 

@@ -10,16 +10,21 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from piigate.errors import LedgerError
 from piigate.record import checkpoints
 from piigate.record.checkpoints import Checkpoint
 from piigate.record.dialects import DB_ERRORS, Database
 from piigate.record.tree import InclusionProof, InvalidProof, LedgerTree, leaf_of
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 log = structlog.get_logger("piigate.record")
 FAULTS: tuple[type[Exception], ...] = (*DB_ERRORS, LedgerError)
