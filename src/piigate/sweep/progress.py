@@ -12,8 +12,6 @@ from tqdm import tqdm
 
 from piigate.sweep.tally import Tally
 
-log = structlog.get_logger("piigate.sweep")
-
 
 class Progress:
     def __init__(
@@ -28,6 +26,9 @@ class Progress:
         self.partitions = partitions
         self.interval = interval
         self.started = self.last_line = time.monotonic()
+        # A logger of its own, bound when the sweep starts (not cached at import by whatever
+        # logging configuration came first in this process).
+        self.log = structlog.get_logger("piigate.sweep")
         self.bar: tqdm[Never] | None = None
         if self.stream.isatty():
             self.bar = tqdm(total=partitions, initial=done, unit="partition", file=self.stream)
@@ -43,7 +44,7 @@ class Progress:
         now = time.monotonic()
         if now - self.last_line >= self.interval or tally.partitions == self.partitions:
             self.last_line = now
-            log.info(
+            self.log.info(
                 "sweep progress",
                 partitions_done=tally.partitions,
                 partitions=self.partitions,
