@@ -1,4 +1,5 @@
-"""The analysts' pages at 10,000 held messages: does the queue stay as fast as at 100?
+"""The analysts' pages at 10,000 held messages: do the queue, the message page and the report
+stay as fast as at 100?
 
     .venv/bin/python bench/bench_queue.py [--held 10000] [--small 100] [--repeat 15]
         [--backend sqlite|postgresql]
@@ -37,6 +38,8 @@ PAGES = {
     "queue, filter rule + organisation": "/?rule=too-many-individuals&organization=org7",
     "queue, page 100": "/?state=all&page=100",
     "message page": "/m/{id}",
+    "report page": "/report",
+    "report CSV (by rule)": "/report.csv?table=by_rule",
 }
 RULES = ["no-sharing-agreement", "too-many-individuals", "cumulative-exposure", "unscannable"]
 STATES = ["held"] * 7 + ["released", "rejected", "expired"]

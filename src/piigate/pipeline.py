@@ -23,6 +23,7 @@ from piigate.act.relay import Relay
 from piigate.config import ExtractionSettings, IsolationSettings, Settings, load_settings
 from piigate.decide import Policy, load_rules
 from piigate.detect import Detector
+from piigate.detect.context import FindingContexts
 from piigate.domains import Domains
 from piigate.errors import ConfigError, DetectionTimeout
 from piigate.extract import extract, with_images
@@ -323,6 +324,7 @@ def build_gate(settings: Settings, screener: Screener | None = None) -> Gate:
         domains=screener.policy.domains,
         policy=settings.policy,
         rescreen=screener.screen,
+        contexts=FindingContexts(screener.detector).of,
     )
     return Gate(
         screener=screener,

@@ -40,9 +40,11 @@ from piigate.model import (
     DisclosureRecord,
     Disposition,
     Envelope,
+    Finding,
     Grade,
     Outcome,
     Screening,
+    Segment,
 )
 from piigate.observe import GateObserver, NullObserver
 from piigate.quarantine import QuarantineStore
@@ -53,6 +55,8 @@ from piigate.record import Ledger, build_record
 log = structlog.get_logger("piigate.act")
 
 Rescreen = Callable[[Envelope, bytes], Screening]
+Contexts = Callable[[Sequence[Segment], Sequence[Finding]], list[str]]
+"""Each finding's masked context (``piigate.detect.context.FindingContexts.of``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,7 @@ class Actor:
         domains: Domains,
         policy: PolicySettings,
         rescreen: Rescreen,
+        contexts: Contexts | None = None,
     ) -> None:
         self.relay = relay
         self.quarantine = quarantine
@@ -81,6 +86,7 @@ class Actor:
         self.domains = domains
         self.policy = policy
         self.rescreen = rescreen
+        self.contexts = contexts
         self.observer: GateObserver = NullObserver()
 
     async def act(self, screening: Screening, raw: bytes) -> Outcome:
@@ -148,8 +154,9 @@ class Actor:
         try:
             organizations = [self.domains.organization(r) for r in verdict.external_recipients]
             earlier = await asyncio.to_thread(self._earlier, screening)
+            contexts = await asyncio.to_thread(self._contexts, screening)
             held_id = await asyncio.to_thread(
-                self.quarantine.hold, held, raw, organizations, earlier
+                self.quarantine.hold, held, raw, organizations, earlier, contexts
             )
         except QuarantineError as exc:
             log.error("quarantine failed", error=str(exc))
@@ -165,6 +172,17 @@ class Actor:
             if inside.disposition is not Disposition.DELIVERED:
                 return inside
         return Outcome(Disposition.QUARANTINED, replies.held(held_id), quarantine_id=held_id)
+
+    def _contexts(self, screening: Screening) -> list[str]:
+        """Each finding's masked context for the analysts' page; none when it cannot be made
+        (the message is held all the same: the page then shows the masks alone)."""
+        if self.contexts is None:
+            return []
+        try:
+            return self.contexts(screening.extraction.segments, screening.detection.findings)
+        except Exception as exc:
+            log.warning("finding contexts not made", error=type(exc).__name__)
+            return []
 
     def _earlier(self, screening: Screening) -> Earlier | None:
         """What the ledger knows of these individuals, for the analysts' page; None when it

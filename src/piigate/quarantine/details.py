@@ -74,6 +74,9 @@ class Details:
     """Most organisations any one of these individuals reached before / would reach after."""
     earlier_cases: tuple[tuple[str, int], ...] = ()
     """(case id, people of this message disclosed before under it), most first."""
+    contexts: tuple[str, ...] = ()
+    """Each finding's masked context, in the findings' order (``piigate.detect.context``),
+    made by the gate when it held the message; empty for mail held before it was kept."""
 
     @classmethod
     def from_json(cls, text: str) -> Details:
@@ -88,6 +91,7 @@ class Details:
             most_before=int(data.get("most_before", 0)),
             most_after=int(data.get("most_after", 0)),
             earlier_cases=_pairs(data.get("earlier_cases", ())),
+            contexts=tuple(str(c) for c in data.get("contexts", ())),
         )
 
 
@@ -158,11 +162,14 @@ def details_row(
     screening: Screening,
     organizations: Sequence[str],
     earlier: Earlier | None,
+    contexts: Sequence[str] = (),
 ) -> tuple[Any, ...]:
+    """``contexts``: each finding's masked context (already masked: never a value)."""
     individuals = screening.detection.individuals
     data: dict[str, Any] = {
         "internal_recipients": list(screening.verdict.internal_recipients),
         "sent_date": sent_date(screening.message.header("Date")),
+        "contexts": list(contexts),
     }
     if earlier is not None:
         data.update(exposure(individuals, organizations, earlier.organizations))

@@ -173,13 +173,15 @@ class QuarantineStore:
         raw: bytes,
         organizations: Sequence[str],
         earlier: Earlier | None = None,
+        contexts: Sequence[str] = (),
     ) -> str:
         """Seal the message and its metadata; only then is it held (the caller may answer 250).
-        ``earlier``: what the ledger knew of these individuals (``earlier_disclosures``)."""
+        ``earlier``: what the ledger knew of these individuals (``earlier_disclosures``);
+        ``contexts``: each finding's masked context (``piigate.detect.context``)."""
         held_id = datetime.now(UTC).strftime("Q%Y%m%d-%H%M%S-") + secrets.token_hex(4)
         self.sealed.write(held_id, raw)
         row = _row(held_id, screening, len(raw), organizations)
-        extra = details_row(held_id, screening, organizations, earlier)
+        extra = details_row(held_id, screening, organizations, earlier, contexts)
         try:
             self.write_all(
                 (

@@ -49,9 +49,8 @@ from piigate.quarantine import QuarantineStore, State
 from piigate.quarantine.analysts import Analysts
 from piigate.quarantine.queue import SORTS, QueueQuery, age_text, queue_counts, queue_page
 from piigate.quarantine.review import Review
-from piigate.quarantine.tally import verdict_counts
 from piigate.review.preview import with_context
-from piigate.review.report import REPORT_TABLES, Report, build_report, table_csv
+from piigate.review.report import REPORT_TABLES, Report, report_of, table_csv
 from piigate.review.security import SecurityHeaders
 from piigate.review.sessions import ReviewSessions
 from piigate.review.views import (
@@ -84,9 +83,7 @@ def templates() -> Environment:
 
 def render_report(store: QuarantineStore, env: Environment | None = None) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, no scripts)."""
-    report = build_report(
-        store.messages(None), store.events(), datetime.now(UTC), verdict_counts(store)
-    )
+    report = report_of(store, datetime.now(UTC))
     return (
         (env or templates())
         .get_template("report.html")
@@ -253,7 +250,7 @@ class ReviewPages:
             lambda: (store.details(held_id), store.events(held_id), store.notes(held_id))
         )
         preview = await asyncio.to_thread(preview_of, self.review, held_id)
-        findings = with_context(held.findings, preview) if preview else list(held.findings)
+        findings = with_context(held.findings, details.contexts, preview)
         log.info("review view", analyst=analyst, page="message", held_id=held_id)
         return self.page(
             request,
@@ -360,10 +357,7 @@ class ReviewPages:
         )
 
     def _report(self) -> Report:
-        store = self.review.store
-        return build_report(
-            store.messages(None), store.events(), datetime.now(UTC), verdict_counts(store)
-        )
+        return report_of(self.review.store, datetime.now(UTC))
 
     async def report_csv(self, request: Request) -> Response:
         analyst = self.analyst(request)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import email
 import email.policy
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -73,8 +74,16 @@ def build_preview(raw: bytes, detector: Detector) -> Preview:
     )
 
 
-def with_context(findings: tuple[dict[str, Any], ...], preview: Preview) -> list[dict[str, Any]]:
-    """The findings, each body finding with its masked line as ``context``."""
+def with_context(
+    findings: tuple[dict[str, Any], ...], contexts: Sequence[str], preview: Preview | None
+) -> list[dict[str, Any]]:
+    """The findings, each with its masked ``context``: the one the gate stored when it held
+    the message, wherever the finding was (body, attachment, table, OCR text); for mail held
+    before contexts were kept, a body finding's masked line from the preview."""
+    if len(contexts) == len(findings):
+        return [{**f, "context": c} for f, c in zip(findings, contexts, strict=True)]
+    if preview is None:
+        return list(findings)
     return [
         {**f, "context": preview.context.get(int(f["line"]), "")} if f["where"] == "body" else f
         for f in findings

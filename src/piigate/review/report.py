@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -15,14 +16,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from piigate.quarantine.store import Event, HeldMessage, State
-from piigate.quarantine.tally import AUDIT, ORGANIZATION, OUTCOME, RULE, SENDER, Count
+from piigate.quarantine.store import Event, QuarantineStore, State
+from piigate.quarantine.tally import (
+    AUDIT,
+    ORGANIZATION,
+    OUTCOME,
+    RULE,
+    SENDER,
+    Count,
+    verdict_counts,
+)
 
 CHART_DAYS = 30
+CHART_WEEKS = 26
 CHART_HEIGHT = 110
 BAR_WIDTH = 18
-BAR_STEP = 40
-"""Room per bar: its date label (MM-DD) fits beneath it unclipped."""
+BAR_STEP = 30
+"""Least room per bar; more when its labels are longer (``CHAR_WIDTH``)."""
+CHAR_WIDTH = 7
+"""Room per character of the charts' 11 px labels (a digit is about 6 px in Chromium; the
+browser test measures every label's box against its chart's and its neighbours')."""
+LABEL_GAP = 6
+MARGIN = 8
 TOP = 20
 MIN_CHART_WIDTH = 240
 """Wide enough for the empty chart's "No data yet." and a single bar's labels."""
@@ -31,11 +46,57 @@ Row = tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    """What the report reads of a held message (``HeldMessage`` has these too): the six
+    narrow columns, never the findings, violations or attachments."""
+
+    held_at: str
+    state: State
+    state_at: str
+    mail_from: str
+    rules: tuple[str, ...]
+    organizations: tuple[str, ...]
+
+
+def held_for_report(store: QuarantineStore) -> list[Held]:
+    rows = store.execute(
+        "SELECT held_at, state, state_at, mail_from, rules, organizations FROM quarantine_messages"
+    )
+    return [
+        Held(str(h), State(s), str(at), str(f), tuple(json.loads(r)), tuple(json.loads(o)))
+        for h, s, at, f, r, o in rows
+    ]
+
+
+def report_of(store: QuarantineStore, now: datetime) -> Report:
+    """The report over everything the store holds (raises ``QuarantineError``)."""
+    return build_report(held_for_report(store), store.events(), now, verdict_counts(store))
+
+
+@dataclass(frozen=True, slots=True)
 class Bar:
     label: str
     count: int
     x: int
     height: int
+    center: int = 0
+    """Where the bar's two labels are centred."""
+    text: str = ""
+    """The label under the bar: the day, or the week's Monday, as MM-DD."""
+
+    @property
+    def count_text(self) -> str:
+        return compact(self.count)
+
+
+def compact(count: int) -> str:
+    """At most five characters: 9,999, 12k, 1.2M (the exact number is in the bar's title and
+    the table beside the chart)."""
+    if count < 10_000:
+        return f"{count:,}"
+    if count < 1_000_000:
+        return f"{count // 1000}k"
+    return f"{count / 1_000_000:.1f}M"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +131,18 @@ class Report:
     top_organizations: list[Row] = field(default_factory=list)
     hits_chart: Chart = field(default_factory=lambda: Chart([], 60))
     """Messages that broke a rule (refused, held, encrypted, audit hits), per day."""
+    hits_week_chart: Chart = field(default_factory=lambda: Chart([], 60))
+    held_week_chart: Chart = field(default_factory=lambda: Chart([], 60))
+    hits_by_day: list[Row] = field(default_factory=list)
+    hits_by_week: list[Row] = field(default_factory=list)
+    """The hits charts' numbers, as tables (each exports as CSV)."""
 
 
 REPORT_TABLES: dict[str, tuple[str, ...]] = {
     "verdicts": ("outcome", "messages"),
     "verdicts_by_week": ("week", "outcome", "messages"),
+    "hits_by_day": ("day", "messages that broke a rule"),
+    "hits_by_week": ("week", "messages that broke a rule"),
     "rules_enforced": ("action", "rule", "messages"),
     "audit_hits": ("rule", "messages"),
     "top_senders": ("sender", "messages that broke a rule"),
@@ -105,18 +173,45 @@ def iso_week(day: str) -> str:
     return f"{year}-W{week:02d}"
 
 
-def chart(per_day: Counter[str]) -> Chart:
-    days = sorted(per_day)[-CHART_DAYS:]
-    peak = max((per_day[d] for d in days), default=1) or 1
+def chart(per_period: Counter[str], *, weekly: bool = False) -> Chart:
+    """Bars for the last ``CHART_DAYS`` days (keys ``2026-12-01``) or ``CHART_WEEKS`` weeks
+    (keys ``2026-W49``, labelled by their Monday), each as wide as its longest label needs,
+    so no label is clipped or runs into its neighbour's."""
+    keys = sorted(per_period)[-(CHART_WEEKS if weekly else CHART_DAYS) :]
+    texts = [monday(key) if weekly else key[5:10] for key in keys]
+    peak = max((per_period[k] for k in keys), default=1) or 1
+    shown = [(text, compact(per_period[key])) for key, text in zip(keys, texts, strict=True)]
+    widest = max((len(label) for pair in shown for label in pair), default=0)
+    step = max(BAR_STEP, widest * CHAR_WIDTH + LABEL_GAP)
     bars = [
-        Bar(day, per_day[day], 8 + i * BAR_STEP, max(2, per_day[day] * CHART_HEIGHT // peak))
-        for i, day in enumerate(days)
+        Bar(
+            key,
+            per_period[key],
+            MARGIN + i * step + (step - BAR_WIDTH) // 2,
+            max(2, per_period[key] * CHART_HEIGHT // peak),
+            center=MARGIN + i * step + step // 2,
+            text=text,
+        )
+        for i, (key, text) in enumerate(zip(keys, texts, strict=True))
     ]
-    return Chart(bars, max(16 + len(bars) * BAR_STEP, MIN_CHART_WIDTH))
+    return Chart(bars, max(2 * MARGIN + len(bars) * step, MIN_CHART_WIDTH))
+
+
+def monday(week: str) -> str:
+    """``2026-W49`` → ``11-30`` (the week's Monday, MM-DD)."""
+    year, _, number = week.partition("-W")
+    return datetime.fromisocalendar(int(year), int(number), 1).strftime("%m-%d")
+
+
+def weekly(per_day: Counter[str]) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for day, n in per_day.items():
+        out[iso_week(day)] += n
+    return out
 
 
 def build_report(
-    messages: list[HeldMessage], events: list[Event], now: datetime, counts: Sequence[Count] = ()
+    messages: Sequence[Held], events: list[Event], now: datetime, counts: Sequence[Count] = ()
 ) -> Report:
     by_day = Counter(m.held_at[:10] for m in messages)
     held_chart = chart(by_day)
@@ -138,6 +233,7 @@ def build_report(
         ),
         bars=held_chart.bars,
         chart_width=held_chart.width,
+        held_week_chart=chart(weekly(by_day), weekly=True),
         decided=len(decided),
         median_hours=round(statistics.median(hours), 1) if hours else None,
         expedited=[e for e in events if e.expedited and e.to_state is State.RELEASED],
@@ -172,6 +268,9 @@ def _verdicts(counts: Sequence[Count]) -> dict[str, Any]:
         "top_senders": list(total(SENDER).most_common(TOP)),
         "top_organizations": list(total(ORGANIZATION).most_common(TOP)),
         "hits_chart": chart(hits),
+        "hits_week_chart": chart(weekly(hits), weekly=True),
+        "hits_by_day": sorted(hits.items()),
+        "hits_by_week": sorted(weekly(hits).items()),
     }
 
 

@@ -1,8 +1,9 @@
 """The review UI's response headers, on every response (pages, redirects, errors):
 
 - a Content-Security-Policy that runs no inline script and loads nothing from elsewhere
-  (``default-src 'none'``; script, style, images and forms from the pages' own origin; the
-  report's inline CSS and SVG are allowed, inline script never), and
+  (``default-src 'none'``; script, style, images and forms from the pages' own origin; no
+  inline script and no inline style: the report's charts are SVG drawn with attributes and
+  the stylesheet), and
   ``frame-ancestors 'none'`` (no framing, so no clickjacking);
 - ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``;
 - ``Cache-Control: no-store``: the pages carry held mail's metadata, never to be cached;
@@ -23,7 +24,7 @@ from piigate.config import HostPort
 from piigate.errors import ConfigError
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 HEADERS = {
