@@ -20,6 +20,7 @@ from piigate.http import GateMetrics, build_app
 from piigate.pipeline import Screener
 from piigate.quarantine.store import QuarantineStore
 from piigate.quarantine.tally import verdict_counts
+from piigate.quarantine.totals import HeldTotals
 from piigate.review.app import render_report
 from piigate.review.report import build_report, table_csv
 from tests.conftest import Sink, send, settings_for
@@ -57,7 +58,7 @@ async def test_every_verdict_is_counted_and_reported(
         assert _counts(reopened, "sender") == {"alice@dhs.gov": 2}
         html = render_report(reopened)
         assert "unencrypted-sensitive-pii" in html and "Rules enforced" in html
-        report = build_report([], [], datetime.now(UTC), verdict_counts(reopened))
+        report = build_report(HeldTotals(), [], datetime.now(UTC), verdict_counts(reopened))
         lines = table_csv(report, "rules_enforced").splitlines()
         assert lines[0] == "action,rule,messages"
         assert "refused,unencrypted-sensitive-pii,1" in lines

@@ -31,6 +31,13 @@ ROWS = [
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[QuarantineStore]:
     store = QuarantineStore(f"sqlite:///{tmp_path}/q.db", SealedFiles(tmp_path, b"k" * 32))
+    fill(store)
+    yield store
+    store.close()
+
+
+def fill(store: QuarantineStore) -> None:
+    """``ROWS`` held in ``store``, each decided (if it was) when it was held."""
     statements = []
     for held_id, ago, state, sender, subject, orgs, rules, people, size, earlier in ROWS:
         at = (NOW - timedelta(days=ago)).isoformat()
@@ -44,8 +51,6 @@ def store(tmp_path: Path) -> Iterator[QuarantineStore]:
         details = (held_id, earlier, len(orgs), "{}")
         statements.append(("INSERT INTO quarantine_details VALUES (?, ?, ?, ?)", details))
     store.write_all(*statements)
-    yield store
-    store.close()
 
 
 def ids(store: QuarantineStore, **params: str) -> list[str]:

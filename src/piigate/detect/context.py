@@ -112,13 +112,20 @@ def _trimmed(finding: Finding, lines: dict[tuple[str, int], str]) -> str:
     at = line.find(own)
     if at < 0:
         return f"… {finding.masked} …"
-    left = max(0, at - (CONTEXT_CHARS - len(own)) // 2)
-    if left > 0 and line[left - 1] != " ":  # start at a word
+    return trimmed_round(line, at, len(own))
+
+
+def trimmed_round(line: str, at: int, length: int) -> str:
+    """``line`` cut to about ``CONTEXT_CHARS`` round ``line[at:at + length]``, from the start
+    of a word, with an ellipsis where it was cut."""
+    left = max(0, at - (CONTEXT_CHARS - length) // 2)
+    if left > 0 and line[left - 1] != " ":
         space = line.find(" ", left, at)
         left = space + 1 if space >= 0 else left
-    snippet = line[left : left + max(CONTEXT_CHARS, len(own))].strip()
+    width = max(CONTEXT_CHARS, length)
+    snippet = line[left : left + width].strip()
     before = "… " if left > 0 else ""
-    after = " …" if left + CONTEXT_CHARS < len(line) else ""
+    after = " …" if left + width < len(line) else ""
     return f"{before}{snippet}{after}"
 
 
@@ -137,4 +144,4 @@ def _masked_spans(line: str, spans: list[tuple[int, int]]) -> str:
     return line
 
 
-__all__ = ["CONTEXT_CHARS", "FindingContexts"]
+__all__ = ["CONTEXT_CHARS", "FindingContexts", "trimmed_round"]

@@ -1,8 +1,8 @@
 """A safe preview of a held message for the analyst: its text body, and its HTML body
 sanitised by Ammonia (nh3) down to block structure — no scripts, no styles, no links, no
 images or other remote content, no inline markup that could split a number — with every
-value the recognizers find masked and highlighted. Also each body finding's masked line, as
-its context (``… employee ***-**-6789, born **/**/1984 …``).
+value the recognizers find masked and highlighted. Also, for mail held before the gate kept
+each finding's context (``piigate.detect.context``), each body finding's masked line.
 
 Built on demand from the sealed message (decrypted in memory, never written), at most
 ``PREVIEW_CHARS`` of each body.
@@ -21,9 +21,9 @@ from typing import Any
 import nh3
 
 from piigate.detect import Detector
+from piigate.detect.context import trimmed_round
 
 PREVIEW_CHARS = 100_000
-CONTEXT_CHARS = 90
 BLOCK_TAGS = {
     "p", "br", "div", "ul", "ol", "li", "table", "thead", "tbody", "tr", "td", "th",
     "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "hr",
@@ -121,17 +121,12 @@ def _highlighted(markup: str, marks: list[tuple[int, int]]) -> str:
 
 def _context(text: str, marks: list[tuple[int, int]]) -> dict[int, str]:
     context: dict[int, str] = {}
-    for start, _ in marks:
+    for start, stop in marks:
         line = text.count("\n", 0, start) + 1
         if line in context:
             continue
         begin = text.rfind("\n", 0, start) + 1
         end = text.find("\n", start)
         whole = text[begin : end if end >= 0 else len(text)]
-        at = start - begin
-        left = max(0, at - CONTEXT_CHARS // 2)
-        snippet = whole[left : left + CONTEXT_CHARS].strip()
-        before = "… " if left > 0 else ""
-        after = " …" if left + CONTEXT_CHARS < len(whole) else ""
-        context[line] = f"{before}{snippet}{after}"
+        context[line] = trimmed_round(whole, start - begin, stop - start)
     return context

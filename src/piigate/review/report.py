@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -26,6 +25,7 @@ from piigate.quarantine.tally import (
     Count,
     verdict_counts,
 )
+from piigate.quarantine.totals import HeldTotals, held_totals
 
 CHART_DAYS = 30
 CHART_WEEKS = 26
@@ -45,32 +45,9 @@ MIN_CHART_WIDTH = 240
 Row = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Held:
-    """What the report reads of a held message (``HeldMessage`` has these too): the six
-    narrow columns, never the findings, violations or attachments."""
-
-    held_at: str
-    state: State
-    state_at: str
-    mail_from: str
-    rules: tuple[str, ...]
-    organizations: tuple[str, ...]
-
-
-def held_for_report(store: QuarantineStore) -> list[Held]:
-    rows = store.execute(
-        "SELECT held_at, state, state_at, mail_from, rules, organizations FROM quarantine_messages"
-    )
-    return [
-        Held(str(h), State(s), str(at), str(f), tuple(json.loads(r)), tuple(json.loads(o)))
-        for h, s, at, f, r, o in rows
-    ]
-
-
 def report_of(store: QuarantineStore, now: datetime) -> Report:
     """The report over everything the store holds (raises ``QuarantineError``)."""
-    return build_report(held_for_report(store), store.events(), now, verdict_counts(store))
+    return build_report(held_totals(store), store.events(), now, verdict_counts(store))
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,35 +188,27 @@ def weekly(per_day: Counter[str]) -> Counter[str]:
 
 
 def build_report(
-    messages: Sequence[Held], events: list[Event], now: datetime, counts: Sequence[Count] = ()
+    held: HeldTotals, events: list[Event], now: datetime, counts: Sequence[Count] = ()
 ) -> Report:
-    by_day = Counter(m.held_at[:10] for m in messages)
-    held_chart = chart(by_day)
-    decided = [m for m in messages if m.state not in (State.HELD, State.RELEASING)]
-    hours = [
-        (datetime.fromisoformat(m.state_at) - datetime.fromisoformat(m.held_at)).total_seconds()
-        / 3600
-        for m in decided
-    ]
-    senders = Counter(m.mail_from for m in messages)
+    held_chart = chart(held.per_day)
+    hours = held.decision_hours
+    senders = held.per_sender
     return Report(
         generated_at=now.isoformat(timespec="seconds"),
-        total=len(messages),
-        by_state=sorted(Counter(m.state.value for m in messages).items()),
-        by_rule=list(Counter(rule for m in messages for rule in m.rules).most_common()),
+        total=held.total,
+        by_state=sorted(held.per_state.items()),
+        by_rule=list(held.per_rule.most_common()),
         by_sender=list(senders.most_common(TOP)),
-        by_organization=list(
-            Counter(o for m in messages for o in m.organizations).most_common(TOP)
-        ),
+        by_organization=list(held.per_organization.most_common(TOP)),
         bars=held_chart.bars,
         chart_width=held_chart.width,
-        held_week_chart=chart(weekly(by_day), weekly=True),
-        decided=len(decided),
+        held_week_chart=chart(weekly(held.per_day), weekly=True),
+        decided=len(hours),
         median_hours=round(statistics.median(hours), 1) if hours else None,
         expedited=[e for e in events if e.expedited and e.to_state is State.RELEASED],
         coach=[(s, n) for s, n in senders.most_common(10) if n > 1],
-        by_week=sorted(Counter(iso_week(m.held_at) for m in messages).items()),
-        by_day=sorted(by_day.items()),
+        by_week=sorted(weekly(held.per_day).items()),
+        by_day=sorted(held.per_day.items()),
         decisions=_decisions(events),
         **_verdicts(counts),
     )
