@@ -9,9 +9,10 @@ import itertools
 import random
 from datetime import UTC, date, datetime, timedelta
 
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, expect
 
 from tests.browser.conftest import Site
+from tests.browser.test_review_csp import csp_violations
 from tests.browser.test_review_ui import sign_in
 from tests.browser.test_workspace import hold, shot
 from tests.conftest import RunningGate
@@ -68,11 +69,7 @@ def apart(boxes: list[dict[str, float]]) -> bool:
 
 async def report_page(site: Site, browser: Browser) -> tuple[Page, list[str]]:
     page = await browser.new_page(viewport={"width": 1400, "height": 900})
-    violations: list[str] = []
-    page.on(
-        "console",
-        lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
-    )
+    violations = csp_violations(page)
     await sign_in(page, site)
     await page.goto(f"{site.url}/report")
     return page, violations
@@ -123,12 +120,16 @@ async def test_the_charts_numbers_export_as_csv(
 async def test_a_finding_in_an_attachment_shows_its_masked_context(
     site: Site, gate: RunningGate, browser: Browser
 ) -> None:
-    """An SSN in a text attachment and one in a CSV's row each show masked context on the
-    message page (the line; the row with its column), and no value reaches the page."""
+    """An SSN in a text attachment and those in a 200-row CSV each show masked context on the
+    message page (the line; the row with its column); the CSV's findings show five rows and
+    "Show 195 more", the actions stay in the first screen, and no value reaches the page."""
     rng = random.Random(61)
     in_text, in_table = ssn(rng), ssn(rng)
     notes = f"Transfer notes\nEmployee record: SSN {in_text}, transferred in May.\n"
-    table = f"Id,SSN,Office\n1,{in_table},Denver\n"
+    others = [ssn(rng) for _ in range(199)]
+    table = f"Id,SSN,Office\n1,{in_table},Denver\n" + "".join(
+        f"{i},{value},Denver\n" for i, value in enumerate(others, start=2)
+    )
     held_id = await hold(
         gate,
         "alice@dhs.gov",
@@ -146,6 +147,9 @@ async def test_a_finding_in_an_attachment_shows_its_masked_context(
     contexts = await page.locator("td.context").all_inner_texts()
     assert any(f"Employee record: SSN ***-**-{in_text[-4:]}, transferred" in c for c in contexts)
     assert any(c.startswith("row 2 · SSN: ***-**-" + in_table[-4:]) for c in contexts), contexts
+    await expect(page.get_by_text("Show 195 more")).to_be_visible()
+    release = await page.get_by_role("button", name="Release", exact=True).bounding_box()
+    assert release is not None and release["y"] + release["height"] <= 720  # the first screen
     content = await page.content()
-    assert in_text not in content and in_table not in content
+    assert not any(value in content for value in (in_text, in_table, *others))
     await shot(page, "message-attachment-context")

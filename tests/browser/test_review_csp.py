@@ -3,10 +3,20 @@ need is blocked, and a script injected inline would not run."""
 
 from __future__ import annotations
 
-from playwright.async_api import Browser
+from playwright.async_api import Browser, Page
 
 from tests.browser.conftest import Site
 from tests.browser.test_review_ui import sign_in
+
+
+def csp_violations(page: Page) -> list[str]:
+    """The Content-Security-Policy violations Chromium reports on ``page`` from now on."""
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    return violations
 
 
 async def test_pages_work_under_the_csp_and_inline_script_is_blocked(
@@ -16,11 +26,7 @@ async def test_pages_work_under_the_csp_and_inline_script_is_blocked(
     the report; an inline script added to the page is refused (a violation is reported and
     it does not run)."""
     page = await browser.new_page()
-    violations: list[str] = []
-    page.on(
-        "console",
-        lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
-    )
+    violations = csp_violations(page)
     await sign_in(page, site)
     await page.goto(f"{site.url}/report")
     assert violations == []
