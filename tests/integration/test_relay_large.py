@@ -24,10 +24,15 @@ def aiosmtplib_wire(content: bytes) -> bytes:
     return PERIOD_REGEX.sub(b"..", normalize_message_line_endings(content)) + b".\r\n"
 
 
-@pytest.mark.parametrize("slice_bytes", [1, 7, 1000, 1 << 30])
-async def test_wire_form_is_aiosmtplibs_whatever_the_slices(slice_bytes: int) -> None:
+@pytest.mark.parametrize(
+    ("content", "slice_bytes"),
+    [(TRICKY[:5000], 1), (TRICKY[:5000], 7), (TRICKY[:5000], 1000), (TRICKY, 1 << 30), (b"", 1)],
+    ids=["1", "7", "1000", "whole", "empty"],
+)
+async def test_wire_form_is_aiosmtplibs_whatever_the_slices(
+    content: bytes, slice_bytes: int
+) -> None:
     """Slices cut after any line feed give aiosmtplib's wire form and its RFC 1870 size."""
-    content = TRICKY[:5000]
     wire, size = await wire_form(content, slice_bytes)
     assert wire == aiosmtplib_wire(content)
     assert size == len(normalize_message_line_endings(content))

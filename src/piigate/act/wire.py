@@ -3,10 +3,11 @@
 aiosmtplib's ``sendmail`` prepares the DATA of a message in whole-message passes on the
 event loop: line endings normalised to count the SIZE option, normalised again, dots
 stuffed (three regular-expression passes over every byte, each one C call that holds the
-GIL). For a 27 MB message that is about a second during which no other session moves. A
-message of ``SLICED_BYTES`` or more is relayed here instead: the same transaction (MAIL with
-SIZE, RCPT, DATA) with the same wire form, prepared a slice of whole lines at a time with the
-event loop running between slices, and sent with aiosmtplib's public commands.
+GIL): on a 5 MB message, on a loaded 2-core machine, stalls of about 0.4 s in which no other
+session moved. A message of ``SLICED_BYTES`` or more is relayed here instead: the same
+transaction (MAIL with SIZE, RCPT, DATA) with the same wire form, prepared a slice of whole
+lines at a time with the event loop running between slices, and sent with aiosmtplib's public
+commands.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ async def wire_form(content: bytes, slice_bytes: int = SLICE_BYTES) -> tuple[byt
         pieces.append(_LEADING_DOT.sub(b"..", piece))
         start = cut
         await asyncio.sleep(0)
+    if not pieces:  # an empty message is one empty line, as aiosmtplib sends it
+        pieces, size = [b"\r\n"], 2
     pieces.append(b".\r\n")
     return b"".join(pieces), size
 
