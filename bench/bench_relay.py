@@ -238,7 +238,7 @@ async def mixed(args: argparse.Namespace, port: int, gate: str) -> dict[str, Any
     """Small clean mail from 4 clients, alone and while 5 other clients keep sending messages
     with a 20 MB CSV attachment: the small messages' p50 / p99 either way."""
     rng = random.Random(5)
-    small, large = clean_mail(rng), csv_mail(rng, 20_000_000)
+    small, large = clean_mail(rng), csv_mail(rng, args.large_bytes)
     await load(port, small, 20, 4)  # warm-up
     _, alone, _ = await load(port, small, args.small, 4)
     sent = {"large": 0, "large 4xx": 0}
@@ -341,6 +341,16 @@ def main() -> None:
         "--mail", nargs="*", default=["clean", "500", "mixed"], help="clean, 500 (KB CSV), mixed"
     )
     parser.add_argument("--small", type=int, default=200, help="small messages, mixed load")
+    parser.add_argument(
+        "--large-bytes", type=int, default=20_000_000, help="CSV size of the large messages"
+    )
+    parser.add_argument(
+        "--mixed-gates",
+        nargs="*",
+        default=["piigate", ONE_LANE],
+        choices=["piigate", ONE_LANE],
+        help="gates of the mixed load (default: both)",
+    )
     parser.add_argument("--large-head-start", type=float, default=3.0, help=argparse.SUPPRESS)
     parser.add_argument("--serve", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -353,7 +363,7 @@ def main() -> None:
             rows = asyncio.run(run(args, ports))
     # Each gate of the mixed load in a process of its own: the large messages a run leaves
     # behind (still being screened when their clients hang up) must not slow the next.
-    for gate in ("piigate", ONE_LANE) if "mixed" in args.mail else ():
+    for gate in args.mixed_gates if "mixed" in args.mail else ():
         with servers([gate]) as ports:
             mixed_rows.append(asyncio.run(mixed(args, ports[gate], gate)))
     if rows:

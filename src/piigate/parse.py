@@ -96,7 +96,7 @@ def _parse(raw: bytes, reading: _Reading) -> ParsedMessage:
     """``reading.depth`` counts readings inside readings (a decoded forward), up to
     ``max_depth``; ``reading.allowance`` is shared by all of them."""
     max_parts = reading.settings.max_parts
-    if len(_BOUNDARY.findall(raw)) > max_parts:
+    if _boundaries_over(raw, max_parts):
         # Each multipart is a part: past the limit without parsing (nested thousands deep,
         # parsing alone would take seconds and then fail).
         return _unparsed(raw, f"more than {max_parts} MIME parts")
@@ -115,6 +115,13 @@ def _parse(raw: bytes, reading: _Reading) -> ParsedMessage:
     except Exception as exc:  # the stdlib failing on hostile bytes: unscannable, never a 451
         reading.defects.append(Defect("message", f"cannot read MIME: {type(exc).__name__}"))
     return _parsed(raw, message, reading.parts, reading.defects, reading.names)
+
+
+def _boundaries_over(raw: bytes, limit: int) -> bool:
+    """More than ``limit`` ``boundary=`` parameters in ``raw``. Counting the bare word first
+    (a fast byte search) spares a large message the case-insensitive regular expression
+    over all of its bytes, which holds the GIL against the event loop."""
+    return raw.lower().count(b"boundary") > limit and len(_BOUNDARY.findall(raw)) > limit
 
 
 def _unparsed(raw: bytes, reason: str) -> ParsedMessage:

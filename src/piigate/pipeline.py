@@ -284,12 +284,13 @@ def with_subject(extraction: Extraction, message: ParsedMessage) -> Extraction:
     return replace(extraction, segments=(subject, *extraction.segments))
 
 
-def build_screener(settings: Settings) -> Screener:
-    """Everything the per-message path needs, built once: rules, recognizers, domains."""
+def build_screener(settings: Settings, *, load_ner_now: bool = True) -> Screener:
+    """Everything the per-message path needs, built once: rules, recognizers, domains.
+    ``load_ner_now`` False (short-lived commands): the NER pipeline loads when first needed."""
     domains = Domains(settings.internal_domains)
     policy = Policy(load_rules(settings.rules_dir), domains, settings.policy)
     return Screener(
-        Detector(settings.detection),
+        Detector(settings.detection, load_ner_now=load_ner_now),
         policy,
         settings.extraction,
         settings.scan.timeout,

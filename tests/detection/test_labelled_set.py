@@ -82,3 +82,13 @@ def test_business_mail_precision(detector: Detector) -> None:
         f"(tp {tp}, fp {fp}, fn {fn}; floor {BUSINESS_PRECISION_FLOOR})"
     )
     assert precision >= BUSINESS_PRECISION_FLOOR
+
+
+def test_pipeline_loaded_on_first_need_detects_the_same(detector: Detector) -> None:
+    """A detector that loads its NER pipeline when a name is first needed (``piigate scan``)
+    returns, case by case, exactly the detection of one loaded at start-up (the gate)."""
+    lazy = Detector(DetectionSettings(), load_ner_now=False)
+    assert not lazy.ner_loaded
+    for case in labelled_set():
+        assert lazy.detect(case.segments) == detector.detect(case.segments)
+    assert lazy.ner_loaded

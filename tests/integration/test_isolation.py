@@ -191,7 +191,7 @@ def test_scan_of_several_files_screens_the_others_when_one_breaks(
     from piigate.cli import main
 
     # `scan` imports its screener's builder when it runs (the command starts without it).
-    monkeypatch.setattr(pipeline, "build_screener", lambda settings: faulty_screener(screener))
+    monkeypatch.setattr(pipeline, "build_screener", lambda settings, **_: faulty_screener(screener))
     files = []
     for name, attachments in (
         ("a.eml", ()),

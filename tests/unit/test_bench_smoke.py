@@ -26,8 +26,16 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
             ["--mail", "clean", "--messages", "4", "--rounds", "1"],
             "| clean 4 KB |",
         ),
+        (
+            "bench_relay.py",
+            [
+                *("--mail", "mixed", "--small", "8", "--large-bytes", "100000"),
+                *("--large-head-start", "0.2", "--mixed-gates", "piigate"),
+            ],
+            "| as shipped (large lane) |",
+        ),
     ],
-    ids=["cli", "cost", "relay"],
+    ids=["cli", "cost", "relay", "mixed"],
 )
 def test_benchmark_runs_and_prints_its_table(script: str, args: list[str], row: str) -> None:
     """The script runs to the end on a tiny load and prints the row the README shows."""

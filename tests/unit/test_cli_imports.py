@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from piigate.cli.quarantine import STATES
+from piigate.config import DetectionSettings
 from piigate.detect.registry import RECOGNIZERS
 from piigate.detect.tuning import RECOGNIZER_NAMES
 from piigate.keys import create_key_file
@@ -56,9 +57,11 @@ print(json.dumps(sorted(m for m in {heavy} if m in sys.modules)))
 """
 
 
-def loaded_heavy(args: list[str], env: dict[str, str], cwd: Path) -> list[str]:
-    """Run ``piigate ARGS`` in a fresh interpreter; the heavy modules it imported."""
-    code = RUN_AND_REPORT.format(heavy=repr(HEAVY))
+def loaded_heavy(
+    args: list[str], env: dict[str, str], cwd: Path, heavy: tuple[str, ...] = HEAVY
+) -> list[str]:
+    """Run ``piigate ARGS`` in a fresh interpreter; which of ``heavy`` it imported."""
+    code = RUN_AND_REPORT.format(heavy=repr(heavy))
     done = subprocess.run(
         [sys.executable, "-c", code, *args],
         capture_output=True,
@@ -117,6 +120,25 @@ def test_probe_sees_the_heavy_stack_when_a_command_loads_it(
     message.write_bytes(b"From: a@dhs.gov\nTo: b@dhs.gov\nSubject: hi\n\nhello\n")
     found = loaded_heavy(["scan", str(message)], command_env, tmp_path)
     assert {"presidio_analyzer", "piigate.pipeline"} <= set(found)
+
+
+NER_MODEL = (DetectionSettings().spacy_model or "",)
+
+
+@pytest.mark.parametrize(
+    ("body", "loads_model"),
+    [("See you at noon for the budget review.", False), ("Zqxv Wplorrk\nDOB: 03/14/1975", True)],
+    ids=["clean", "birth date"],
+)
+def test_scan_loads_the_ner_model_only_for_a_name_to_pair(
+    body: str, loads_model: bool, command_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`scan` of clean mail leaves the NER model on disk (it starts a second sooner); a birth
+    date whose name only NER can find loads it (so the probe can tell)."""
+    message = tmp_path / "m.eml"
+    message.write_text(f"From: a@dhs.gov\nTo: b@example.com\nSubject: hi\n\n{body}\n")
+    found = loaded_heavy(["scan", str(message)], command_env, tmp_path, NER_MODEL)
+    assert found == (list(NER_MODEL) if loads_model else [])
 
 
 def test_quarantine_state_choices_are_the_store_states() -> None:

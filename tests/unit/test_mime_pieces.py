@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from piigate.config import ExtractionSettings
 from piigate.extract.text import decode_text, looks_like_text
 from piigate.labels import mask_label, printable, sent_date
 from piigate.mime import folds
@@ -114,3 +115,11 @@ def test_a_date_header_is_written_only_as_a_date(header: str | None, written: st
 def test_printable_shows_undecodable_bytes_as_replacement_characters() -> None:
     """Text with bytes that were not UTF-8 can be encoded into a notice."""
     assert printable("caf\udce9 ok").encode("utf-8") == "caf\ufffd ok".encode()
+
+
+def test_boundary_parameters_count_towards_max_parts_whatever_their_case() -> None:
+    """``BOUNDARY=`` in capitals counts like ``boundary=`` (the quick count folds case)."""
+    parts = b"".join(b'Content-Type: multipart/mixed; BOUNDARY="b%d"\r\n' % i for i in range(3))
+    raw = b"Subject: x\r\n" + parts + b"\r\nbody\r\n"
+    message = parse_message(raw, ExtractionSettings(max_parts=2))
+    assert [d.reason for d in message.defects] == ["more than 2 MIME parts"]

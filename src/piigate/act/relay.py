@@ -8,6 +8,8 @@ While the gate's SMTP listener runs, connections are kept open between messages
 (closed, reset or answered 421) before the DATA command was sent is not an answer about the
 message: it is retried once on a new connection. Once DATA was sent, a failure is a 451 as
 on a new connection, never a retry, so a message is never relayed twice by the gate.
+A message of 1 MiB or more is prepared for DATA in slices, the event loop running between
+them (``act.wire``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import aiosmtplib
 import structlog
 
 from piigate.act.pool import UpstreamPool
+from piigate.act.wire import SLICED_BYTES, transact_in_slices
 from piigate.config import HostPort, Settings, UpstreamSettings
 from piigate.errors import ConfigError, RelayPermanentError, RelayTemporaryError
 from piigate.model import Envelope
@@ -140,8 +143,11 @@ class _Connection(aiosmtplib.SMTP):
     data_sent = False
 
     async def data(self, message: str | bytes, /, **kwargs: Any) -> aiosmtplib.SMTPResponse:
-        self.data_sent = True
+        self.note_data_sent()
         return await super().data(message, **kwargs)
+
+    def note_data_sent(self) -> None:
+        self.data_sent = True
 
 
 async def _transact(
@@ -150,6 +156,15 @@ async def _transact(
     """One mail transaction; the recipients refused while others accepted."""
     options = [o for o in envelope.mail_options if o.upper().startswith(_PASSED_OPTIONS)]
     client.data_sent = False
+    if len(content) >= SLICED_BYTES:
+        return await transact_in_slices(
+            client,
+            envelope.mail_from,
+            list(envelope.rcpt_tos),
+            content,
+            options,
+            before_data=client.note_data_sent,
+        )
     errors, _ = await client.sendmail(
         envelope.mail_from, list(envelope.rcpt_tos), content, mail_options=options
     )

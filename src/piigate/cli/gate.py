@@ -98,7 +98,7 @@ def scan(
     history, ledger, note = history_for_scan(settings)
     if note:
         click.echo(f"piigate: note: {note}", err=True)
-    screener = build_screener(settings).with_history(history)
+    screener = build_screener(settings, load_ner_now=False).with_history(history)
     try:
         status = _scan_files(screener, files, mail_from, rcpt_tos, as_json)
     finally:

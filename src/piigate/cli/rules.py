@@ -58,7 +58,7 @@ def rules_test(rules_dir: Path | None, tests_dir: Path | None, config_path: Path
     if rules_dir is not None:
         settings = settings.model_copy(update={"rules_dir": rules_dir})
     configure_logging(settings.log)
-    screener = build_screener(settings)
+    screener = build_screener(settings, load_ner_now=False)
     found = examples.load_examples(tests_dir or settings.rules_dir / "tests")
     try:
         results = examples.run(screener.screen, found, settings.policy.disclaimer)

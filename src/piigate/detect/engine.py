@@ -11,18 +11,20 @@ them across the whole message.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator, Sequence
 
 import structlog
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+from spacy.language import Language
 
 from piigate.canonical import Canonicalizer
 from piigate.config import DetectionSettings
 from piigate.detect import individuals
 from piigate.detect.entities import KINDS, PAIRED, describe, identity_key
 from piigate.detect.names import NameLexicon, NameMention, NerNames, mask_name
-from piigate.detect.nlp import NoContextEnhancer, RawTextNlpEngine, load_ner
+from piigate.detect.nlp import NoContextEnhancer, RawTextNlpEngine, load_ner, ner_available
 from piigate.detect.prose import Hit, Lines, Paired, pair_names
 from piigate.detect.recognizer import KEY
 from piigate.detect.registry import LEXICON, NER, build_recognizers, source_enabled
@@ -39,18 +41,23 @@ __all__ = ["CHUNK_CHARS", "Detector", "describe"]
 
 
 class Detector:
-    def __init__(self, settings: DetectionSettings) -> None:
+    def __init__(self, settings: DetectionSettings, *, load_ner_now: bool = True) -> None:
+        """``load_ner_now`` False: the NER pipeline is loaded when a name is first needed
+        (short-lived commands); the gate loads it here, before the first message."""
         self.settings = settings
         tuning = settings.recognizers
-        # The NER pipeline is for person names next to paired elements; loaded once, here.
-        self.ner = load_ner(settings.spacy_model) if source_enabled(tuning, NER) else None
-        if settings.spacy_model and self.ner is None and source_enabled(tuning, NER):
+        # The NER pipeline is for person names next to paired elements; loaded once.
+        model = settings.spacy_model if source_enabled(tuning, NER) else None
+        if model and not ner_available(model):
             log.warning(
                 "spaCy model not installed; person names will come from the lexicon only",
-                model=settings.spacy_model,
+                model=model,
             )
+            model = None
         self.lexicon = NameLexicon() if source_enabled(tuning, LEXICON) else None
-        self._ner_names = NerNames(self.ner) if self.ner is not None else None
+        self._ner_names = NerNames(functools.partial(_load_ner, model)) if model else None
+        if load_ner_now and self._ner_names is not None:
+            self._ner_names.load()
         self.recognizers = build_recognizers(tuning)
         registry = RecognizerRegistry(
             recognizers=self.recognizers, supported_languages=[settings.language]
@@ -65,6 +72,11 @@ class Detector:
         )
         self.tables = TableAnalyzer(self.recognizers, self.lexicon, self._hits)
         self.canonical = Canonicalizer()
+
+    @property
+    def ner_loaded(self) -> bool:
+        """Whether the NER pipeline is in memory (False too when there is none)."""
+        return self._ner_names is not None and self._ner_names.loaded
 
     def detect(self, segments: Sequence[Segment], *, deadline: float | None = None) -> Detection:
         """Findings and individuals of ``segments``. With ``deadline`` (``time.monotonic()``),
@@ -275,6 +287,17 @@ class Detector:
                 score=float(result.score),
                 recognizer=str(metadata.get("recognizer_name", "")),
             )
+
+
+def _load_ner(model: str) -> Language | None:
+    """The installed NER pipeline ``model``; None, said once, when it does not load."""
+    nlp = load_ner(model)
+    if nlp is None:
+        log.warning(
+            "spaCy model not installed; person names will come from the lexicon only",
+            model=model,
+        )
+    return nlp
 
 
 def _chunks(text: str) -> Iterator[tuple[int, str]]:

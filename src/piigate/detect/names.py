@@ -19,7 +19,8 @@ Smith Jr." are all ``john smith``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -198,15 +199,39 @@ def _read_list(name: str) -> set[str]:
 
 
 class NerNames:
-    """PERSON entities from a spaCy pipeline, run only on the windows the engine asks for."""
+    """PERSON entities from a spaCy pipeline, run only on the windows the engine asks for.
 
-    def __init__(self, nlp: Language) -> None:
-        self.nlp = nlp
+    The pipeline is loaded by ``load()`` (the gate calls it at start-up, so no message waits
+    for it) or else by the first window it is asked about: a short-lived ``piigate scan`` of
+    mail with no paired element (a DOB, an SSN's last four…) never needs a name, and does not
+    pay the second it takes to load. Either way the same pipeline reads the same windows."""
+
+    def __init__(self, load: Callable[[], Language | None]) -> None:
+        self._load = load
+        self._nlp: Language | None = None
+        self._loaded = False
+        self._lock = threading.Lock()
+
+    def load(self) -> Language | None:
+        """The pipeline, loaded on the first call (None: it could not be loaded)."""
+        if not self._loaded:
+            with self._lock:
+                if not self._loaded:
+                    self._nlp = self._load()
+                    self._loaded = True
+        return self._nlp
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
 
     def find(self, windows: Sequence[tuple[int, str]]) -> Iterable[NameMention]:
         """Each window is (offset of its text in the document, text)."""
+        nlp = self.load()
+        if nlp is None:
+            return
         texts = (text for _, text in windows)
-        for (offset, _), doc in zip(windows, self.nlp.pipe(texts, batch_size=32), strict=True):
+        for (offset, _), doc in zip(windows, nlp.pipe(texts, batch_size=32), strict=True):
             for ent in doc.ents:
                 if ent.label_ != "PERSON" or any(ch.isdigit() for ch in ent.text):
                     continue

@@ -11,6 +11,7 @@ small windows where a name could complete a pair.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import spacy
@@ -87,6 +88,12 @@ class NoContextEnhancer(ContextAwareEnhancer):
         context: list[str] | None = None,
     ) -> list[RecognizerResult]:
         return raw_results
+
+
+def ner_available(model: str) -> bool:
+    """Whether ``load_ner`` can find the pipeline ``model`` (an installed package or a
+    folder), told without loading it."""
+    return bool(spacy.util.is_package(model)) or Path(model).is_dir()
 
 
 def load_ner(model: str | None) -> Language | None:

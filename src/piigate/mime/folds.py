@@ -50,7 +50,9 @@ def unfold_smtp_lines(raw: bytes) -> bytes:
     head, sep, body = raw.partition(b"\r\n\r\n")
     if not sep:
         head, sep, body = raw.partition(b"\n\n")
-    if not sep or not _SMTP_FOLD.search(body):
+    # Every fold is a newline then a space: without one (a base64 attachment has none) the
+    # regular expression need not walk every line of a large message holding the GIL.
+    if not sep or b"\n " not in body or not _SMTP_FOLD.search(body):
         return raw
     previous = None
     while previous != body:  # a line folded more than once: each fold starts a long line

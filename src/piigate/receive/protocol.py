@@ -27,6 +27,7 @@ from piigate.receive.admission import Admission
 from piigate.receive.auth import AuthGuard
 from piigate.receive.handler import GateHandler
 from piigate.receive.sessions import SessionTracker
+from piigate.receive.turns import TakingTurns
 
 log = structlog.get_logger("piigate.receive")
 
@@ -66,6 +67,14 @@ class GateSMTP(SMTP):
         """True for a peer outside clients.networks: it must AUTH (over TLS) before MAIL."""
         super().__init__(
             handler, timeout=smtp.session_timeout, authenticator=guard_hook(guard), **kw
+        )
+        # The same stream protocol over a reader that lets other sessions take turns while
+        # a large message is read (``receive.turns``); nothing is connected yet.
+        asyncio.StreamReaderProtocol.__init__(
+            self,
+            TakingTurns(loop=self.loop, limit=self.line_length_limit),
+            client_connected_cb=self._cb_client_connected,
+            loop=self.loop,
         )
 
     def _observer(self) -> GateObserver:
