@@ -15,13 +15,11 @@ from click.testing import CliRunner
 from piigate.cli import main
 from piigate.config import DetectionSettings
 from piigate.detect import Detector
-from piigate.extract import extract
 from piigate.extract.programs import missing_programs
-from piigate.model import Extraction
-from piigate.parse import parse_message
-from tests import formats, office_formats
+from tests import office_formats
 from tests.office_fixtures import LibreOfficeDocuments
 from tests.synthetic import message, ssn
+from tests.unit.test_extract_office import masked, scan
 
 
 @pytest.fixture(scope="module")
@@ -37,20 +35,6 @@ def legacy_deck(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str
     values = {place: ssn(rng) for place in office_formats.POWERPOINT_PLACES}
     deck = office_formats.legacy_powerpoint(values, tmp_path_factory.mktemp("ppt"))
     return values, deck
-
-
-def masked(value: str) -> str:
-    return "***-**-" + value[-4:]
-
-
-def scan(detector: Detector, name: str, data: bytes) -> tuple[Extraction, dict[str, set[str]]]:
-    """Extraction of a message with ``data`` attached as ``name``, and masked SSNs by place."""
-    mail = formats.email_with("See attached.", [(name, data, "application/octet-stream")])
-    extraction = extract(parse_message(mail.as_bytes()))
-    found: dict[str, set[str]] = {}
-    for finding in detector.detect(extraction.segments).findings:
-        found.setdefault(finding.where, set()).add(finding.masked)
-    return extraction, found
 
 
 def test_word_97_every_story_read(

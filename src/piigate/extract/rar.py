@@ -18,10 +18,10 @@ from collections.abc import Callable
 import rarfile
 
 from piigate.errors import ExtractionError
-from piigate.extract.archives import bounded_read
+from piigate.extract.archives import bounded_read, collect_members
 from piigate.extract.content import Blob, Content, Lock
-from piigate.extract.limits import Budget, MessageLimitExceeded
-from piigate.model import Defect, Grade
+from piigate.extract.limits import Budget
+from piigate.model import Grade
 
 RAR5_MAGIC = b"Rar!\x1a\x07\x01\x00"
 RAR4_MAGIC = b"Rar!\x1a\x07\x00"
@@ -131,15 +131,10 @@ def _read_members(
     budget: Budget,
     content: Content,
 ) -> None:
-    """Each member becomes a child; one past a per-member limit (or broken) is a defect of its
-    own, and the rest of the archive is still read."""
-    for info in infos:
-        try:
-            content.children.append(_member(blob, archive, info, budget))
-        except MessageLimitExceeded:
-            raise
-        except ExtractionError as exc:
-            content.defects.append(Defect(blob.child(info.filename, b"").where, str(exc)))
+    def read_member(info: rarfile.RarInfo) -> Blob:
+        return _member(blob, archive, info, budget)
+
+    collect_members(blob, infos, read_member, lambda info: str(info.filename), content)
 
 
 def _member(blob: Blob, archive: rarfile.RarFile, info: rarfile.RarInfo, budget: Budget) -> Blob:
