@@ -13,10 +13,13 @@ RUN groupadd --system --gid 10025 piigate \
     && useradd --system --uid 10025 --gid 10025 --create-home --home-dir /var/lib/piigate \
        --shell /usr/sbin/nologin piigate
 
-# The OCR engine's English model (Debian's tesseract-ocr-eng; tesserocr brings the library).
+# The OCR engine's English model (Debian's tesseract-ocr-eng; tesserocr brings the library),
+# and the programs some formats are read with (README "Extraction"): catdoc (Word 97-2003),
+# unar (RAR) and LibreOffice Impress headless (PowerPoint 97-2003).
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tesseract-ocr-eng \
+       catdoc unar libreoffice-impress-nogui \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/piigate

@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: install install-test system-test-deps libreoffice ocr-engine run test lint clean postfix soak bench bench-speed fuzz faults corpus
+.PHONY: install install-test system-test-deps libreoffice readers ocr-engine run test lint clean postfix soak bench bench-speed fuzz faults corpus
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ install: $(VENV)/.run-installed
 
 install-test: $(VENV)/.test-installed
 
-run: install ocr-engine
+run: install ocr-engine readers
 	$(BIN)/piigate keys init
 	$(BIN)/piigate serve
 
@@ -61,6 +61,20 @@ ocr-engine:
 	    tesseract-ocr tesseract-ocr-eng fonts-dejavu-core >/dev/null; \
 	fi
 
+# The programs some formats are read with (README "Extraction"): catdoc (Word 97-2003 text),
+# unar (compressed RAR members, through rarfile) and LibreOffice Impress, headless (PowerPoint
+# 97-2003, converted to .pptx). `make run` and `make test` install them from Debian's packages
+# when missing and we may (root with apt-get); elsewhere `piigate serve` says at start-up which
+# are missing, and those formats are unreadable (held as unscannable), never clean.
+readers:
+	@if { ! command -v catdoc >/dev/null || ! command -v unar >/dev/null \
+	      || ! command -v soffice >/dev/null; } \
+	  && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    -o DPkg::Lock::Timeout=600 catdoc unar libreoffice-impress-nogui >/dev/null; \
+	fi
+
 # Debian packages the tests drive for real: Chromium (review UI, via Playwright).
 system-test-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -78,7 +92,7 @@ libreoffice:
 	    libreoffice-impress-nogui >/dev/null; \
 	fi
 
-test: lint postfix system-test-deps libreoffice ocr-engine
+test: lint postfix system-test-deps libreoffice ocr-engine readers
 	$(BIN)/python -m pytest
 
 # The long fuzzing run of parse → extract → detect → decide and of the [ENCRYPT] path

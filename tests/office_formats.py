@@ -77,6 +77,7 @@ LIBREOFFICE_TARGETS = {
     "dotx": "MS Word 2007 XML Template",
     "odt": "writer8",
     "rtf": "Rich Text Format",
+    "doc": "MS Word 97",
 }
 
 
@@ -84,22 +85,40 @@ def libreoffice() -> str | None:
     return shutil.which("soffice")
 
 
-def libreoffice_documents(values: dict[str, str], workdir: Path) -> dict[str, bytes]:
+def libreoffice_documents(
+    values: dict[str, str], workdir: Path, targets: Sequence[str] = tuple(LIBREOFFICE_TARGETS)
+) -> dict[str, bytes]:
     """One source document (flat ODF) with ``values`` in its places (``WORD_PLACES`` and
-    ``body``), converted by LibreOffice headless into each of ``LIBREOFFICE_TARGETS``."""
+    ``body``), converted by LibreOffice headless into each of ``targets`` (extensions of
+    ``LIBREOFFICE_TARGETS``)."""
     soffice = libreoffice()
     assert soffice is not None
     source = workdir / "case.fodt"
     source.write_text(_FODT.format(**{k: escape(v) for k, v in values.items()}))
     profile = (workdir / "profile").as_uri()
     out = workdir / "out"
-    for extension, export_filter in LIBREOFFICE_TARGETS.items():
+    for extension in targets:
+        export_filter = LIBREOFFICE_TARGETS[extension]
         subprocess.run(
             [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to",
              f"{extension}:{export_filter}", "--outdir", str(out), str(source)],
             check=True, capture_output=True, timeout=180,
         )  # fmt: skip
-    return {ext: (out / f"case.{ext}").read_bytes() for ext in LIBREOFFICE_TARGETS}
+    return {ext: (out / f"case.{ext}").read_bytes() for ext in targets}
+
+
+def legacy_powerpoint(values: dict[str, str], workdir: Path) -> bytes:
+    """``powerpoint_everywhere(values)`` saved by LibreOffice (headless) as PowerPoint 97-2003."""
+    soffice = libreoffice()
+    assert soffice is not None
+    source = workdir / "deck.pptx"
+    source.write_bytes(powerpoint_everywhere(values))
+    subprocess.run(
+        [soffice, f"-env:UserInstallation={(workdir / 'profile').as_uri()}", "--headless",
+         "--convert-to", "ppt:MS PowerPoint 97", "--outdir", str(workdir), str(source)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    return (workdir / "deck.ppt").read_bytes()
 
 
 VARIANTS = {

@@ -317,6 +317,7 @@ def test_legacy_and_standard_office_encryption_is_weak(
 @pytest.mark.parametrize(
     ("name", "where"),
     [
+        ("legacy-rc4.doc", "attachment legacy-rc4.doc"),
         ("legacy-rc4.xls", "attachment legacy-rc4.xls sheet Sheet1"),
         ("legacy-xor.xls", "attachment legacy-xor.xls sheet Sheet1"),
         ("standard.docx", "attachment standard.docx"),
@@ -335,15 +336,6 @@ def test_password_in_message_opens_legacy_and_standard_office(
         ("US_SSN", where, Grade.PLAINTEXT)
     ]
     assert secret_ssn not in repr(findings)
-
-
-def test_opened_word_97_document_is_still_unreadable(detector: Detector) -> None:
-    """A Word 97-2003 file the message's password opens is marked so, and then (no
-    maintained reader for .doc) is a blocking defect, never clean."""
-    data = (OFFICE_FIXTURES / "legacy-rc4.doc").read_bytes()
-    extraction, attachment, _ = run(detector, f"pw: {PASSWORD}", "legacy-rc4.doc", data)
-    assert attachment.password_in_message
-    assert [d.where for d in extraction.unscannable] == ["attachment legacy-rc4.doc"]
 
 
 def test_a_decrypter_that_fails_makes_the_attachment_unscannable(

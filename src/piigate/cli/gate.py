@@ -45,6 +45,7 @@ def serve(config_path: Path | None, listen: str | None, upstream: str | None) ->
     configure_logging(settings.log)
     gate = build_gate(settings)
     _say_if_images_unreadable(gate.screener)
+    _say_if_reader_programs_missing()
     service = Service(gate, settings, review=build_pages(settings, gate).app())
 
     async def run() -> None:
@@ -65,6 +66,22 @@ def _say_if_images_unreadable(screener: Screener) -> None:
             "OCR engine unavailable: image content is unscannable (held for external "
             "recipients) until it is installed (make ocr-engine)",
             reason=missing,
+        )
+
+
+def _say_if_reader_programs_missing() -> None:
+    """At start-up: a missing reader program (catdoc, LibreOffice, unar) makes its format
+    unreadable, held as unscannable for external mail."""
+    import structlog
+
+    from piigate.extract.programs import missing_programs
+
+    for program, what in missing_programs().items():
+        structlog.get_logger("piigate").error(
+            "reader program missing: this content is unscannable (held for external "
+            "recipients) until it is installed (make readers)",
+            program=program,
+            reads=what,
         )
 
 

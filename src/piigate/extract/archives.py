@@ -14,9 +14,9 @@ import lzma
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import PurePath
-from typing import IO
+from typing import IO, TypeVar
 
 import pyzipper
 
@@ -25,6 +25,7 @@ from piigate.extract.content import Blob, Content, Lock
 from piigate.extract.limits import Budget, MessageLimitExceeded
 from piigate.model import Defect, Grade
 
+Info = TypeVar("Info")
 _CHUNK = 1024 * 1024
 _ZIP_ERRORS = (
     zipfile.BadZipFile,
@@ -121,15 +122,31 @@ def _read_members(
     pwd: bytes | None,
     content: Content,
 ) -> None:
+    collect_members(
+        blob,
+        infos,
+        lambda info: _zip_member(blob, archive, info, budget, pwd),
+        _member_name,
+        content,
+    )
+
+
+def collect_members(
+    blob: Blob,
+    infos: Iterable[Info],
+    read_member: Callable[[Info], Blob],
+    name_of: Callable[[Info], str],
+    content: Content,
+) -> None:
     """Each member becomes a child; one past a per-member limit (or broken) is a defect of its
-    own, and the rest of the archive is still read."""
+    own, and the rest of the archive is still read (a limit on the whole message stops it)."""
     for info in infos:
         try:
-            content.children.append(_zip_member(blob, archive, info, budget, pwd))
+            content.children.append(read_member(info))
         except MessageLimitExceeded:
             raise
         except ExtractionError as exc:
-            where = blob.child(_member_name(info), b"").where
+            where = blob.child(name_of(info), b"").where
             content.defects.append(Defect(where, str(exc)))
 
 

@@ -1,7 +1,7 @@
 """OLE2 (compound file) documents: encrypted Office files (msoffcrypto-tool), Excel 97-2003
 workbooks (xlrd), OLE objects embedded in documents (their ``Ole10Native`` package, read with
-oletools, or the document they hold). Word and PowerPoint 97-2003 have no maintained
-pure-Python reader: they are unreadable (a blocking defect), never clean.
+oletools, or the document they hold). Word and PowerPoint 97-2003 are read by programs
+(``piigate.extract.office97``) once ``encrypted`` has found them unencrypted.
 
 A file encrypted with Excel's default password (``VelvetSweatshop``, which Excel applies
 without asking and opens without a prompt) is in effect plain: it is opened and graded
@@ -26,7 +26,7 @@ import xlrd
 from oletools import oleobj
 
 from piigate.errors import ExtractionError
-from piigate.extract.content import Blob, Content, Lock, Reader
+from piigate.extract.content import Blob, Content, Lock
 from piigate.extract.limits import Budget
 from piigate.extract.ooxml import cell_text, trim_row, trim_rows
 from piigate.model import Grade, Table
@@ -139,18 +139,6 @@ def _xls_cell(book: xlrd.book.Book, cell: xlrd.sheet.Cell) -> str:
     if cell.ctype in (xlrd.XL_CELL_ERROR, xlrd.XL_CELL_BOOLEAN):
         return str(cell.value)
     return cell_text(cell.value)
-
-
-def unreadable_office(name: str) -> Reader:
-    """A reader for an OLE2 format with no maintained reader: its encryption is still graded."""
-
-    def read_unreadable(blob: Blob, budget: Budget) -> Content:
-        protected = encrypted(blob)
-        if protected is not None:
-            return protected
-        raise ExtractionError(f"{name} files cannot be read")
-
-    return read_unreadable
 
 
 def read_ole(blob: Blob, budget: Budget) -> Content:

@@ -14,7 +14,8 @@ table             markup (csv module)                   docx xlsx xlsb    word, 
 rtf               markup (striprtf)                     odf               opendoc (odfpy)
 email             mail (stdlib email)                   xls               legacy (xlrd)
 msg tnef          mail (extract-msg, tnefparse)         office-encrypted  legacy (msoffcrypto)
-pdf               pdf (pypdfium2; pypdf for encryption) doc ppt           graded, else unreadable
+pdf               pdf (pypdfium2; pypdf for encryption) doc ppt           office97 (catdoc;
+rar               rar (rarfile, unar)                                     LibreOffice for .ppt)
 pgp cms-enveloped whole-message encryption: strong, not inspected
 image             OCR (piigate.ocr) when the caller gives an image reader, else not inspected
 signature         not inspected (no text to read)       (anything else)   unreadable: a Defect
@@ -32,9 +33,11 @@ from piigate.extract import (
     legacy,
     mail,
     markup,
+    office97,
     opendoc,
     pdf,
     powerpoint,
+    rar,
     word,
 )
 from piigate.extract.content import Blob, Content, Reader
@@ -62,8 +65,9 @@ READERS: dict[str, Reader] = {
     "odf": opendoc.read_odf,
     "xls": legacy.read_xls,
     "office-encrypted": legacy.read_encrypted_office,
-    "doc": legacy.unreadable_office("Word 97-2003 (.doc)"),
-    "ppt": legacy.unreadable_office("PowerPoint 97-2003 (.ppt)"),
+    "rar": rar.read_rar,
+    "doc": office97.read_doc,
+    "ppt": office97.read_ppt,
     "ole": legacy.read_ole,
     "pdf": pdf.read_pdf,
     "email": mail.read_email,

@@ -21,15 +21,17 @@ from piigate.extract.ooxml import package_kind
 from piigate.extract.text import decode_text, looks_like_text
 
 KINDS = (
-    "zip", "docx", "xlsx", "xlsb", "pptx", "odf", "gzip", "bzip2", "xz", "tar",
+    "zip", "docx", "xlsx", "xlsb", "pptx", "odf", "gzip", "bzip2", "xz", "tar", "rar",
     "office-encrypted", "xls", "doc", "ppt", "msg", "ole",
     "pdf", "tnef", "rtf", "cms-enveloped", "cms-signed", "pgp", "signature",
     "html", "table", "json", "xml", "email", "text", "image", "unknown",
 )  # fmt: skip
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_RAR_MAGIC = b"Rar!\x1a\x07"  # RAR 1.5-4 (then \x00) and RAR 5 (then \x01\x00)
 _BIFF_BOF = frozenset({(0x0009, 4), (0x0209, 6), (0x0409, 6)})  # BOF of BIFF2, BIFF3, BIFF4
 _TNEF_MAGIC = b"\x78\x9f\x3e\x22"
+_MAGIC_KINDS = ((_TNEF_MAGIC, "tnef"), (_RAR_MAGIC, "rar"))
 # DER object identifiers of CMS content types (RFC 5652, RFC 5083), as they appear on the wire.
 _OID_ENVELOPED = bytes.fromhex("06092a864886f70d010703")
 _OID_AUTH_ENVELOPED = bytes.fromhex("060b2a864886f70d0109100117")
@@ -73,18 +75,15 @@ def _binary_kind(data: bytes) -> str | None:
         return _zip_kind(data)
     if data[:8] == _OLE_MAGIC:
         return _ole_kind(data)
-    if data[:4] == _TNEF_MAGIC:
-        return "tnef"
+    for magic, kind in _MAGIC_KINDS:
+        if data.startswith(magic):
+            return kind
     if b"%PDF-" in data[:1024]:
         return "pdf"
     if data[:5] == b"{\\rtf":
         return "rtf"
-    if data[:1] == b"\x30":
-        head = data[:64]
-        if _OID_ENVELOPED in head or _OID_AUTH_ENVELOPED in head:
-            return "cms-enveloped"
-        if _OID_SIGNED in head:
-            return "cms-signed"
+    if data[:1] == b"\x30" and (cms := _cms_kind(data[:64])):
+        return cms
     if _is_raw_biff(data):
         return "xls"
     guess = filetype.guess(data[:8192])
@@ -95,6 +94,12 @@ def _binary_kind(data: bytes) -> str | None:
     if guess.mime.startswith("image/"):
         return "image"
     return "unknown"
+
+
+def _cms_kind(head: bytes) -> str | None:
+    if _OID_ENVELOPED in head or _OID_AUTH_ENVELOPED in head:
+        return "cms-enveloped"
+    return "cms-signed" if _OID_SIGNED in head else None
 
 
 def _is_raw_biff(data: bytes) -> bool:
