@@ -200,7 +200,8 @@ class Walker:
             if segment.grade is Grade.PLAINTEXT:
                 yield segment.text
                 for table in segment.tables:
-                    yield "\n".join(" ".join(row) for row in table.rows)
+                    rows = (row for batch in table.row_batches() for row in batch)
+                    yield "\n".join(" ".join(row) for row in rows)
 
 
 def blob_of(part: Part) -> Blob:
