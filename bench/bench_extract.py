@@ -12,9 +12,8 @@ of calamine and PDFium included).
 ``--gate``: the whole screening as the gate runs it, default settings (parse, extract with the
 readers in the isolated worker processes, detect, decide: ``Screener.screen``), once, after a
 small message; "stopped" when it ran past ``scan.timeout`` (the gate holds the message as
-unscannable), "done" otherwise; memory is the growth of the gate process's peak resident set
-plus each worker's (VmHWM, reset before the run), over a small message: a bound on the whole
-process tree's peak.
+unscannable), "done" otherwise; memory is the peak of the summed resident sets of the gate
+process and every worker (sampled every 10 ms) over their sum after a small message.
 ``--baseline SRC`` measures the same inputs with another checkout's ``src`` (e.g. main) in
 the same run, and prints the ratio.
 """
@@ -27,6 +26,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -172,24 +172,47 @@ def measure_gate(path: Path) -> None:
     screener.start_workers()
     screener.screen(envelope, _message([("small.csv", b"Name,SSN\nPerson,none\n")]))
     raw = path.read_bytes()
-    pids = ["self", *_children()]
-    for pid in pids:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM starts again from VmRSS
-    before = sum(_status_mb("VmRSS", pid) for pid in pids)
+    sampler = TreeSampler()
+    before = sampler.tree_mb()
+    sampler.start()
     started = time.perf_counter()
     screening = screener.screen(envelope, raw)
     seconds = time.perf_counter() - started
-    growth = sum(_status_mb("VmHWM", pid) for pid in pids) - before
+    growth = sampler.stop() - before
     screener.close()
     stopped = "stopped" if screening.extraction.unscannable else "done"
     print(f"{seconds:.2f} {growth:.0f} {stopped}")
 
 
-def _children() -> list[str]:
-    found = []
-    for task in Path("/proc/self/task").iterdir():
-        found.extend((task / "children").read_text().split())
-    return found
+class TreeSampler(threading.Thread):
+    """The peak of the summed resident sets of this process and its descendants (the
+    isolated workers, replaced ones included), sampled every 10 ms."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0.0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.01):
+            self.peak = max(self.peak, self.tree_mb())
+
+    def stop(self) -> float:
+        self.done.set()
+        self.join()
+        return max(self.peak, self.tree_mb())
+
+    def tree_mb(self) -> float:
+        total, pending = 0.0, [str(os.getpid())]
+        while pending:
+            pid = pending.pop()
+            try:
+                total += _status_mb("VmRSS", pid)
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    pending.extend((task / "children").read_text().split())
+            except (FileNotFoundError, ProcessLookupError, LookupError):
+                continue  # a worker that exited meanwhile
+        return total
 
 
 def _status_mb(field: str, pid: str = "self") -> float:
@@ -206,12 +229,14 @@ def _run(path: Path, gate: bool, src: str | None) -> tuple[str, str]:
     mode = "--measure-gate" if gate else "--measure"
     result = subprocess.run(
         [sys.executable, __file__, mode, str(path)],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
         env=env,
     )
-    seconds, growth, *outcome = result.stdout.split()
+    if result.returncode:
+        raise SystemExit(f"measuring {path} failed:\n{result.stderr[-2000:]}")
+    seconds, growth, *outcome = result.stdout.strip().splitlines()[-1].split()
     return f"{seconds} {' '.join(outcome)}".strip(), growth
 
 

@@ -16,6 +16,7 @@ record stages can count and key individuals in memory.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import itertools
 from collections.abc import Iterator
@@ -124,15 +125,16 @@ class Table:
     """Rows of cells read from a CSV/TSV file or a spreadsheet sheet. The first row may be a
     header; detection decides. ``name`` is the sheet name ("" for a CSV).
 
-    A large table keeps its rows packed (``packed``: CSV text as ``csv.writer`` writes it,
-    ``rows`` empty, ``width`` its widest row; built by ``piigate.extract.tables.table_of``):
-    one string crosses from the reader's worker and waits for detection, not a tuple per
-    row and a string per cell, and detection reads it back a batch of rows at a time
-    (``row_batches``). Read ``row_batches``, not ``rows``, to see every table."""
+    A large table keeps its rows packed (``packed``: gzip of the CSV text ``csv.writer``
+    writes, ``rows`` empty, ``width`` its widest row; built by
+    ``piigate.extract.tables.table_of``): a few bytes a row cross from the reader's worker
+    and wait for detection, not a tuple per row and a string per cell, and detection reads
+    them back a batch of rows at a time (``row_batches``). Read ``row_batches``, not
+    ``rows``, to see every table."""
 
     name: str
     rows: tuple[tuple[str, ...], ...] = field(repr=False)
-    packed: str = field(default="", repr=False)
+    packed: bytes = field(default=b"", repr=False)
     width: int = 0
 
     def row_batches(self, size: int = 4096) -> Iterator[tuple[tuple[str, ...], ...]]:
@@ -141,9 +143,11 @@ class Table:
             for start in range(0, len(self.rows), size):
                 yield self.rows[start : start + size]
             return
-        reader = csv.reader(io.StringIO(self.packed, newline=""))
-        while batch := tuple(tuple(row) for row in itertools.islice(reader, size)):
-            yield batch
+        with gzip.GzipFile(fileobj=io.BytesIO(self.packed)) as stream:
+            text = io.TextIOWrapper(stream, "utf-8", "surrogatepass", newline="")
+            reader = csv.reader(text)
+            while batch := tuple(tuple(row) for row in itertools.islice(reader, size)):
+                yield batch
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,15 @@ import pytest
 
 from piigate.config import DetectionSettings, ExtractionSettings
 from piigate.detect import Detector, tables
+from piigate.extract import extract
 from piigate.extract import tables as table_readers
-from piigate.extract.content import Blob
+from piigate.extract.content import DEFLATE_MIN_BYTES, Blob
+from piigate.extract.isolated import IsolatedReading
 from piigate.extract.limits import Budget
-from piigate.extract.registry import READERS
+from piigate.extract.registry import IN_PROCESS_KINDS, READERS
+from piigate.isolation import WorkerPool
 from piigate.model import Detection, Segment, Table
+from piigate.parse import parse_message
 from tests import formats
 from tests.detection.generate import Values
 
@@ -102,6 +106,7 @@ def test_packing_keeps_every_cell_exactly(monkeypatch: pytest.MonkeyPatch) -> No
         (),
         ("",),
         ("cr\rhere", "nul\x00", "  padded  "),
+        ("lone \ud800 surrogate", "accented é"),
         *[(str(i), f"x{i}") for i in range(200)],
     ]
     monkeypatch.setattr(table_readers, "PACK_MIN_CELLS", 10)
@@ -115,3 +120,40 @@ def test_small_tables_keep_their_rows() -> None:
     """A table under the packing threshold is an ordinary Table of rows (as before)."""
     table = table_readers.read_delimited("Name,SSN\nA,1\n")
     assert table == Table("", (("Name", "SSN"), ("A", "1")))
+
+
+def test_a_zip_read_in_the_worker_pool_gives_what_reading_it_in_process_gives(
+    detector: Detector,
+) -> None:
+    """A zip whose CSV members are large enough to cross from the worker deflated, and large
+    enough to be packed, screens to the same findings and individuals through the real
+    isolated worker pool as read in the gate's own process."""
+    rows = [row[:3] for row in people(34_000, header=True, seed=11)]  # 102,000 cells
+    member = csv_file(rows)
+    assert len(member) > DEFLATE_MIN_BYTES
+    data = formats.zip_of({"a.csv": member, "b.csv": csv_file(rows[:40])})
+    raw = formats.email_with("See attached.", [("lists.zip", data, "application/zip")]).as_bytes()
+    message = parse_message(raw)
+    in_process = extract(message)
+    pool = WorkerPool(1, 1024 * 1024 * 1024, 60.0, preload=("piigate.extract.registry",))
+    try:
+        isolated = extract(message, isolation=IsolatedReading(pool, IN_PROCESS_KINDS, 60.0))
+    finally:
+        pool.close()
+    assert any(t.packed for s in isolated.segments for t in s.tables)
+    assert isolated.attachments == in_process.attachments
+    whole, streamed = detector.detect(in_process.segments), detector.detect(isolated.segments)
+    assert len(whole.findings) > 34_000
+    assert streamed.findings == whole.findings
+    assert streamed.individuals == whole.individuals
+
+
+def test_a_deflated_blob_inflates_to_its_bytes() -> None:
+    """A member deflated to cross from the worker is read back byte for byte; a small one is
+    left as it is."""
+    data = bytes(range(256)) * 2000
+    blob = Blob("a.zip/m.csv", data)
+    assert blob.deflate().deflated and len(blob.deflate().data) < len(data)
+    assert blob.deflate().inflate() == blob
+    small = Blob("a.zip/s.csv", b"x,y\n")
+    assert small.deflate() is small

@@ -13,41 +13,50 @@ are into the whole table's text (as if every line were joined by ``\\n``).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
 from piigate.detect.prose import Hit
 
 Row = tuple[str, ...]
-NumberedLine = tuple[int, Row, str]
-"""A row's number in its table, its cells, and its untyped cells as one line."""
+LineBatch = tuple[int, Sequence[Row], list[str]]
+"""Consecutive rows: the first one's number in its table, the rows, and each row's untyped
+cells as one line."""
 
 
 class LineWindow:
-    """The lines from ``first`` on, read from ``source`` as they are asked for."""
+    """The lines from ``first`` on, read from ``source`` a batch at a time as they are asked
+    for, and dropped once no chunk needs them."""
 
-    def __init__(self, source: Iterator[NumberedLine]) -> None:
+    def __init__(self, source: Iterator[LineBatch]) -> None:
         self.source = source
         self.first = 0
         self.lines: list[str] = []
-        self.rows: list[tuple[int, Row]] = []
+        self.rows: list[Row] = []
         self.starts: list[int] = []
         """Offset of each line held in the whole text."""
+        self.first_number = 0
+        """The row number of line 0."""
         self.end_offset = 0
         self.exhausted = False
 
     def has(self, index: int) -> bool:
         """Whether line ``index`` exists (read up to it if needed)."""
         while index - self.first >= len(self.lines) and not self.exhausted:
-            item = next(self.source, None)
-            if item is None:
+            batch = next(self.source, None)
+            if batch is None:
                 self.exhausted = True
                 break
-            number, row, line = item
-            self.lines.append(line)
-            self.rows.append((number, row))
-            self.starts.append(self.end_offset)
-            self.end_offset += len(line) + 1
+            number, rows, lines = batch
+            if not self.lines and not self.first:
+                self.first_number = number
+            offset = self.end_offset
+            for line in lines:
+                self.starts.append(offset)
+                offset += len(line) + 1
+            self.end_offset = offset
+            self.lines.extend(lines)
+            self.rows.extend(rows)
         return index - self.first < len(self.lines)
 
     def line(self, index: int) -> str:
@@ -78,21 +87,28 @@ class LineWindow:
         return index
 
     def chunk_end(self, first: int, chunk_chars: int) -> int:
+        """One past the last line of the chunk that starts at line ``first``."""
         end, size = first, 0
-        while self.has(end) and (end == first or size + len(self.line(end)) < chunk_chars):
-            size += len(self.line(end)) + 1
+        lines = self.lines
+        while True:
+            held = end - self.first
+            if held >= len(lines) and not self.has(end):
+                return end
+            length = len(lines[held])
+            if end != first and size + length >= chunk_chars:
+                return end
+            size += length + 1
             end += 1
-        return end
 
     def placed(self, offset: int) -> tuple[int, Row, int]:
         """The row number, the row, and the offset within its line, of ``offset``."""
         held = bisect.bisect_right(self.starts, offset) - 1
-        number, row = self.rows[held]
-        return number, row, offset - self.starts[held]
+        number = self.first_number + self.first + held
+        return number, self.rows[held], offset - self.starts[held]
 
 
 def chunked_hits(
-    source: Iterator[NumberedLine],
+    source: Iterator[LineBatch],
     text_hits: Callable[[str], Iterator[Hit]],
     check: Callable[[], None],
     *,

@@ -26,7 +26,7 @@ from piigate.detect.pairs import SSN_LAST4
 from piigate.detect.prose import Hit
 from piigate.detect.recognizer import PiiRecognizer, word_pattern
 from piigate.detect.ssn import ENTITY as SSN
-from piigate.detect.table_lines import NumberedLine, chunked_hits
+from piigate.detect.table_lines import LineBatch, chunked_hits
 from piigate.model import Table
 
 SAMPLE = 50
@@ -150,25 +150,28 @@ class TableAnalyzer:
         ``canonical`` maps each batch of rows to what detection reads. The rows are read a
         batch at a time (twice: the untyped cells as text, then the typed cells), so a packed
         table is never unpacked whole; the columns are typed from the first rows."""
-        sample = list(itertools.islice(_numbered(table, canonical), SAMPLE * 2 + 1))
+        sample = list(itertools.islice(_rows(table, canonical), SAMPLE * 2 + 1))
         if not sample:
             return [], []
         width = table.width or max(len(r) for r in table.rows)
-        header, columns = self._infer([row for _, row in sample], width)
+        header, columns = self._infer(sample, width)
         labels = [
             (header[i].strip() if header and i < len(header) and header[i].strip() else _letter(i))
             for i in range(width)
         ]
         first_data = 1 if header else 0
         typed = {c.index: c for c in columns}
-        data = itertools.islice(_numbered(table, canonical), first_data, None)
-        text_hits = self._untyped_hits(data, width, set(typed), check)
+        text_hits = self._untyped_hits(
+            _batches(table, canonical, first_data), width, set(typed), check
+        )
         if not columns:  # every cell went through the text recognizers: no row to revisit
             return labels, [
                 RowRecord(r, None, tuple(hits)) for r, hits in sorted(text_hits.items())
             ]
         records = []
-        for r, row in itertools.islice(_numbered(table, canonical), first_data, None):
+        for r, row in enumerate(_rows(table, canonical)):
+            if r < first_data:
+                continue
             if r % CHECK_ROWS == 0:
                 check()
             hits = list(text_hits.get(r, ()))
@@ -260,7 +263,7 @@ class TableAnalyzer:
 
     def _untyped_hits(
         self,
-        rows: Iterator[tuple[int, tuple[str, ...]]],
+        batches: Iterator[tuple[int, Sequence[tuple[str, ...]]]],
         width: int,
         typed: set[int],
         check: Callable[[], None],
@@ -272,11 +275,10 @@ class TableAnalyzer:
         if not untyped:
             return {}
 
-        def lines() -> Iterator[NumberedLine]:
-            for r, row in rows:
-                if r % CHECK_ROWS == 0:
-                    check()
-                yield r, row, _row_line(row, untyped, width)
+        def lines() -> Iterator[LineBatch]:
+            for number, rows in batches:
+                check()
+                yield number, rows, [_row_line(row, untyped, width) for row in rows]
 
         found: dict[int, list[TableHit]] = {}
         for r, row, offset, hit in chunked_hits(
@@ -342,13 +344,22 @@ def _header_shaped(head: tuple[str, ...], body: Sequence[tuple[str, ...]]) -> bo
     return any(ch.isdigit() for row in body[:SAMPLE] for cell in row for ch in cell)
 
 
-def _numbered(table: Table, canonical: RowsMap | None) -> Iterator[tuple[int, tuple[str, ...]]]:
-    """Every row of ``table`` with its index, a batch at a time (``canonical`` applied)."""
+def _batches(
+    table: Table, canonical: RowsMap | None, first: int = 0
+) -> Iterator[tuple[int, Sequence[tuple[str, ...]]]]:
+    """The rows of ``table`` from row ``first`` on, ``CHECK_ROWS`` at a time (``canonical``
+    applied), each batch with its first row's number."""
     number = 0
     for batch in table.row_batches(CHECK_ROWS):
-        for row in canonical(batch) if canonical is not None else batch:
-            yield number, row
-            number += 1
+        rows = canonical(batch) if canonical is not None else batch
+        if number + len(rows) > first:
+            yield max(number, first), rows[max(0, first - number) :]
+        number += len(rows)
+
+
+def _rows(table: Table, canonical: RowsMap | None) -> Iterator[tuple[str, ...]]:
+    for _, rows in _batches(table, canonical):
+        yield from rows
 
 
 def _letter(index: int) -> str:

@@ -125,7 +125,7 @@ def _read_members(
     own, and the rest of the archive is still read."""
     for info in infos:
         try:
-            content.children.append(_zip_member(blob, archive, info, budget, pwd))
+            content.children.append(_zip_member(blob, archive, info, budget, pwd).deflate())
         except MessageLimitExceeded:
             raise
         except ExtractionError as exc:
@@ -216,7 +216,7 @@ def read_tar(blob: Blob, budget: Budget) -> Content:
                 budget.take_bytes(member.size)
                 stream = archive.extractfile(member)
                 data = stream.read() if stream is not None else b""
-                content.children.append(blob.child(member.name, data))
+                content.children.append(blob.child(member.name, data).deflate())
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise ExtractionError(f"broken tar archive ({type(exc).__name__})") from exc
     return content

@@ -71,6 +71,7 @@ class Walker:
 
     def visit(self, blob: Blob) -> None:
         """Read one blob and, depth first, every member it contains."""
+        blob = blob.inflate()
         if self.stopped:
             self._record(blob, Grade.UNREADABLE, inspected=False)
             return
