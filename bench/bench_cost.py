@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_cost.py                 # the README table
     .venv/bin/python bench/bench_cost.py --sizes 1 10    # some of the rows
+    .venv/bin/python bench/bench_cost.py --baseline /tmp/main/src   # and main, same run
 
 Messages: business prose in the body (1, 10, 100 and 1,000 KB), and a short body with a CSV
 attachment (an inventory with no PII: 1, 5 and 20 MB). Each size is screened (parse, extract,
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -69,6 +71,7 @@ def measure(kind: str, size: int) -> dict[str, float]:
 
     screener = build_screener(load_settings(None))
     envelope = Envelope("alice@dhs.gov", ("bob@fbi.gov",))
+    screener.start_workers()  # their start is not the message's cost
     screener.screen(envelope, clean_mail(random.Random(1)))
     raw = build(kind, size)
     Path("/proc/self/clear_refs").write_text("5")  # the peak (VmHWM) starts again from now
@@ -104,6 +107,7 @@ def _status_mb(field: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", nargs="*", help="row name prefixes, e.g. 1 10 '20 MB'")
+    parser.add_argument("--baseline", help="another checkout's src, measured in the same run")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -114,26 +118,38 @@ def main() -> None:
         for name, spec in SIZES.items()
         if not args.sizes or any(name.startswith(f"{p} ") for p in args.sizes)
     }
-    print(
-        "| message | bytes | ms | ms / baseline | peak MB over a small message "
-        "| with the workers, MB |"
-    )
-    print("|---|---|---|---|---|---|")
+    head = "| message | bytes | ms | ms / baseline | peak MB over a small message "
+    head += "| with the workers, MB |"
+    if args.baseline:
+        head += " main ms | main MB with the workers |"
+    print(head)
+    print("|---|---|---|---|---|---|" + ("---|---|" if args.baseline else ""))
     base = None
     for name, (kind, size) in rows.items():
-        done = subprocess.run(
-            [sys.executable, __file__, "--child", kind, str(size)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        result = json.loads(done.stdout.strip().splitlines()[-1])
+        result = _child(kind, size, None)
         base = base or result["seconds"]
-        print(
+        line = (
             f"| {name} | {result['bytes']:,} | {result['seconds'] * 1000:.1f} "
-            f"| {result['seconds'] / base:.1f} | {result['mb']:.0f} | {result['tree_mb']:.0f} |",
-            flush=True,
+            f"| {result['seconds'] / base:.1f} | {result['mb']:.0f} | {result['tree_mb']:.0f} |"
         )
+        if args.baseline:
+            main_result = _child(kind, size, args.baseline)
+            line += f" {main_result['seconds'] * 1000:.1f} | {main_result['tree_mb']:.0f} |"
+        print(line, flush=True)
+
+
+def _child(kind: str, size: int, src: str | None) -> dict[str, float]:
+    """One row measured in a fresh process (with ``src`` first on the path, if given)."""
+    env = dict(os.environ, PYTHONPATH=src) if src else None
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(size)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 if __name__ == "__main__":
