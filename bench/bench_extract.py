@@ -2,20 +2,31 @@
 
     .venv/bin/python bench/bench_extract.py            # the README table
     .venv/bin/python bench/bench_extract.py --half     # the same inputs at half size (linearity)
+    .venv/bin/python bench/bench_extract.py --gate --only ZIP --baseline /tmp/base/src
 
 Each input is built first (by the libraries that write the format, as in the tests), then
 parsed and extracted in a fresh process: time is the best of three runs; memory is how far
 the process's peak resident set grew over its size before the first run (native allocations
 of calamine and PDFium included).
+
+``--gate``: the whole screening as the gate runs it, default settings (parse, extract with the
+readers in the isolated worker processes, detect, decide: ``Screener.screen``), once, after a
+small message; "stopped" when it ran past ``scan.timeout`` (the gate holds the message as
+unscannable), "done" otherwise; memory is the peak of the summed resident sets of the gate
+process and every worker (sampled every 10 ms) over their sum after a small message.
+``--baseline SRC`` measures the same inputs with another checkout's ``src`` (e.g. main) in
+the same run, and prints the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -148,27 +159,109 @@ def measure(path: Path) -> None:
     print(f"{best:.2f} {_status_mb('VmHWM') - before:.0f}")
 
 
-def _status_mb(field: str) -> float:
-    """A size from /proc/self/status (VmRSS now, VmHWM the peak; both reset by exec, unlike
+def measure_gate(path: Path) -> None:
+    """In a fresh process: one screening as the gate does it, readers in the worker pool;
+    seconds, and the peak-RSS growth of this process plus every worker's over a small
+    message."""
+    from piigate.config import load_settings
+    from piigate.model import Envelope
+    from piigate.pipeline import build_screener
+
+    screener = build_screener(load_settings(None))
+    envelope = Envelope("alice@dhs.gov", ("bob@fbi.gov",))
+    screener.start_workers()
+    screener.screen(envelope, _message([("small.csv", b"Name,SSN\nPerson,none\n")]))
+    raw = path.read_bytes()
+    sampler = TreeSampler()
+    before = sampler.tree_mb()
+    sampler.start()
+    started = time.perf_counter()
+    screening = screener.screen(envelope, raw)
+    seconds = time.perf_counter() - started
+    growth = sampler.stop() - before
+    screener.close()
+    stopped = "stopped" if screening.extraction.unscannable else "done"
+    print(f"{seconds:.2f} {growth:.0f} {stopped}")
+
+
+class TreeSampler(threading.Thread):
+    """The peak of the summed resident sets of this process and its descendants (the
+    isolated workers, replaced ones included), sampled every 10 ms."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0.0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.01):
+            self.peak = max(self.peak, self.tree_mb())
+
+    def stop(self) -> float:
+        self.done.set()
+        self.join()
+        return max(self.peak, self.tree_mb())
+
+    def tree_mb(self) -> float:
+        total, pending = 0.0, [str(os.getpid())]
+        while pending:
+            pid = pending.pop()
+            try:
+                total += _status_mb("VmRSS", pid)
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    pending.extend((task / "children").read_text().split())
+            except (FileNotFoundError, ProcessLookupError, LookupError):
+                continue  # a worker that exited meanwhile
+        return total
+
+
+def _status_mb(field: str, pid: str = "self") -> float:
+    """A size from /proc/PID/status (VmRSS now, VmHWM the peak; both reset by exec, unlike
     getrusage's ru_maxrss, which would carry over the parent's peak)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     raise LookupError(field)
+
+
+def _run(path: Path, gate: bool, src: str | None) -> tuple[str, str]:
+    env = dict(os.environ, PYTHONPATH=src) if src else None
+    mode = "--measure-gate" if gate else "--measure"
+    result = subprocess.run(
+        [sys.executable, __file__, mode, str(path)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if result.returncode:
+        raise SystemExit(f"measuring {path} failed:\n{result.stderr[-2000:]}")
+    seconds, growth, *outcome = result.stdout.strip().splitlines()[-1].split()
+    return f"{seconds} {' '.join(outcome)}".strip(), growth
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--half", action="store_true", help="inputs at half size")
     parser.add_argument("--only", default="", help="only the inputs whose name contains this")
+    parser.add_argument("--gate", action="store_true", help="the whole screening, as the gate")
+    parser.add_argument("--baseline", help="another checkout's src, measured in the same run")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--measure-gate", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         measure(args.measure)
         return
+    if args.measure_gate:
+        measure_gate(args.measure_gate)
+        return
     scale = 0.5 if args.half else 1.0
-    print("| input | attachment MB | message MB | parse+extract s | peak RSS growth MB |")
-    print("|---|---:|---:|---:|---:|")
+    what = "screen" if args.gate else "parse+extract"
+    head = f"| input | attachment MB | message MB | {what} s | peak RSS growth MB |"
+    if args.baseline:
+        head += " baseline s | baseline MB | MB / baseline |"
+    print(head)
+    print("|---|---:|---:|---:|---:|" + ("---:|---:|---:|" if args.baseline else ""))
     with tempfile.TemporaryDirectory() as folder:
         for name, build in CASES.items():
             if args.only not in name:
@@ -177,14 +270,13 @@ def main() -> None:
             path = Path(folder) / "message.eml"
             path.write_bytes(raw)
             attachment = sum(len(p.payload) for p in parse_message(raw).parts[1:]) / MB
-            result = subprocess.run(
-                [sys.executable, __file__, "--measure", str(path)],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            seconds, growth = result.stdout.split()
-            print(f"| {name} | {attachment:.1f} | {len(raw) / MB:.1f} | {seconds} | {growth} |")
+            seconds, growth = _run(path, args.gate, None)
+            row = f"| {name} | {attachment:.1f} | {len(raw) / MB:.1f} | {seconds} | {growth} |"
+            if args.baseline:
+                base_seconds, base_growth = _run(path, args.gate, args.baseline)
+                ratio = float(growth) / max(float(base_growth), 1.0)
+                row += f" {base_seconds} | {base_growth} | {ratio:.2f} |"
+            print(row, flush=True)
 
 
 if __name__ == "__main__":

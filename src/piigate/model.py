@@ -15,6 +15,11 @@ record stages can count and key individuals in memory.
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -118,10 +123,31 @@ class ParsedMessage:
 @dataclass(frozen=True, slots=True)
 class Table:
     """Rows of cells read from a CSV/TSV file or a spreadsheet sheet. The first row may be a
-    header; detection decides. ``name`` is the sheet name ("" for a CSV)."""
+    header; detection decides. ``name`` is the sheet name ("" for a CSV).
+
+    A large table keeps its rows packed (``packed``: gzip of the CSV text ``csv.writer``
+    writes, ``rows`` empty, ``width`` its widest row; built by
+    ``piigate.extract.tables.table_of``): a few bytes a row cross from the reader's worker
+    and wait for detection, not a tuple per row and a string per cell, and detection reads
+    them back a batch of rows at a time (``row_batches``). Read ``row_batches``, not
+    ``rows``, to see every table."""
 
     name: str
     rows: tuple[tuple[str, ...], ...] = field(repr=False)
+    packed: bytes = field(default=b"", repr=False)
+    width: int = 0
+
+    def row_batches(self, size: int = 4096) -> Iterator[tuple[tuple[str, ...], ...]]:
+        """The rows, ``size`` at a time, in order (unpacked as they are read)."""
+        if not self.packed:
+            for start in range(0, len(self.rows), size):
+                yield self.rows[start : start + size]
+            return
+        with gzip.GzipFile(fileobj=io.BytesIO(self.packed)) as stream:
+            text = io.TextIOWrapper(stream, "utf-8", "surrogatepass", newline="")
+            reader = csv.reader(text)
+            while batch := tuple(tuple(row) for row in itertools.islice(reader, size)):
+                yield batch
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from piigate.detect.nlp import NoContextEnhancer, RawTextNlpEngine, load_ner, ne
 from piigate.detect.prose import Hit, Lines, Paired, pair_names
 from piigate.detect.recognizer import KEY
 from piigate.detect.registry import LEXICON, NER, build_recognizers, source_enabled
-from piigate.detect.tables import RowRecord, TableAnalyzer
+from piigate.detect.tables import RowRecord, RowsMap, TableAnalyzer
 from piigate.detect.text_tables import split_tables
 from piigate.errors import DetectionTimeout
 from piigate.model import Detection, Finding, Segment, Table
@@ -114,21 +114,27 @@ class Detector:
                 records=records,
                 clock=clock,
             )
-        for table in map(self._canonical_table, segment.tables):
+        for table in segment.tables:
             where = f"{segment.where} sheet {table.name}" if table.name else segment.where
             self._detect_table(
-                segment, where, table, first_line=1, findings=findings, records=records, clock=clock
+                segment,
+                where,
+                table,
+                first_line=1,
+                findings=findings,
+                records=records,
+                clock=clock,
+                canonical=self._canonical_rows,
             )
 
-    def _canonical_table(self, table: Table) -> Table:
-        """The table in canonical text. A row of ASCII cells is kept as it is (one check per
-        row instead of one call per cell: most spreadsheets are ASCII)."""
+    def _canonical_rows(self, rows: Sequence[tuple[str, ...]]) -> Sequence[tuple[str, ...]]:
+        """A batch of a table's rows in canonical text. A row of ASCII cells is kept as it is
+        (one check per row instead of one call per cell: most spreadsheets are ASCII)."""
         canonical = self.canonical.text
-        rows = tuple(
+        return [
             row if "".join(row).isascii() else tuple(canonical(cell) for cell in row)
-            for row in table.rows
-        )
-        return Table(table.name, rows)
+            for row in rows
+        ]
 
     def _detect_prose(
         self,
@@ -187,9 +193,10 @@ class Detector:
         findings: list[Finding],
         records: list[frozenset[str]],
         clock: Deadline,
+        canonical: RowsMap | None = None,
     ) -> None:
         clock.check()
-        labels, rows = self.tables.analyse(table, clock.check)
+        labels, rows = self.tables.analyse(table, clock.check, canonical)
         for record in rows:
             keys = self._table_record(
                 segment, where, record, labels=labels, first_line=first_line, findings=findings

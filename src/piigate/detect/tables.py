@@ -15,11 +15,10 @@ column is still found, with its row and column.
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from piigate.detect.financial import BANK_ACCOUNT, aba_ok
 from piigate.detect.names import NameLexicon, normalize_name
@@ -27,6 +26,7 @@ from piigate.detect.pairs import SSN_LAST4
 from piigate.detect.prose import Hit
 from piigate.detect.recognizer import PiiRecognizer, word_pattern
 from piigate.detect.ssn import ENTITY as SSN
+from piigate.detect.table_lines import LineBatch, chunked_hits
 from piigate.model import Table
 
 SAMPLE = 50
@@ -120,6 +120,7 @@ class RowRecord:
 
 
 TextHits = Callable[[str], Iterator[Hit]]
+RowsMap = Callable[[Sequence[tuple[str, ...]]], Sequence[tuple[str, ...]]]
 
 
 def _header_key(cell: str) -> str:
@@ -139,31 +140,40 @@ class TableAnalyzer:
         self.text_hits = text_hits
 
     def analyse(
-        self, table: Table, check: Callable[[], None] = lambda: None
+        self,
+        table: Table,
+        check: Callable[[], None] = lambda: None,
+        canonical: RowsMap | None = None,
     ) -> tuple[list[str], list[RowRecord]]:
         """The column labels (header cell or letter) and one record per data row that
-        carries a hit. ``check`` is called every ``CHECK_ROWS`` rows (it raises to stop)."""
-        rows = table.rows
-        if not rows:
+        carries a hit. ``check`` is called every ``CHECK_ROWS`` rows (it raises to stop);
+        ``canonical`` maps each batch of rows to what detection reads. The rows are read a
+        batch at a time (twice: the untyped cells as text, then the typed cells), so a packed
+        table is never unpacked whole; the columns are typed from the first rows."""
+        sample = list(itertools.islice(_rows(table, canonical), SAMPLE * 2 + 1))
+        if not sample:
             return [], []
-        width = max(len(r) for r in rows)
-        header, columns = self._infer(rows, width)
+        width = table.width or max(len(r) for r in table.rows)
+        header, columns = self._infer(sample, width)
         labels = [
             (header[i].strip() if header and i < len(header) and header[i].strip() else _letter(i))
             for i in range(width)
         ]
         first_data = 1 if header else 0
         typed = {c.index: c for c in columns}
-        text_hits = self._untyped_hits(rows, first_data, width, set(typed), check)
+        text_hits = self._untyped_hits(
+            _batches(table, canonical, first_data), width, set(typed), check
+        )
         if not columns:  # every cell went through the text recognizers: no row to revisit
             return labels, [
                 RowRecord(r, None, tuple(hits)) for r, hits in sorted(text_hits.items())
             ]
         records = []
-        for r in range(first_data, len(rows)):
+        for r, row in enumerate(_rows(table, canonical)):
+            if r < first_data:
+                continue
             if r % CHECK_ROWS == 0:
                 check()
-            row = rows[r]
             hits = list(text_hits.get(r, ()))
             name_parts: dict[str, str] = {}
             for column in columns:
@@ -253,64 +263,33 @@ class TableAnalyzer:
 
     def _untyped_hits(
         self,
-        rows: Sequence[tuple[str, ...]],
-        first: int,
+        batches: Iterator[tuple[int, Sequence[tuple[str, ...]]]],
         width: int,
         typed: set[int],
         check: Callable[[], None],
     ) -> dict[int, list[TableHit]]:
         """The untyped cells as text, one line per row (cells joined by `` | ``), through the
-        text recognizers; each hit placed back in its row and column. The column of a hit is
-        worked out only for the rows that have one."""
+        text recognizers (``table_lines``); each hit placed back in its row and column. The
+        column of a hit is worked out only for the rows that have one."""
         untyped = [i for i in range(width) if i not in typed]
         if not untyped:
             return {}
-        lines: list[str] = []
-        for start in range(first, len(rows), CHECK_ROWS):
-            check()
-            lines.extend(_row_line(row, untyped, width) for row in rows[start : start + CHECK_ROWS])
-        if not any(line.strip(" |") for line in lines):
-            return {}
-        line_starts = [0, *itertools.accumulate(len(line) + 1 for line in lines[:-1])]
+
+        def lines() -> Iterator[LineBatch]:
+            for number, rows in batches:
+                check()
+                yield number, rows, [_row_line(row, untyped, width) for row in rows]
+
         found: dict[int, list[TableHit]] = {}
-        for hit in self._chunked_text_hits(lines, line_starts, check):
-            index = _bisect(line_starts, hit.start)
-            row_index = index + first
-            column = _column_at(rows[row_index], untyped, hit.start - line_starts[index])
-            found.setdefault(row_index, []).append(TableHit(row_index, column, hit))
+        for r, row, offset, hit in chunked_hits(
+            lines(),
+            self.text_hits,
+            check,
+            chunk_chars=TEXT_CHUNK_CHARS,
+            margin_chars=MARGIN_CHARS,
+        ):
+            found.setdefault(r, []).append(TableHit(r, _column_at(row, untyped, offset), hit))
         return found
-
-    def _chunked_text_hits(
-        self, lines: list[str], line_starts: list[int], check: Callable[[], None]
-    ) -> Iterator[Hit]:
-        """The text recognizers' hits in ``"\\n".join(lines)``, at most ``TEXT_CHUNK_CHARS``
-        of whole rows per call, with ``MARGIN_CHARS`` of the rows either side for context
-        (a hit there belongs to the neighbouring chunk); offsets are into the whole text."""
-        count, first = len(lines), 0
-        while first < count:
-            end, size = first, 0
-            while end < count and (end == first or size + len(lines[end]) < TEXT_CHUNK_CHARS):
-                size += len(lines[end]) + 1
-                end += 1
-            low, high = _margin(lines, first, -1), _margin(lines, end, +1)
-            base = line_starts[low]
-            core_end = (
-                line_starts[end] if end < count else line_starts[-1] + len(lines[-1]) + 1
-            ) - base
-            check()
-            for hit in self.text_hits("\n".join(lines[low:high])):
-                if line_starts[first] - base <= hit.start < core_end:
-                    yield replace(hit, start=hit.start + base, end=hit.end + base)
-            first = end
-
-
-def _margin(lines: list[str], edge: int, step: int) -> int:
-    """Where the context margin before (step -1) or after (+1) row ``edge`` ends."""
-    index, size = edge, 0
-    while size < MARGIN_CHARS and (index > 0 if step < 0 else index < len(lines)):
-        index += step
-        size += len(lines[index if step < 0 else index - 1]) + 1
-    return index
 
 
 def _row_line(row: tuple[str, ...], untyped: list[int], width: int) -> str:
@@ -365,8 +344,22 @@ def _header_shaped(head: tuple[str, ...], body: Sequence[tuple[str, ...]]) -> bo
     return any(ch.isdigit() for row in body[:SAMPLE] for cell in row for ch in cell)
 
 
-def _bisect(starts: list[int], offset: int) -> int:
-    return bisect.bisect_right(starts, offset) - 1
+def _batches(
+    table: Table, canonical: RowsMap | None, first: int = 0
+) -> Iterator[tuple[int, Sequence[tuple[str, ...]]]]:
+    """The rows of ``table`` from row ``first`` on, ``CHECK_ROWS`` at a time (``canonical``
+    applied), each batch with its first row's number."""
+    number = 0
+    for batch in table.row_batches(CHECK_ROWS):
+        rows = canonical(batch) if canonical is not None else batch
+        if number + len(rows) > first:
+            yield max(number, first), rows[max(0, first - number) :]
+        number += len(rows)
+
+
+def _rows(table: Table, canonical: RowsMap | None) -> Iterator[tuple[str, ...]]:
+    for _, rows in _batches(table, canonical):
+        yield from rows
 
 
 def _letter(index: int) -> str:

@@ -142,7 +142,7 @@ def collect_members(
     own, and the rest of the archive is still read (a limit on the whole message stops it)."""
     for info in infos:
         try:
-            content.children.append(read_member(info))
+            content.children.append(read_member(info).deflate())
         except MessageLimitExceeded:
             raise
         except ExtractionError as exc:
@@ -233,7 +233,7 @@ def read_tar(blob: Blob, budget: Budget) -> Content:
                 budget.take_bytes(member.size)
                 stream = archive.extractfile(member)
                 data = stream.read() if stream is not None else b""
-                content.children.append(blob.child(member.name, data))
+                content.children.append(blob.child(member.name, data).deflate())
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise ExtractionError(f"broken tar archive ({type(exc).__name__})") from exc
     return content

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from piigate.extract.limits import Budget
 from piigate.labels import mask_label
 from piigate.model import Defect, Grade, Segment, Table
+
+DEFLATE_MIN_BYTES = 256 * 1024
+"""Members smaller than this cross from the worker as they are."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,10 @@ class Blob:
     depth: int = 0
     grade: Grade = Grade.PLAINTEXT
     where_label: str = ""
+    deflated: bool = False
+    """``data`` is zlib-compressed (``deflate``): a container's members cross from the
+    isolated worker and wait their turn at a fraction of their size; the walker inflates
+    each one just before reading it."""
 
     @property
     def is_attachment(self) -> bool:
@@ -40,6 +48,18 @@ class Blob:
         """A member of this container: named under it, one level deeper, same protection."""
         path = f"{self.name}/{name}" if self.name else name
         return Blob(path, data, content_type or "application/octet-stream", None, self.depth + 1)
+
+    def deflate(self) -> Blob:
+        """This blob with its bytes compressed, when that is worth it (``DEFLATE_MIN_BYTES``)."""
+        if self.deflated or len(self.data) < DEFLATE_MIN_BYTES:
+            return self
+        return replace(self, data=zlib.compress(self.data, 1), deflated=True)
+
+    def inflate(self) -> Blob:
+        """This blob with its bytes as they are (``deflate`` undone)."""
+        if not self.deflated:
+            return self
+        return replace(self, data=zlib.decompress(self.data), deflated=False)
 
     def opened(self, grade: Grade) -> Blob:
         return replace(self, grade=grade)

@@ -38,6 +38,7 @@ from piigate.extract.ooxml import (
     trim_rows,
 )
 from piigate.extract.sheetxml import shared_strings, sheet_table
+from piigate.extract.tables import table_of
 from piigate.extract.xlsb import binary_places
 from piigate.model import Table
 
@@ -97,7 +98,7 @@ def _cells(blob: Blob, budget: Budget) -> list[Table]:
                 if index % 10_000 == 0:
                     budget.check_time()
                 rows.append(trim_row((*indent, *(cell_text(v) for v in values))))
-            tables.append(Table(name, trim_rows(rows)))
+            tables.append(table_of(name, trim_rows(rows)))
     finally:
         workbook.close()
     return tables

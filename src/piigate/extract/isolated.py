@@ -81,8 +81,10 @@ def _opened_elsewhere(password: str) -> Content | None:
 
 
 def _portable(content: Content) -> Content:
+    """What crosses back: the Lock without its ``open``, the members deflated."""
     if content.lock is not None:
         content.lock = replace(content.lock, open=_opened_elsewhere)
+    content.children = [child.deflate() for child in content.children]
     return content
 
 

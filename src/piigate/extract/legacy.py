@@ -29,7 +29,8 @@ from piigate.errors import ExtractionError
 from piigate.extract.content import Blob, Content, Lock
 from piigate.extract.limits import Budget
 from piigate.extract.ooxml import cell_text, trim_row, trim_rows
-from piigate.model import Grade, Table
+from piigate.extract.tables import table_of
+from piigate.model import Grade
 
 DEFAULT_PASSWORD = "VelvetSweatshop"  # noqa: S105  (Excel's published default, not a secret)
 _OFFICE_ERRORS = (
@@ -125,7 +126,7 @@ def read_xls(blob: Blob, budget: Budget) -> Content:
             trim_row(_xls_cell(book, sheet.cell(r, c)) for c in range(sheet.ncols))
             for r in range(sheet.nrows)
         ]
-        tables.append(Table(sheet.name, trim_rows(rows)))
+        tables.append(table_of(sheet.name, trim_rows(rows)))
         book.unload_sheet(index)
     return Content(tables=tables)
 

@@ -30,6 +30,7 @@ from piigate.extract.ooxml import (
     trim_row,
     trim_rows,
 )
+from piigate.extract.tables import table_of
 from piigate.model import Grade, Table
 
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
@@ -202,7 +203,7 @@ def _sheet(sheet: Element, budget: Budget) -> Table:
             cells.extend([text] * min(repeat, _MAX_REPEAT if text else 1))
         repeat_rows = _repeat(row, "number-rows-repeated")
         rows.extend([trim_row(cells)] * min(repeat_rows, _MAX_REPEAT if any(cells) else 1))
-    return Table(str(sheet.get(f"{{{_TABLE}}}name", "")), trim_rows(rows))
+    return table_of(str(sheet.get(f"{{{_TABLE}}}name", "")), trim_rows(rows))
 
 
 def _repeat(element: Element, attribute: str) -> int:

@@ -15,6 +15,7 @@ from lxml import etree
 
 from piigate.extract.limits import Budget
 from piigate.extract.ooxml import Element, Package, all_text, local, trim_row, trim_rows
+from piigate.extract.tables import table_of
 from piigate.model import Table
 
 _SHARED_STRINGS = "spreadsheetml.sharedStrings+xml"
@@ -51,7 +52,7 @@ def sheet_table(
         while len(rows) < number - 1:
             rows.append(())
         rows.append(trim_row(cells))
-    return Table(name, trim_rows(rows))
+    return table_of(name, trim_rows(rows))
 
 
 def _rows(

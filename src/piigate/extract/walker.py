@@ -71,6 +71,7 @@ class Walker:
 
     def visit(self, blob: Blob) -> None:
         """Read one blob and, depth first, every member it contains."""
+        blob = blob.inflate()
         if self.stopped:
             self._record(blob, Grade.UNREADABLE, inspected=False)
             return
@@ -200,7 +201,8 @@ class Walker:
             if segment.grade is Grade.PLAINTEXT:
                 yield segment.text
                 for table in segment.tables:
-                    yield "\n".join(" ".join(row) for row in table.rows)
+                    rows = (row for batch in table.row_batches() for row in batch)
+                    yield "\n".join(" ".join(row) for row in rows)
 
 
 def blob_of(part: Part) -> Blob:

@@ -24,6 +24,7 @@ from piigate.extract.content import Blob, Passage
 from piigate.extract.formulas import formula_text
 from piigate.extract.limits import Budget
 from piigate.extract.ooxml import Package, cell_text, passage, trim_row, trim_rows
+from piigate.extract.tables import table_of
 from piigate.model import Table
 
 _COMMENTS = ("ms-excel.comments", "spreadsheetml.comments+xml")
@@ -89,7 +90,7 @@ def _sheet_table(workbook: Any, package: Package, record: Any, budget: Budget) -
             width = max(cells, default=-1) + 1
             rows[row.num] = trim_row(cells.get(column, "") for column in range(width))
     height = max(rows, default=-1) + 1
-    return Table(record.name, trim_rows([rows.get(number, ()) for number in range(height)]))
+    return table_of(record.name, trim_rows([rows.get(number, ()) for number in range(height)]))
 
 
 def _cell(workbook: Any, cell: Any) -> str:
