@@ -170,6 +170,7 @@ def wait_for_file(folder: Path, pattern: str, before: set[str], timeout: float =
 class Account:
     """Where one message ended up after the kill, the restart and the client's retries."""
 
+    signal: str
     step: str
     reached_by: str
     first: int
@@ -181,7 +182,7 @@ class Account:
 
     def line(self) -> str:
         return (
-            f"| {self.step} | {self.reached_by} | {self.first} | {self.retried} | "
+            f"| {self.signal} | {self.step} | {self.reached_by} | {self.first} | {self.retried} | "
             f"{self.delivered} | {self.held} | {self.records} ({self.unconfirmed} unconfirmed) |"
         )
 
