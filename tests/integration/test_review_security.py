@@ -74,12 +74,14 @@ async def serve(gate: RunningGate, settings: Settings) -> AsyncIterator[Callable
         await task
 
 
-async def sign_in(client: httpx.AsyncClient, password: str = PASSWORD) -> httpx.Response:
+async def sign_in(
+    client: httpx.AsyncClient, password: str = PASSWORD, name: str = ANALYST
+) -> httpx.Response:
     page = await client.get("/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert csrf, "the sign-in form carries a CSRF token"
     return await client.post(
-        "/login", data={"name": ANALYST, "password": password, "csrf": csrf.group(1)}
+        "/login", data={"name": name, "password": password, "csrf": csrf.group(1)}
     )
 
 
@@ -217,6 +219,18 @@ async def test_a_session_lookup_waiting_on_the_database_does_not_stall_other_req
             writer.close()
         assert login.status_code == 200
         assert (await waiting).status_code == 200
+
+
+async def test_guessing_across_names_locks_out_the_address(serve: Any) -> None:
+    """Three wrong sign-ins from one address, each under another name, lock the address out:
+    the real analyst's right password from there then gets 429."""
+    throttle = {"failures_before_lockout": 3, "first_delay": 0.1, "max_delay": 0.2}
+    site = await serve(login_throttle=ThrottleSettings(**throttle))
+    async with site.client() as client:
+        codes = [(await sign_in(client, "guess", f"someone{n}")).status_code for n in range(3)]
+        locked = await sign_in(client)
+    assert codes == [401, 401, 401]
+    assert locked.status_code == 429
 
 
 def test_review_refuses_plain_http_beyond_loopback() -> None:
