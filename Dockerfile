@@ -36,8 +36,14 @@ USER 10025:10025
 WORKDIR /var/lib/piigate
 # In a container the listeners face the container network; clients.networks still limits
 # who may send (set PIIGATE_CLIENTS__NETWORKS to the MTA's network, see docker-compose.yml).
+# The HTTP listener (/metrics, /healthz and the review pages at /review) has no TLS of its
+# own, and a container must bind 0.0.0.0 for its port to be published at all, so the image
+# says so explicitly (review.allow_plain_http): publish 8025 on the host's loopback only
+# (-p 127.0.0.1:8025:8025) or behind a TLS-terminating proxy; or set
+# PIIGATE_REVIEW__MOUNT=false to keep the pages off this listener.
 ENV PIIGATE_LISTEN=0.0.0.0:10025 \
-    PIIGATE_HTTP__LISTEN=0.0.0.0:8025
+    PIIGATE_HTTP__LISTEN=0.0.0.0:8025 \
+    PIIGATE_REVIEW__ALLOW_PLAIN_HTTP=true
 EXPOSE 10025 8025
 VOLUME ["/var/lib/piigate"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \

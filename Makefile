@@ -100,13 +100,15 @@ test: lint postfix system-test-deps libreoffice ocr-engine readers
 fuzz: install-test
 	PIIGATE_FUZZ_EXAMPLES=$${PIIGATE_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/fuzz
 
-# The fault catalogue against a real gate, sink and PostgreSQL ledger; prints its table
-# (the README's "Faults" table). make test runs it too, without the table.
+# The fault catalogue against a real gate, sink and PostgreSQL ledger, and kill -9 at each
+# step of a message; prints both tables (the README's "Faults and fuzzing"). make test runs
+# them too, without the tables (and kill -9 at three representative steps, not all ten).
 faults: install-test
-	PIIGATE_FAULTS_TABLE=.faults-table.md $(BIN)/python -m pytest -q \
+	PIIGATE_FAULTS_TABLE=.faults-table.md PIIGATE_KILL_TABLE=.kill-table.md $(BIN)/python -m pytest -q \
 	  tests/integration/test_fault_catalogue.py tests/integration/test_smtp_abuse.py \
-	  tests/integration/test_quarantine_faults.py tests/integration/test_faults.py
-	@cat .faults-table.md
+	  tests/integration/test_quarantine_faults.py tests/integration/test_faults.py \
+	  tests/integration/test_kill_steps.py
+	@cat .faults-table.md .kill-table.md
 
 # The full soak: 10,000 messages from 32 clients (make test runs a smaller count).
 soak: install-test

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import smtplib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from piigate.config import HostPort
@@ -147,6 +149,16 @@ def account(stage: Stage, row: Row, subjects: list[str]) -> None:
         m.content.split(b"Message-ID: ")[1].split(b"\r\n")[0] for m in stage.sink.messages
     }
     row.records = sum(r.message_id.encode() in message_ids for r in records)
+
+
+def show_table(header: str, lines: list[str], variable: str) -> None:
+    """A Markdown table, printed (seen with -s) and written to the file the environment
+    ``variable`` names, if any (`make faults` prints that file)."""
+    columns = header.count("|") - 1
+    table = "\n".join([header, "|" + "---|" * columns, *lines])
+    print("\n" + table)
+    if os.environ.get(variable):
+        Path(os.environ[variable]).write_text(table + "\n")
 
 
 def assert_accounted(row: Row) -> None:

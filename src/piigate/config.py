@@ -347,8 +347,10 @@ class ReviewSettings(_Section):
     tls_key_file: Path | None = None
     """`piigate review` serves HTTPS with these (PEM); then the cookie is Secure and HSTS sent."""
     allow_plain_http: bool = False
-    """Let `piigate review` listen on a non-loopback address without TLS (behind a
-    TLS-terminating proxy only)."""
+    """Let `piigate review` listen on a non-loopback address without TLS, and `piigate serve`
+    mount /review on a non-loopback ``http.listen`` (behind a TLS-terminating proxy only)."""
+    mount: bool = True
+    """`piigate serve` mounts the pages at /review on ``http.listen``."""
 
 
 class LogSettings(_Section):

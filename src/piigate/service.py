@@ -16,6 +16,7 @@ from piigate.errors import ConfigError, PiigateError
 from piigate.http import GateMetrics, HttpServer, build_app
 from piigate.observe import Observers
 from piigate.pipeline import Gate
+from piigate.quarantine.retries import remove_orphans
 from piigate.quarantine.review import Review
 from piigate.quarantine.tally import VerdictTally
 from piigate.receive.server import GateServer, run_until_signalled
@@ -97,7 +98,9 @@ class Service:
 
     async def _expire_periodically(self) -> None:
         """Held mail past ``quarantine.max_age_days`` expires (and its sender is told) without
-        anyone running a command; checked every ``quarantine.expire_interval`` seconds."""
+        anyone running a command, and sealed files a gate killed mid-hold left without their
+        row go (``quarantine.retries``); at start, then every ``quarantine.expire_interval``
+        seconds."""
         q = self.settings.quarantine
         review = Review(
             self.gate.quarantine,
@@ -108,11 +111,14 @@ class Service:
         while True:
             try:
                 expired = await review.expire_due()
+                orphans = await asyncio.to_thread(remove_orphans, self.gate.quarantine)
             except PiigateError as exc:
                 log.warning("quarantine expiry failed", error=str(exc))
             else:
                 if expired:
                     log.info("quarantine expired held mail", count=len(expired))
+                if orphans:
+                    log.info("quarantine removed files a stopped gate left", count=orphans)
             await asyncio.sleep(q.expire_interval)
 
     async def _flush_tally_periodically(self) -> None:

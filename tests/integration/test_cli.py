@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -187,10 +188,15 @@ def wait_for_port(port: int, proc: subprocess.Popen[str], timeout: float = 60) -
 
 
 def spawn_serve(
-    tmp_path: Path, port: int, upstream: HostPort, env: dict[str, str]
+    tmp_path: Path,
+    port: int,
+    upstream: HostPort,
+    env: dict[str, str],
+    stderr: Any = subprocess.PIPE,
 ) -> subprocess.Popen[str]:
     """`piigate serve` in its own process on ``port``, relaying to ``upstream``; its HTTP
-    listener on an ephemeral port (never colliding with a gate already on 8025); stderr piped."""
+    listener on an ephemeral port (never colliding with a gate already on 8025); stderr piped
+    (or to ``stderr``, a file, for a gate that logs a lot)."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -204,7 +210,7 @@ def spawn_serve(
         ],
         cwd=tmp_path,
         env={**os.environ, "PIIGATE_HTTP__LISTEN": "127.0.0.1:0", **env},
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         text=True,
     )
 

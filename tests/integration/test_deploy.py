@@ -19,6 +19,7 @@ import yaml
 
 from piigate.config import HostPort, Settings, load_settings, shipped_dir
 from piigate.pipeline import Screener
+from piigate.review.security import mounts_review
 from tests.conftest import Sink, settings_for
 from tests.integration.service import running_service
 
@@ -101,6 +102,31 @@ def test_compose_agrees_with_settings_snippets_dockerfile_and_readme(
     readme = (REPO / "README.md").read_text().split("## Operations", 1)[1]
     for fact in (f":{settings.listen.port}", f":{http_port}", "/healthz", "/metrics"):
         assert fact in readme
+
+
+def test_image_and_compose_say_explicitly_that_review_is_plain_http(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The image's and the compose file's settings listen beyond loopback on HTTP, so each
+    must pass `piigate serve`'s plain-HTTP check by the explicit override, with a comment
+    saying why next to it."""
+    image_env = dict(re.findall(r"(PIIGATE_\w+)=(\S+)", _all_env()))
+    compose_env = {
+        k: str(v)
+        for k, v in compose()["services"]["piigate"]["environment"].items()
+        if k.startswith("PIIGATE_")
+    }
+    for env in (image_env, compose_env):
+        with monkeypatch.context() as patched:
+            for name, value in env.items():
+                patched.setenv(name, value)
+            settings = load_settings(shipped_dir() / "config" / "piigate.yaml")
+        assert settings.http.listen.host == "0.0.0.0"
+        assert mounts_review(settings)  # no ConfigError: the override is set
+    for path in (REPO / "Dockerfile", REPO / "deploy" / "docker-compose.yml"):
+        assert re.search(
+            r"#.*review.*\n(\s*#.*\n)*(.*\n){0,2}.*ALLOW_PLAIN_HTTP", path.read_text(), re.I
+        ), path
 
 
 def test_dockerfile_install_steps_succeed_in_a_fresh_venv(tmp_path: Path) -> None:

@@ -43,6 +43,7 @@ from tests.fault_harness import (
     assert_accounted,
     nothing,
     play,
+    show_table,
     switch_to,
     try_send,
     victim,
@@ -62,17 +63,11 @@ def print_table() -> Iterator[None]:
     """At the end: the table, printed (seen with -s) and, when PIIGATE_FAULTS_TABLE names a
     file, written there (`make faults` prints that file)."""
     yield
-    table = "\n".join(
-        [
-            "| fault | first replies | delivered once | held once | ledger records | lost "
-            "| duplicated | other client's slowest reply (ms) |",
-            "|---|---|---|---|---|---|---|---|",
-            *(row.line() for row in TABLE),
-        ]
+    header = (
+        "| fault | first replies | delivered once | held once | ledger records | lost "
+        "| duplicated | other client's slowest reply (ms) |"
     )
-    print("\n" + table)
-    if os.environ.get("PIIGATE_FAULTS_TABLE"):
-        Path(os.environ["PIIGATE_FAULTS_TABLE"]).write_text(table + "\n")
+    show_table(header, [row.line() for row in TABLE], "PIIGATE_FAULTS_TABLE")
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+import sqlite3
 import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from piigate.config import HostPort, Settings, ThrottleSettings
 from piigate.errors import ConfigError
 from piigate.quarantine.analysts import Analysts
 from piigate.review.app import build_pages
-from piigate.review.security import check_listen
+from piigate.review.security import check_listen, mounts_review
 from tests.conftest import RunningGate
 from tests.integration.certs import Pki, make_pki
 
@@ -73,12 +74,14 @@ async def serve(gate: RunningGate, settings: Settings) -> AsyncIterator[Callable
         await task
 
 
-async def sign_in(client: httpx.AsyncClient, password: str = PASSWORD) -> httpx.Response:
+async def sign_in(
+    client: httpx.AsyncClient, password: str = PASSWORD, name: str = ANALYST
+) -> httpx.Response:
     page = await client.get("/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert csrf, "the sign-in form carries a CSRF token"
     return await client.post(
-        "/login", data={"name": ANALYST, "password": password, "csrf": csrf.group(1)}
+        "/login", data={"name": name, "password": password, "csrf": csrf.group(1)}
     )
 
 
@@ -194,6 +197,42 @@ async def test_sign_in_guessing_is_throttled_then_locked_out_and_logged(serve: A
     assert "guess-" not in repr(logs) and PASSWORD not in repr(logs)
 
 
+async def test_a_session_lookup_waiting_on_the_database_does_not_stall_other_requests(
+    serve: Any, settings: Settings
+) -> None:
+    """While another writer holds the quarantine database, a signed-in page waits for its
+    session's row; meanwhile the server still answers other requests (the lookup is off the
+    event loop), and the page is served once the database is free."""
+    site = await serve()
+    database = str(settings.quarantine.url).removeprefix("sqlite:///")
+    async with site.client() as client, site.client() as other:
+        await sign_in(client)
+        writer = sqlite3.connect(database, isolation_level=None)
+        writer.execute("BEGIN EXCLUSIVE")  # a long write elsewhere (as an expiry run's)
+        try:
+            waiting = asyncio.ensure_future(client.get("/"))
+            await asyncio.sleep(0.5)
+            login = await asyncio.wait_for(other.get("/login"), 10)
+            assert not waiting.done()
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        assert login.status_code == 200
+        assert (await waiting).status_code == 200
+
+
+async def test_guessing_across_names_locks_out_the_address(serve: Any) -> None:
+    """Three wrong sign-ins from one address, each under another name, lock the address out:
+    the real analyst's right password from there then gets 429."""
+    throttle = {"failures_before_lockout": 3, "first_delay": 0.1, "max_delay": 0.2}
+    site = await serve(login_throttle=ThrottleSettings(**throttle))
+    async with site.client() as client:
+        codes = [(await sign_in(client, "guess", f"someone{n}")).status_code for n in range(3)]
+        locked = await sign_in(client)
+    assert codes == [401, 401, 401]
+    assert locked.status_code == 429
+
+
 def test_review_refuses_plain_http_beyond_loopback() -> None:
     """`piigate review --listen 192.0.2.10:8443` without TLS is a one-line error naming the
     setting; loopback, TLS or --allow-plain-http are accepted."""
@@ -206,3 +245,31 @@ def test_review_refuses_plain_http_beyond_loopback() -> None:
     check_listen(HostPort("::1", 8443), tls=False, allow_plain_http=False)
     check_listen(HostPort("0.0.0.0", 8443), tls=True, allow_plain_http=False)
     check_listen(HostPort("0.0.0.0", 8443), tls=False, allow_plain_http=True)
+
+
+def test_serve_refuses_to_mount_review_in_clear_beyond_loopback(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    """`piigate serve` with a non-loopback http.listen (no TLS there) stops with one line
+    naming http.listen before starting anything; review.allow_plain_http, --allow-plain-http,
+    review.mount false or a loopback listener let it mount (or skip) /review."""
+    monkeypatch.setenv("PIIGATE_HTTP__LISTEN", "192.0.2.10:8025")
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code != 0
+    assert "http.listen" in result.output and "--allow-plain-http" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+    def beyond(**review: Any) -> Settings:
+        return settings.model_copy(
+            update={
+                "http": settings.http.model_copy(update={"listen": HostPort("0.0.0.0", 8025)}),
+                "review": settings.review.model_copy(update=review),
+            }
+        )
+
+    with pytest.raises(ConfigError, match=r"^http\.listen: "):
+        mounts_review(beyond())
+    assert mounts_review(beyond(), allow_plain_http=True)
+    assert mounts_review(beyond(allow_plain_http=True))
+    assert not mounts_review(beyond(mount=False))
+    assert mounts_review(settings)  # loopback

@@ -32,21 +32,30 @@ if TYPE_CHECKING:
 @config_option
 @click.option("--listen", help="HOST:PORT to accept mail on (default 127.0.0.1:10025).")
 @click.option("--upstream", help="HOST:PORT of the MTA to relay to (default 127.0.0.1:10026).")
+@click.option(
+    "--allow-plain-http",
+    is_flag=True,
+    help="Mount /review on a non-loopback http.listen (only behind a TLS-terminating proxy).",
+)
 @one_line_errors
-def serve(config_path: Path | None, listen: str | None, upstream: str | None) -> None:
-    """Run the SMTP gate, with /metrics and /healthz on http.listen."""
+def serve(
+    config_path: Path | None, listen: str | None, upstream: str | None, allow_plain_http: bool
+) -> None:
+    """Run the SMTP gate, with /metrics, /healthz and /review on http.listen."""
     from piigate.config import load_settings
     from piigate.logs import configure_logging
     from piigate.pipeline import build_gate
     from piigate.review.app import build_pages
+    from piigate.review.security import mounts_review
     from piigate.service import Service
 
     settings = load_settings(config_path, listen=listen, upstream=upstream)
+    mounted = mounts_review(settings, allow_plain_http)
     configure_logging(settings.log)
     gate = build_gate(settings)
     _say_if_images_unreadable(gate.screener)
     _say_if_reader_programs_missing()
-    service = Service(gate, settings, review=build_pages(settings, gate).app())
+    service = Service(gate, settings, review=build_pages(settings, gate).app() if mounted else None)
 
     async def run() -> None:
         reload = functools.partial(gate.reload_policy, config_path)

@@ -37,6 +37,7 @@ from piigate.quarantine.details import (
     Note,
     details_row,
 )
+from piigate.quarantine.retries import held_already
 from piigate.quarantine.sealed import SealedFiles
 from piigate.record.dialects import DB_ERRORS, SqliteDatabase, connect, redact
 
@@ -177,7 +178,11 @@ class QuarantineStore:
     ) -> str:
         """Seal the message and its metadata; only then is it held (the caller may answer 250).
         ``earlier``: what the ledger knew of these individuals (``earlier_disclosures``);
-        ``contexts``: each finding's masked context (``piigate.detect.context``)."""
+        ``contexts``: each finding's masked context (``piigate.detect.context``).
+        A retry of a message already held (see ``quarantine.retries``) gets its id again."""
+        retried = held_already(self, screening, raw)
+        if retried is not None:
+            return retried
         held_id = datetime.now(UTC).strftime("Q%Y%m%d-%H%M%S-") + secrets.token_hex(4)
         self.sealed.write(held_id, raw)
         row = _row(held_id, screening, len(raw), organizations)

@@ -118,6 +118,12 @@ class SqliteDatabase:
         self._db.close()
 
 
+CLIENT_CHECK_MS = 1000
+"""How often PostgreSQL checks, while it runs a statement, that the gate is still there."""
+CLIENT_CHECK_SINCE = 140000
+"""client_connection_check_interval is PostgreSQL 14's."""
+
+
 class PostgresDatabase:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -125,7 +131,13 @@ class PostgresDatabase:
         self._db = self._connect()
 
     def _connect(self) -> psycopg.Connection[Row]:
-        return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+        conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+        if conn.info.server_version >= CLIENT_CHECK_SINCE:
+            # A statement still waiting (on a lock) when the gate dies is cancelled, not run
+            # to its commit after the gate is gone: an intent written by a killed gate would
+            # become an unconfirmed record of a message that never left.
+            conn.execute(f"SET client_connection_check_interval = {CLIENT_CHECK_MS}")
+        return conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         cursor = self._db.execute(_pg(sql), params)

@@ -130,11 +130,13 @@ class ReviewPages:
 
     # -- sign-in --------------------------------------------------------------------------
 
-    def analyst(self, request: Request) -> str | None:
+    async def analyst(self, request: Request) -> str | None:
+        """The signed-in analyst; the session's row is read (and touched) off the event loop,
+        as every other storage call of the pages is."""
         header = self.settings.auth_header
         if header and request.headers.get(header):
             return request.headers[header]
-        return self.sessions.analyst(request.session.get("sid"))
+        return await asyncio.to_thread(self.sessions.analyst, request.session.get("sid"))
 
     def csrf(self, request: Request) -> str:
         token = request.session.get("csrf")
@@ -198,7 +200,7 @@ class ReviewPages:
         if await self.form(request) is None:
             return HTMLResponse("Missing or wrong form token.", status_code=403)
         sid = request.session.get("sid")
-        log.info("review sign-out", analyst=self.sessions.analyst(sid))
+        log.info("review sign-out", analyst=await asyncio.to_thread(self.sessions.analyst, sid))
         await asyncio.to_thread(self.sessions.end, sid)
         request.session.clear()
         return RedirectResponse(f"{request.scope.get('root_path', '')}/login", status_code=303)
@@ -206,7 +208,7 @@ class ReviewPages:
     # -- pages ----------------------------------------------------------------------------
 
     async def queue(self, request: Request) -> Response:
-        analyst = self.analyst(request)
+        analyst = await self.analyst(request)
         if analyst is None:
             return self.to_login(request)
         params = dict(request.query_params)
@@ -236,7 +238,7 @@ class ReviewPages:
         )
 
     async def message(self, request: Request) -> Response:
-        analyst = self.analyst(request)
+        analyst = await self.analyst(request)
         if analyst is None:
             return self.to_login(request)
         held_id = request.path_params["held_id"]
@@ -280,7 +282,7 @@ class ReviewPages:
         return await self._act(request, "note")
 
     async def _act(self, request: Request, action: str) -> Response:
-        analyst = self.analyst(request)
+        analyst = await self.analyst(request)
         if analyst is None:
             return self.to_login(request)
         form = await self.form(request)
@@ -318,7 +320,7 @@ class ReviewPages:
             await asyncio.to_thread(self.review.note, held_id, analyst, form.get("note", ""))
 
     async def bulk(self, request: Request) -> Response:
-        analyst = self.analyst(request)
+        analyst = await self.analyst(request)
         if analyst is None:
             return self.to_login(request)
         form = await self.checked_form(request)
@@ -342,7 +344,7 @@ class ReviewPages:
         return RedirectResponse(f"{root}/?{back}&notice={_quote(said)}", status_code=303)
 
     async def report(self, request: Request) -> Response:
-        analyst = self.analyst(request)
+        analyst = await self.analyst(request)
         if analyst is None:
             return self.to_login(request)
         report = await asyncio.to_thread(self._report)
@@ -360,7 +362,7 @@ class ReviewPages:
         return report_of(self.review.store, datetime.now(UTC))
 
     async def report_csv(self, request: Request) -> Response:
-        analyst = self.analyst(request)
+        analyst = await self.analyst(request)
         if analyst is None:
             return self.to_login(request)
         table = request.query_params.get("table", "")

@@ -9,8 +9,10 @@
 - ``Cache-Control: no-store``: the pages carry held mail's metadata, never to be cached;
 - over HTTPS: ``Strict-Transport-Security`` and the ``Secure`` flag on every cookie.
 
-And ``check_listen``: `piigate review` serves plain HTTP only on a loopback address unless
-``review.allow_plain_http`` (or ``--allow-plain-http``) says a TLS proxy is in front.
+And ``check_listen``: the pages are served in clear only on a loopback address unless
+``review.allow_plain_http`` (or ``--allow-plain-http``) says a TLS proxy is in front — by
+`piigate review` on ``review.listen``, and by `piigate serve` on ``http.listen``, where it
+mounts them at /review (unless ``review.mount`` is off).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import ipaddress
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from piigate.config import HostPort
+from piigate.config import HostPort, Settings
 from piigate.errors import ConfigError
 
 CONTENT_SECURITY_POLICY = (
@@ -72,15 +74,35 @@ def _secure_cookies(headers: MutableHeaders) -> None:
         headers.append("set-cookie", cookie if flagged else f"{cookie}; Secure")
 
 
-def check_listen(address: HostPort, tls: bool, allow_plain_http: bool) -> None:
-    """Refuse to serve the pages in clear beyond this machine (a ``ConfigError``)."""
+def check_listen(
+    address: HostPort, tls: bool, allow_plain_http: bool, setting: str = "review.listen"
+) -> None:
+    """Refuse to serve the pages in clear beyond this machine (a ``ConfigError`` naming
+    ``setting``, the listener they would be served on)."""
     if tls or allow_plain_http or _is_loopback(address.host):
         return
-    raise ConfigError(
-        f"review.listen: {address} is not a loopback address; serve the review pages over "
-        "TLS (review.tls_cert_file and review.tls_key_file), or say a TLS proxy is in front "
-        "with --allow-plain-http (review.allow_plain_http)"
+    remedy = (
+        "serve the review pages over TLS (review.tls_cert_file and review.tls_key_file)"
+        if setting == "review.listen"
+        else "keep it on loopback, stop mounting /review there (review.mount: false)"
     )
+    raise ConfigError(
+        f"{setting}: {address} is not a loopback address and the review pages would be "
+        f"served there in clear; {remedy}, or say a TLS proxy is in front with "
+        "--allow-plain-http (review.allow_plain_http)"
+    )
+
+
+def mounts_review(settings: Settings, allow_plain_http: bool = False) -> bool:
+    """Whether `piigate serve` mounts the pages at /review on ``http.listen``; a
+    ``ConfigError`` when that listener (which has no TLS of its own) is beyond loopback and
+    neither ``allow_plain_http`` (``--allow-plain-http``) nor ``review.allow_plain_http``
+    says a TLS proxy is in front — the same refusal as `piigate review`'s."""
+    if not (settings.http.enabled and settings.review.mount):
+        return False
+    allowed = allow_plain_http or settings.review.allow_plain_http
+    check_listen(settings.http.listen, False, allowed, setting="http.listen")
+    return True
 
 
 def _is_loopback(host: str) -> bool:
