@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from spacy.language import Language
+
 from piigate.detect.engine import Detector
 from piigate.detect.names import NameLexicon
 from piigate.model import Finding, Segment
@@ -40,7 +42,6 @@ class FindingContexts:
 
     def __init__(self, detector: Detector) -> None:
         self.detector = detector
-        self._nlp = detector.ner
 
     def of(self, segments: Sequence[Segment], findings: Sequence[Finding]) -> list[str]:
         """One masked context per finding, in the findings' order."""
@@ -78,16 +79,16 @@ class FindingContexts:
                 )
                 for line in lines
             ]
-        if self._nlp is None:
+        nlp = self.detector.ner()
+        if nlp is None:
             return lines
-        found = self._ner_spans(lines)
+        found = self._ner_spans(nlp, lines)
         return [_masked_spans(line, found.get(i, [])) for i, line in enumerate(lines)]
 
-    def _ner_spans(self, lines: list[str]) -> dict[int, list[tuple[int, int]]]:
+    def _ner_spans(self, nlp: Language, lines: list[str]) -> dict[int, list[tuple[int, int]]]:
         """Person spans per line (the NER model reads each line as its own window)."""
-        assert self._nlp is not None
         found: dict[int, list[tuple[int, int]]] = {}
-        docs = self._nlp.pipe(lines[:NER_LINES], batch_size=32)
+        docs = nlp.pipe(lines[:NER_LINES], batch_size=32)
         for index, doc in enumerate(docs):
             found[index] = [
                 (ent.start_char, ent.end_char) for ent in doc.ents if ent.label_ == "PERSON"

@@ -73,6 +73,10 @@ class Detector:
         self.tables = TableAnalyzer(self.recognizers, self.lexicon, self._hits)
         self.canonical = Canonicalizer()
 
+    def ner(self) -> Language | None:
+        """The NER pipeline, loaded now if it was not yet (None: no model, or it is turned off)."""
+        return self._ner_names.load() if self._ner_names is not None else None
+
     @property
     def ner_loaded(self) -> bool:
         """Whether the NER pipeline is in memory (False too when there is none)."""
