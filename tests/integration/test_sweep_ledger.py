@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import secrets
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,10 +25,8 @@ from piigate.record.dialects import connect
 from piigate.record.identity import ssn_key
 from piigate.record.migrations import MIGRATIONS
 from piigate.sweep import Engine, Filters, Sizes, sweep
-from piigate.sweep.sources import Partition
-from piigate.sweep.work import PartitionResult
 from tests.conftest import Sink, send, settings_for, start_gate
-from tests.sweep_archive import archive, people, scenario_messages, write_mbox
+from tests.sweep_archive import StopsAfter, archive, people, scenario_messages, write_mbox
 
 LIVE = DisclosureRecord(
     recorded_at="2026-01-05T12:00:00.000+00:00",
@@ -161,18 +158,6 @@ def test_records_list_shows_reconstructed_records_apart(tmp_path: Path) -> None:
     assert [r["reconstructed_from"] for r in rows] == ["", "/archive/sent.mbox"]
 
 
-class StopsAfterThree(Engine):
-    """The local engine, interrupted (Ctrl-C, injected) when a fourth partition comes back."""
-
-    def run(
-        self, settings: Settings, partitions: list[Partition], filters: Filters
-    ) -> Iterator[PartitionResult]:
-        for done, result in enumerate(super().run(settings, partitions, filters)):
-            if done == 3:
-                raise KeyboardInterrupt
-            yield result
-
-
 def test_an_interrupted_recording_sweep_resumes_to_the_same_ledger_and_report(
     shipped_settings: Settings, tmp_path: Path
 ) -> None:
@@ -186,7 +171,7 @@ def test_an_interrupted_recording_sweep_resumes_to_the_same_ledger_and_report(
     ledger = ledger_for(settings)
     try:
         with pytest.raises(KeyboardInterrupt):
-            sweep(settings, [mbox], Filters(), StopsAfterThree("local", 1),
+            sweep(settings, [mbox], Filters(), StopsAfter("local", 1, after=3),
                   ledger=ledger, out=out, sizes=sizes)  # fmt: skip
         assert len((out / "sweep-state.jsonl").read_text().splitlines()) == 3
         tally = sweep(settings, [mbox], Filters(), Engine("local", 1),
