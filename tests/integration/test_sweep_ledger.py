@@ -189,3 +189,63 @@ def test_an_interrupted_recording_sweep_resumes_to_the_same_ledger_and_report(
         assert ledger.verify().intact
     finally:
         ledger.close()
+
+
+def test_every_ledger_listing_keeps_reconstructed_records_apart_and_filters_them(
+    shipped_settings: Settings, tmp_path: Path
+) -> None:
+    """One person disclosed live in 2026 and, by a sweep, in 2013: `records list`,
+    `accounting`, `incident` and the accounting letter each take --origin (live or
+    reconstructed); the incident counts the reconstructed records, and the letter tables
+    them under a heading of their own, after the gate's."""
+    settings = settings_for(shipped_settings, tmp_path, HostPort("127.0.0.1", 25))
+    ssn = people(18)[0][1]
+    ledger = ledger_for(settings)
+    try:
+        assert ledger.identities is not None
+        person = ledger.identities.hash_all(frozenset({ssn_key(ssn)}))
+        ledger.append(replace(LIVE, individuals=1, individual_hashes=person))
+        ledger.append(
+            replace(
+                LIVE,
+                recorded_at="2013-03-04T09:00:00.000+00:00",
+                message_id="<swept@dhs.gov>",
+                recipients=(Recipient("liaison@agency07.gov", "agency07.gov", None),),
+                individuals=1,
+                individual_hashes=person,
+                outcome="reconstructed",
+                reconstructed_from="/archive/sent.mbox",
+            )
+        )
+    finally:
+        ledger.close()
+    env = {
+        "PIIGATE_LEDGER__URL": settings.ledger.url,
+        "PIIGATE_LEDGER__KEY_FILE": str(settings.ledger.key_file),
+        "PIIGATE_LOG__FORMAT": "console",
+    }
+
+    def run(*args: str, stdin: str | None = None) -> str:
+        result = CliRunner().invoke(main, ["records", *args], env=env, input=stdin)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    assert [line.split("\t")[0] for line in run("list", "--origin", "live").splitlines()] == ["1"]
+    heading, rebuilt = run("list", "--origin", "reconstructed").splitlines()
+    assert (heading, rebuilt[:12]) == (f"# {form.RECONSTRUCTED}", "2\t2013-03-04")
+    both = json.loads(run("incident", "--json"))
+    assert (both["messages"], both["reconstructed"]) == (2, 1)
+    live = json.loads(run("incident", "--json", "--origin", "live"))
+    assert (live["messages"], live["reconstructed"], live["first"][:4]) == (1, 0, "2026")
+    assert "\n  reconstructed (archives)  1\n" in run("incident")
+    text = run("accounting", "--ssn", "-", "--origin", "reconstructed", stdin=ssn + "\n")
+    assert text.startswith("1 disclosures: 0 recorded by the gate, 1 reconstructed")
+    letter = tmp_path / "letter.html"
+    run("accounting", "--ssn", "-", "--letter", str(letter), stdin=ssn + "\n")
+    html = letter.read_text()
+    gate_part, _, archive_part = html.partition('<h2 id="reconstructed">')
+    assert "2026-01-05" in gate_part and "agency07.gov" not in gate_part
+    assert "2013-03-04" in archive_part and "liaison@agency07.gov" in archive_part
+    run("accounting", "--ssn", "-", "--letter", str(letter), "--origin", "live",
+        stdin=ssn + "\n")  # fmt: skip
+    assert 'id="reconstructed"' not in letter.read_text()

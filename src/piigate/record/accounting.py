@@ -28,11 +28,26 @@ class CaseRecipient:
     individuals: int
 
 
+ORIGINS = ("all", "live", "reconstructed")
+"""Which records a listing takes: all, the gate's own (live), or those ``piigate sweep``
+reconstructed from archived mail."""
+
+
+def origin_condition(origin: str) -> list[str]:
+    """The SQL condition on disclosures ``d`` for ``origin`` (none for ``all``)."""
+    if origin not in ORIGINS:
+        raise ValueError(f"origin must be one of {', '.join(ORIGINS)}")
+    if origin == "all":
+        return []
+    negation = "" if origin == "live" else "NOT "
+    return [f"d.reconstructed_from IS {negation}NULL"]
+
+
 def filters(
-    since: date | None, case_id: str | None, recipient_org: str | None
+    since: date | None, case_id: str | None, recipient_org: str | None, origin: str = "all"
 ) -> tuple[str, list[Any]]:
     """SQL conditions on disclosures ``d`` for ``records list``."""
-    where: list[str] = []
+    where: list[str] = origin_condition(origin)
     params: list[Any] = []
     if since is not None:
         where.append("d.recorded_at >= ?")

@@ -223,6 +223,16 @@ def live_and_reconstructed(
     return live, rebuilt
 
 
+def is_of_origin(record: DisclosureRecord, origin: str) -> bool:
+    """Whether ``record`` is of ``origin``: ``all``, ``live`` (the gate's own) or
+    ``reconstructed`` (by ``piigate sweep``, from archived mail)."""
+    return origin == "all" or (record.reconstructed_from is None) == (origin == "live")
+
+
+def of_origin(records: Iterable[DisclosureRecord], origin: str) -> list[DisclosureRecord]:
+    return [r for r in records if is_of_origin(r, origin)]
+
+
 def accounting_text(records: list[DisclosureRecord]) -> str:
     """The accounting for one individual: one block per disclosure, the disclosures the gate
     recorded first, then those reconstructed from archived mail, each under its heading."""

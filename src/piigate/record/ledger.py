@@ -236,9 +236,11 @@ class Ledger:
         since: date | None = None,
         case_id: str | None = None,
         recipient_org: str | None = None,
+        origin: str = "all",
     ) -> list[DisclosureRecord]:
-        """Records oldest first, filtered by date, case and recipient organisation."""
-        where, params = accounting.filters(since, case_id, recipient_org)
+        """Records oldest first, filtered by date, case, recipient organisation and origin
+        (``accounting.ORIGINS``)."""
+        where, params = accounting.filters(since, case_id, recipient_org, origin)
         with self._using("read") as db:
             return store.select(db, where, params)
 
