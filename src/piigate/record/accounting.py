@@ -112,30 +112,36 @@ def recipients_for_case(db: Database, case_id: str) -> list[CaseRecipient]:
     return rows
 
 
-def organizations_by_hash(db: Database, digests: Sequence[str]) -> dict[str, frozenset[str]]:
-    """Per hash, the organisations that received it: from the look-up index, and from the
-    records not yet in it, read straight from their packed sets (the gate asks this for
-    every message with PII, so it never waits for the index to catch up)."""
+def organizations_by_hash(
+    db: Database, digests: Sequence[str], origin: str = "all"
+) -> dict[str, frozenset[str]]:
+    """Per hash, the organisations that received it (in records of ``origin``): from the
+    look-up index, and from the records not yet in it, read straight from their packed sets
+    (the gate asks this for every message with PII, so it never waits for the index)."""
+    of_origin = "".join(f" AND {c}" for c in origin_condition(origin))
     found: dict[str, set[str]] = {}
     # The records not yet indexed first: whatever they leave out was indexed before it.
-    for digest, organization in _unindexed_organizations(db, set(digests)):
+    for digest, organization in _unindexed_organizations(db, set(digests), of_origin):
         found.setdefault(digest, set()).add(organization)
+    join = " JOIN disclosures d ON d.id = i.disclosure_id" if of_origin else ""
     for condition, params in db.any_of("i.individual", digests):
         sql = (
             "SELECT DISTINCT i.individual, r.organization FROM disclosure_individuals i"  # noqa: S608
-            " JOIN disclosure_recipients r ON r.disclosure_id = i.disclosure_id"
-            f" WHERE {condition}"
+            f" JOIN disclosure_recipients r ON r.disclosure_id = i.disclosure_id{join}"
+            f" WHERE {condition}{of_origin}"
         )
         for digest, organization in db.execute(sql, params):
             found.setdefault(digest, set()).add(organization)
     return {digest: frozenset(orgs) for digest, orgs in found.items()}
 
 
-def _unindexed_organizations(db: Database, wanted: set[str]) -> list[tuple[str, str]]:
+def _unindexed_organizations(
+    db: Database, wanted: set[str], of_origin: str
+) -> list[tuple[str, str]]:
     tail = store.both_sets(
         db.execute(
-            "SELECT id, individual_set, lookup_set FROM disclosures"
-            " WHERE id > (SELECT indexed_through FROM ledger_index_state)"
+            "SELECT id, individual_set, lookup_set FROM disclosures d"  # noqa: S608
+            f" WHERE id > (SELECT indexed_through FROM ledger_index_state){of_origin}"
         )
     )
     hits = {int(row[0]): wanted.intersection(store.unpack(row[1])) for row in tail}

@@ -291,19 +291,22 @@ class Ledger:
             catch_up(db)
             return accounting.recipients_for_case(db, case_id)
 
-    def organizations_for(self, individuals: frozenset[str]) -> dict[str, frozenset[str]]:
-        """``ExposureHistory``: the organisations that already received each person's PII."""
+    def organizations_for(
+        self, individuals: frozenset[str], origin: str = "all"
+    ) -> dict[str, frozenset[str]]:
+        """``ExposureHistory``: the organisations that already received each person's PII
+        (``origin``: in any record, the gate's own, or those reconstructed from archives)."""
         identities = self._identities()
         by_hash = {identities.hash(key): key for key in individuals}
         self.renewed = False
         try:
             with self._using("read") as db:
-                found = accounting.organizations_by_hash(db, list(by_hash))
+                found = accounting.organizations_by_hash(db, list(by_hash), origin)
         except LedgerError:
             if not self.renewed:
                 raise
             with self._using("read") as db:  # once more, on the connection just made
-                found = accounting.organizations_by_hash(db, list(by_hash))
+                found = accounting.organizations_by_hash(db, list(by_hash), origin)
         return {by_hash[digest]: orgs for digest, orgs in found.items()}
 
     def verify(self) -> Verification:
