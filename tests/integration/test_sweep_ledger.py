@@ -195,19 +195,20 @@ def test_every_ledger_listing_keeps_reconstructed_records_apart_and_filters_them
     shipped_settings: Settings, tmp_path: Path
 ) -> None:
     """One person disclosed live in 2026 and, by a sweep, in 2013: `records list`,
-    `accounting`, `incident` and the accounting letter each take --origin (live or
-    reconstructed); the incident counts the reconstructed records, and the letter tables
-    them under a heading of their own, after the gate's."""
+    `recipients`, `accounting`, `incident` and the accounting letter each take --origin
+    (live or reconstructed); the incident and each case recipient count the reconstructed
+    records, and the letter tables them under a heading of their own, after the gate's."""
     settings = settings_for(shipped_settings, tmp_path, HostPort("127.0.0.1", 25))
     ssn = people(18)[0][1]
     ledger = ledger_for(settings)
     try:
         assert ledger.identities is not None
         person = ledger.identities.hash_all(frozenset({ssn_key(ssn)}))
-        ledger.append(replace(LIVE, individuals=1, individual_hashes=person))
+        ledger.append(replace(LIVE, individuals=1, individual_hashes=person, case_id="C1"))
         ledger.append(
             replace(
                 LIVE,
+                case_id="C1",
                 recorded_at="2013-03-04T09:00:00.000+00:00",
                 message_id="<swept@dhs.gov>",
                 recipients=(Recipient("liaison@agency07.gov", "agency07.gov", None),),
@@ -233,6 +234,14 @@ def test_every_ledger_listing_keeps_reconstructed_records_apart_and_filters_them
     assert [line.split("\t")[0] for line in run("list", "--origin", "live").splitlines()] == ["1"]
     heading, rebuilt = run("list", "--origin", "reconstructed").splitlines()
     assert (heading, rebuilt[:12]) == (f"# {form.RECONSTRUCTED}", "2\t2013-03-04")
+    by_address = [
+        json.loads(line) for line in run("recipients", "--case", "C1", "--json").splitlines()
+    ]
+    assert [(r["address"], r["messages"], r["reconstructed"]) for r in by_address] == [
+        ("liaison@agency07.gov", 1, 1),
+        ("agent@fbi.gov", 1, 0),
+    ]
+    assert "\tagent@fbi.gov\t" not in run("recipients", "--case", "C1", "--origin", "reconstructed")
     both = json.loads(run("incident", "--json"))
     assert (both["messages"], both["reconstructed"]) == (2, 1)
     live = json.loads(run("incident", "--json", "--origin", "live"))

@@ -100,13 +100,15 @@ def records_list(
 @config_option
 @click.option("--case", "case_id", required=True, help="The case id.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per address.")
+@origin_option
 @one_line_errors
-def records_recipients(config_path: Path | None, case_id: str, as_json: bool) -> None:
-    """Every organisation and address that received a case's PII."""
+def records_recipients(config_path: Path | None, case_id: str, as_json: bool, origin: str) -> None:
+    """Every organisation and address that received a case's PII (a column counts the
+    messages reconstructed from archived mail)."""
     from piigate.record import form
 
     with _ledger(config_path) as ledger:
-        rows = ledger.recipients(case_id)
+        rows = ledger.recipients(case_id, origin)
     if not as_json:
         click.echo(form.recipients_text(case_id, rows))
     for row in rows if as_json else ():

@@ -26,6 +26,8 @@ class CaseRecipient:
     last: str
     messages: int
     individuals: int
+    reconstructed: int = 0
+    """Of ``messages``, those in records reconstructed from archived mail."""
 
 
 ORIGINS = ("all", "live", "reconstructed")
@@ -87,11 +89,13 @@ def records_by_digest(db: Database, digests: Sequence[str]) -> dict[str, set[int
     return found
 
 
-def recipients_for_case(db: Database, case_id: str) -> list[CaseRecipient]:
-    """Each address that received the case's records: its first and last disclosure, how
-    many messages, and how many distinct people (their primary keys, not every identifier)."""
+def recipients_for_case(db: Database, case_id: str, origin: str = "all") -> list[CaseRecipient]:
+    """Each address that received the case's records (of ``origin``): its first and last
+    disclosure, how many messages (and of them reconstructed from archived mail), and how
+    many distinct people (their primary keys, not every identifier)."""
     by_address: dict[tuple[str, str], list[DisclosureRecord]] = {}
-    for record in store.select(db, "d.case_id = ?", (case_id,), individuals=True):
+    where = " AND ".join(["d.case_id = ?", *origin_condition(origin)])
+    for record in store.select(db, where, (case_id,), individuals=True):
         for recipient in record.recipients:
             by_address.setdefault((recipient.organization, recipient.address), []).append(record)
     rows = []
@@ -107,6 +111,7 @@ def recipients_for_case(db: Database, case_id: str) -> list[CaseRecipient]:
                 max(x.recorded_at for x in records),
                 len({x.id for x in records}),
                 len(people),
+                len({x.id for x in records if x.reconstructed_from is not None}),
             )
         )
     return rows

@@ -205,10 +205,14 @@ def recipients_text(case_id: str, rows: list[CaseRecipient]) -> str:
     if not rows:
         return f"case {case_id}: no disclosures recorded"
     lines = [f"case {case_id}: {len({r.organization for r in rows})} organisations"]
-    lines.append("organisation\tagency\taddress\tfirst\tlast\tmessages\tindividuals")
+    lines.append(
+        "organisation\tagency\taddress\tfirst\tlast\tmessages\tindividuals"
+        "\treconstructed (messages from archived mail)"
+    )
     for r in rows:
         cells = (r.organization, r.agency or "", r.address, r.first, r.last)
-        lines.append("\t".join([*map(for_terminal, cells), str(r.messages), str(r.individuals)]))
+        counts = (r.messages, r.individuals, r.reconstructed)
+        lines.append("\t".join([*map(for_terminal, cells), *map(str, counts)]))
     return "\n".join(lines)
 
 

@@ -286,10 +286,10 @@ class Ledger:
         with self._using("read") as db:
             return incident.summarise(store.select(db, where, params, individuals=True))
 
-    def recipients(self, case_id: str) -> list[CaseRecipient]:
+    def recipients(self, case_id: str, origin: str = "all") -> list[CaseRecipient]:
         with self._using("read") as db:
             catch_up(db)
-            return accounting.recipients_for_case(db, case_id)
+            return accounting.recipients_for_case(db, case_id, origin)
 
     def organizations_for(
         self, individuals: frozenset[str], origin: str = "all"
