@@ -8,23 +8,12 @@ from dataclasses import replace
 
 from playwright.async_api import Browser, expect
 
-from piigate.model import DisclosureRecord, Recipient
 from piigate.record.identity import ssn_key
 from tests.browser.conftest import Site
 from tests.browser.test_review_ui import hold, sign_in
 from tests.conftest import RunningGate
+from tests.integration.test_sweep_ledger import LIVE, swept
 from tests.synthetic import ssn
-
-LIVE = DisclosureRecord(
-    recorded_at="2026-01-05T12:00:00.000+00:00",
-    sender="alice@dhs.gov",
-    recipients=(Recipient("agent@fbi.gov", "fbi.gov", None),),
-    pii_counts={"US_SSN": 1},
-    individuals=1,
-    message_id="<live@dhs.gov>",
-    sha256="ab" * 32,
-    outcome="delivered",
-)
 
 
 async def test_earlier_disclosures_are_shown_by_where_the_ledger_has_them_from(
@@ -40,19 +29,8 @@ async def test_earlier_disclosures_are_shown_by_where_the_ledger_has_them_from(
     assert ledger.identities is not None
     person = ledger.identities.hash_all(frozenset({ssn_key(value)}))
     both = ledger.identities.hash_all(frozenset({ssn_key(value), ssn_key(other)}))
-    ledger.append(replace(LIVE, individual_hashes=person))
-    ledger.append(
-        replace(
-            LIVE,
-            recorded_at="2013-03-04T09:00:00.000+00:00",
-            recipients=(Recipient("liaison@agency07.gov", "agency07.gov", None),),
-            individuals=2,
-            individual_hashes=both,
-            message_id="<swept@dhs.gov>",
-            outcome="reconstructed",
-            reconstructed_from="/archive/sent.mbox",
-        )
-    )
+    ledger.append(replace(LIVE, individuals=1, individual_hashes=person))
+    ledger.append(swept(both))
     held = await hold(gate, "alice@dhs.gov", "clerk@example.com", f"{value} and {other}")
     page = await browser.new_page()
     await sign_in(page, site)

@@ -12,6 +12,7 @@ import json
 import secrets
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -39,6 +40,22 @@ LIVE = DisclosureRecord(
     outcome="delivered",
 )
 """A live record, as the gate writes it."""
+
+
+def swept(individual_hashes: tuple[str, ...], **changes: Any) -> DisclosureRecord:
+    """A record as a sweep writes it: reconstructed from an archive, dated by the message
+    (2013), to agency07.gov, with these individuals."""
+    return replace(
+        LIVE,
+        recorded_at="2013-03-04T09:00:00.000+00:00",
+        message_id="<swept@dhs.gov>",
+        recipients=(Recipient("liaison@agency07.gov", "agency07.gov", None),),
+        individuals=len(individual_hashes),
+        individual_hashes=individual_hashes,
+        outcome="reconstructed",
+        reconstructed_from="/archive/sent.mbox",
+        **changes,
+    )
 
 
 @pytest.fixture
@@ -205,19 +222,7 @@ def test_every_ledger_listing_keeps_reconstructed_records_apart_and_filters_them
         assert ledger.identities is not None
         person = ledger.identities.hash_all(frozenset({ssn_key(ssn)}))
         ledger.append(replace(LIVE, individuals=1, individual_hashes=person, case_id="C1"))
-        ledger.append(
-            replace(
-                LIVE,
-                case_id="C1",
-                recorded_at="2013-03-04T09:00:00.000+00:00",
-                message_id="<swept@dhs.gov>",
-                recipients=(Recipient("liaison@agency07.gov", "agency07.gov", None),),
-                individuals=1,
-                individual_hashes=person,
-                outcome="reconstructed",
-                reconstructed_from="/archive/sent.mbox",
-            )
-        )
+        ledger.append(swept(person, case_id="C1"))
     finally:
         ledger.close()
     env = {
