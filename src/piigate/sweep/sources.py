@@ -162,10 +162,12 @@ class _Planner:
                 problems.append(SourceProblem(str(entry), "not a message (skipped)"))
         return self.shards(str(folder), "folder", messages) + partitions, problems
 
-    def shards(self, source: str, kind: str, files: list[str]) -> list[Partition]:
+    def shards(
+        self, source: str, kind: str, files: list[str] | tuple[str, ...], root: str = ""
+    ) -> list[Partition]:
         step = self.sizes.files
         return [
-            Partition(source, kind, files=tuple(files[n : n + step]))
+            Partition(source, kind, files=tuple(files[n : n + step]), root=root)
             for n in range(0, len(files), step)
         ]
 
@@ -174,12 +176,7 @@ class _Planner:
         unpacked = pst.unpack(source, self.work_dir)
         if unpacked.error is not None:
             return [], [SourceProblem(str(source), unpacked.error)]
-        step, files, root = self.sizes.files, unpacked.messages, str(unpacked.root)
-        partitions = [
-            Partition(str(source), "pst", files=files[n : n + step], root=root)
-            for n in range(0, len(files), step)
-        ]
-        return partitions, []
+        return self.shards(str(source), "pst", unpacked.messages, str(unpacked.root)), []
 
 
 def _maildir_files(folder: Path) -> list[str]:
