@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: install install-test system-test-deps libreoffice readers ocr-engine run test lint clean postfix soak bench bench-speed fuzz faults corpus
+.PHONY: install install-test system-test-deps libreoffice readers ocr-engine pst-utils run test lint clean postfix soak bench bench-speed fuzz faults corpus
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ install: $(VENV)/.run-installed
 
 install-test: $(VENV)/.test-installed
 
-run: install ocr-engine readers
+run: install ocr-engine readers pst-utils
 	$(BIN)/piigate keys init
 	$(BIN)/piigate serve
 
@@ -75,6 +75,16 @@ readers:
 	    -o DPkg::Lock::Timeout=600 catdoc unar libreoffice-impress-nogui >/dev/null; \
 	fi
 
+# Debian's readpst (pst-utils 0.6.76, libpst), which `piigate sweep` runs to unpack Outlook
+# .pst/.ost stores (tests/integration/test_sweep_pst.py reads a real one with it). Installed
+# when missing and we may (root with apt-get); elsewhere a .pst is named as unreadable.
+pst-utils:
+	@if ! command -v readpst >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    -o DPkg::Lock::Timeout=600 pst-utils >/dev/null; \
+	fi
+
 # Debian packages the tests drive for real: Chromium (review UI, via Playwright).
 system-test-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -92,7 +102,7 @@ libreoffice:
 	    libreoffice-impress-nogui >/dev/null; \
 	fi
 
-test: lint postfix system-test-deps libreoffice ocr-engine readers
+test: lint postfix system-test-deps libreoffice ocr-engine readers pst-utils
 	$(BIN)/python -m pytest
 
 # The long fuzzing run of parse → extract → detect → decide and of the [ENCRYPT] path

@@ -9,12 +9,17 @@ import csv
 import io
 import mailbox
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
+from piigate.config import Settings
+from piigate.sweep import Engine, Filters
+from piigate.sweep.sources import Partition
+from piigate.sweep.work import PartitionResult
 from tests.detection.generate import Values
 from tests.formats import aes_zip
 
@@ -170,3 +175,19 @@ def write_eml_folder(path: Path, messages: list[EmailMessage]) -> Path:
     for n, message in enumerate(messages):
         (path / f"{n:06d}.eml").write_bytes(bytes(message))
     return path
+
+
+@dataclass(frozen=True, slots=True)
+class StopsAfter(Engine):
+    """The local engine, interrupted (Ctrl-C, injected) when partition ``after`` + 1 comes
+    back."""
+
+    after: int = 3
+
+    def run(
+        self, settings: Settings, partitions: list[Partition], filters: Filters
+    ) -> Iterator[PartitionResult]:
+        for done, result in enumerate(Engine.run(self, settings, partitions, filters)):
+            if done == self.after:
+                raise KeyboardInterrupt
+            yield result

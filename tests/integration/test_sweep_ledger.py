@@ -10,9 +10,9 @@ import csv
 import io
 import json
 import secrets
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -26,10 +26,8 @@ from piigate.record.dialects import connect
 from piigate.record.identity import ssn_key
 from piigate.record.migrations import MIGRATIONS
 from piigate.sweep import Engine, Filters, Sizes, sweep
-from piigate.sweep.sources import Partition
-from piigate.sweep.work import PartitionResult
 from tests.conftest import Sink, send, settings_for, start_gate
-from tests.sweep_archive import archive, people, scenario_messages, write_mbox
+from tests.sweep_archive import StopsAfter, archive, people, scenario_messages, write_mbox
 
 LIVE = DisclosureRecord(
     recorded_at="2026-01-05T12:00:00.000+00:00",
@@ -42,6 +40,22 @@ LIVE = DisclosureRecord(
     outcome="delivered",
 )
 """A live record, as the gate writes it."""
+
+
+def swept(individual_hashes: tuple[str, ...], **changes: Any) -> DisclosureRecord:
+    """A record as a sweep writes it: reconstructed from an archive, dated by the message
+    (2013), to agency07.gov, with these individuals."""
+    return replace(
+        LIVE,
+        recorded_at="2013-03-04T09:00:00.000+00:00",
+        message_id="<swept@dhs.gov>",
+        recipients=(Recipient("liaison@agency07.gov", "agency07.gov", None),),
+        individuals=len(individual_hashes),
+        individual_hashes=individual_hashes,
+        outcome="reconstructed",
+        reconstructed_from="/archive/sent.mbox",
+        **changes,
+    )
 
 
 @pytest.fixture
@@ -161,18 +175,6 @@ def test_records_list_shows_reconstructed_records_apart(tmp_path: Path) -> None:
     assert [r["reconstructed_from"] for r in rows] == ["", "/archive/sent.mbox"]
 
 
-class StopsAfterThree(Engine):
-    """The local engine, interrupted (Ctrl-C, injected) when a fourth partition comes back."""
-
-    def run(
-        self, settings: Settings, partitions: list[Partition], filters: Filters
-    ) -> Iterator[PartitionResult]:
-        for done, result in enumerate(super().run(settings, partitions, filters)):
-            if done == 3:
-                raise KeyboardInterrupt
-            yield result
-
-
 def test_an_interrupted_recording_sweep_resumes_to_the_same_ledger_and_report(
     shipped_settings: Settings, tmp_path: Path
 ) -> None:
@@ -186,7 +188,7 @@ def test_an_interrupted_recording_sweep_resumes_to_the_same_ledger_and_report(
     ledger = ledger_for(settings)
     try:
         with pytest.raises(KeyboardInterrupt):
-            sweep(settings, [mbox], Filters(), StopsAfterThree("local", 1),
+            sweep(settings, [mbox], Filters(), StopsAfter("local", 1, after=3),
                   ledger=ledger, out=out, sizes=sizes)  # fmt: skip
         assert len((out / "sweep-state.jsonl").read_text().splitlines()) == 3
         tally = sweep(settings, [mbox], Filters(), Engine("local", 1),
@@ -204,3 +206,60 @@ def test_an_interrupted_recording_sweep_resumes_to_the_same_ledger_and_report(
         assert ledger.verify().intact
     finally:
         ledger.close()
+
+
+def test_every_ledger_listing_keeps_reconstructed_records_apart_and_filters_them(
+    shipped_settings: Settings, tmp_path: Path
+) -> None:
+    """One person disclosed live in 2026 and, by a sweep, in 2013: `records list`,
+    `recipients`, `accounting`, `incident` and the accounting letter each take --origin
+    (live or reconstructed); the incident and each case recipient count the reconstructed
+    records, and the letter tables them under a heading of their own, after the gate's."""
+    settings = settings_for(shipped_settings, tmp_path, HostPort("127.0.0.1", 25))
+    ssn = people(18)[0][1]
+    ledger = ledger_for(settings)
+    try:
+        assert ledger.identities is not None
+        person = ledger.identities.hash_all(frozenset({ssn_key(ssn)}))
+        ledger.append(replace(LIVE, individuals=1, individual_hashes=person, case_id="C1"))
+        ledger.append(swept(person, case_id="C1"))
+    finally:
+        ledger.close()
+    env = {
+        "PIIGATE_LEDGER__URL": settings.ledger.url,
+        "PIIGATE_LEDGER__KEY_FILE": str(settings.ledger.key_file),
+        "PIIGATE_LOG__FORMAT": "console",
+    }
+
+    def run(*args: str, stdin: str | None = None) -> str:
+        result = CliRunner().invoke(main, ["records", *args], env=env, input=stdin)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    assert [line.split("\t")[0] for line in run("list", "--origin", "live").splitlines()] == ["1"]
+    heading, rebuilt = run("list", "--origin", "reconstructed").splitlines()
+    assert (heading, rebuilt[:12]) == (f"# {form.RECONSTRUCTED}", "2\t2013-03-04")
+    by_address = [
+        json.loads(line) for line in run("recipients", "--case", "C1", "--json").splitlines()
+    ]
+    assert [(r["address"], r["messages"], r["reconstructed"]) for r in by_address] == [
+        ("liaison@agency07.gov", 1, 1),
+        ("agent@fbi.gov", 1, 0),
+    ]
+    assert "\tagent@fbi.gov\t" not in run("recipients", "--case", "C1", "--origin", "reconstructed")
+    both = json.loads(run("incident", "--json"))
+    assert (both["messages"], both["reconstructed"]) == (2, 1)
+    live = json.loads(run("incident", "--json", "--origin", "live"))
+    assert (live["messages"], live["reconstructed"], live["first"][:4]) == (1, 0, "2026")
+    assert "\n  reconstructed (archives)  1\n" in run("incident")
+    text = run("accounting", "--ssn", "-", "--origin", "reconstructed", stdin=ssn + "\n")
+    assert text.startswith("1 disclosures: 0 recorded by the gate, 1 reconstructed")
+    letter = tmp_path / "letter.html"
+    run("accounting", "--ssn", "-", "--letter", str(letter), stdin=ssn + "\n")
+    html = letter.read_text()
+    gate_part, _, archive_part = html.partition('<h2 id="reconstructed">')
+    assert "2026-01-05" in gate_part and "agency07.gov" not in gate_part
+    assert "2013-03-04" in archive_part and "liaison@agency07.gov" in archive_part
+    run("accounting", "--ssn", "-", "--letter", str(letter), "--origin", "live",
+        stdin=ssn + "\n")  # fmt: skip
+    assert 'id="reconstructed"' not in letter.read_text()

@@ -37,6 +37,16 @@ def records() -> None:
     """The disclosure ledger."""
 
 
+origin_option = click.option(
+    "--origin",
+    type=click.Choice(["all", "live", "reconstructed"]),
+    default="all",
+    show_default=True,
+    help="Only the gate's own records (live), or only those `piigate sweep` reconstructed "
+    "from archived mail.",
+)
+
+
 @records.command("list")
 @config_option
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only from this date (UTC).")
@@ -44,6 +54,7 @@ def records() -> None:
 @click.option("--recipient-org", help="Only disclosures to this organisation (e.g. fbi.gov).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per record.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
+@origin_option
 @one_line_errors
 def records_list(
     *,
@@ -53,8 +64,10 @@ def records_list(
     recipient_org: str | None,
     as_json: bool,
     as_csv: bool,
+    origin: str,
 ) -> None:
-    """List disclosure records, oldest first."""
+    """List disclosure records, oldest first: the gate's own, then those reconstructed from
+    archived mail under a heading of their own (--json and --csv: reconstructed_from)."""
     from piigate.record import form
     from piigate.record.chain import record_to_json
 
@@ -62,7 +75,10 @@ def records_list(
         raise ConfigError("--json and --csv: choose one")
     with _ledger(config_path) as ledger:
         found = ledger.records(
-            since=since.date() if since else None, case_id=case_id, recipient_org=recipient_org
+            since=since.date() if since else None,
+            case_id=case_id,
+            recipient_org=recipient_org,
+            origin=origin,
         )
     live, rebuilt = form.live_and_reconstructed(found)
     if as_csv:
@@ -84,13 +100,15 @@ def records_list(
 @config_option
 @click.option("--case", "case_id", required=True, help="The case id.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per address.")
+@origin_option
 @one_line_errors
-def records_recipients(config_path: Path | None, case_id: str, as_json: bool) -> None:
-    """Every organisation and address that received a case's PII."""
+def records_recipients(config_path: Path | None, case_id: str, as_json: bool, origin: str) -> None:
+    """Every organisation and address that received a case's PII (a column counts the
+    messages reconstructed from archived mail)."""
     from piigate.record import form
 
     with _ledger(config_path) as ledger:
-        rows = ledger.recipients(case_id)
+        rows = ledger.recipients(case_id, origin)
     if not as_json:
         click.echo(form.recipients_text(case_id, rows))
     for row in rows if as_json else ():
@@ -117,6 +135,7 @@ def records_recipients(config_path: Path | None, case_id: str, as_json: bool) ->
     is_flag=True,
     help="List each recipient to inform of a correction (552a(c)(4)).",
 )
+@origin_option
 @one_line_errors
 def records_accounting(
     *,
@@ -124,19 +143,21 @@ def records_accounting(
     as_json: bool,
     letter: Path | None,
     correction: bool,
+    origin: str,
     **identifiers: str | None,
 ) -> None:
     """Every disclosure that included one person (the 552a(c)(3) accounting): give every
-    identifier the person gave you; a disclosure that carried any of them is listed, once."""
+    identifier the person gave you; a disclosure that carried any of them is listed, once.
+    Those reconstructed from archived mail are listed (and in the letter, tabled) apart."""
     from piigate.record import form
     from piigate.record.chain import record_to_json
 
     keys = _identity_keys(**identifiers)
     if letter is not None or correction:
-        _letter(config_path, keys, letter, correction)
+        _letter(config_path, keys, letter, correction, origin)
         return
     with _ledger(config_path, key=True) as ledger:
-        found = ledger.accounting_any(keys)
+        found = form.of_origin(ledger.accounting_any(keys), origin)
     if not as_json:
         click.echo(form.accounting_text(found))
     for record in found if as_json else ():
@@ -144,15 +165,17 @@ def records_accounting(
 
 
 def _letter(
-    config_path: Path | None, keys: list[str], letter: Path | None, correction: bool
+    config_path: Path | None, keys: list[str], letter: Path | None, correction: bool, origin: str
 ) -> None:
     """The person's accounting letter (to ``letter``) and/or the recipients to inform."""
     from datetime import date
 
+    from piigate.record import form
     from piigate.record import letter as letters
 
     with _ledger(config_path, key=True) as ledger:
-        entries = letters.entries(ledger.accounting_by_key(keys))
+        found = ledger.accounting_by_key(keys)
+    entries = letters.entries([(r, c) for r, c in found if form.is_of_origin(r, origin)])
     if letter is not None:
         agency = _settings(config_path).policy.agency
         try:
@@ -201,6 +224,7 @@ def _identity_keys(
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="From this date (UTC).")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Before this date (UTC).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@origin_option
 @one_line_errors
 def records_incident(
     *,
@@ -211,10 +235,11 @@ def records_incident(
     since: datetime | None,
     until: datetime | None,
     as_json: bool,
+    origin: str,
 ) -> None:
     """For a sender, case, message or date range: messages, distinct individuals, recipient
     organisations and agencies, and how many were encrypted, carried the disclaimer and
-    stated a purpose."""
+    stated a purpose; how many of the records were reconstructed from archived mail."""
     from piigate.record.incident import incident_text
 
     with _ledger(config_path) as ledger:
@@ -224,6 +249,7 @@ def records_incident(
             message_id=message_id,
             since=since.date() if since else None,
             until=until.date() if until else None,
+            origin=origin,
         )
     click.echo(json.dumps(found.as_json(), sort_keys=True) if as_json else incident_text(found))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from piigate.labels import sent_date
@@ -77,6 +77,11 @@ class Details:
     contexts: tuple[str, ...] = ()
     """Each finding's masked context, in the findings' order (``piigate.detect.context``),
     made by the gate when it held the message; empty for mail held before it was kept."""
+    earlier_by_origin: tuple[tuple[str, int, int], ...] = ()
+    """(organisation, people disclosed to it in the gate's own records, people disclosed to
+    it in records reconstructed from archived mail), most first."""
+    reconstructed_only: int = 0
+    """Individuals already disclosed only in records reconstructed from archived mail."""
 
     @classmethod
     def from_json(cls, text: str) -> Details:
@@ -92,6 +97,11 @@ class Details:
             most_after=int(data.get("most_after", 0)),
             earlier_cases=_pairs(data.get("earlier_cases", ())),
             contexts=tuple(str(c) for c in data.get("contexts", ())),
+            earlier_by_origin=tuple(
+                (str(org), int(live), int(rebuilt))
+                for org, live, rebuilt in data.get("earlier_by_origin", ())
+            ),
+            reconstructed_only=int(data.get("reconstructed_only", 0)),
         )
 
 
@@ -107,6 +117,11 @@ class Earlier:
     """Identity key → organisations that already received the person's PII."""
     cases: Mapping[str, int]
     """Case id → how many of the (first ``CASE_LOOKUPS``) people disclosed before it covered."""
+    reconstructed: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Identity key → organisations known to hold the person's PII from records
+    reconstructed from archived mail (``organizations`` holds these too)."""
+    live: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Identity key → organisations from the gate's own records."""
 
 
 CASE_LOOKUPS = 20
@@ -115,11 +130,16 @@ CASE_LOOKUPS = 20
 
 def earlier_disclosures(ledger: Ledger, individuals: frozenset[str]) -> Earlier:
     """Through the ledger's public look-ups only; raises ``LedgerError``."""
-    organizations = ledger.organizations_for(individuals) if individuals else {}
+    live = ledger.organizations_for(individuals, "live") if individuals else {}
+    rebuilt = ledger.organizations_for(individuals, "reconstructed") if individuals else {}
+    organizations = {
+        key: live.get(key, frozenset()) | rebuilt.get(key, frozenset())
+        for key in live.keys() | rebuilt.keys()
+    }
     cases: Counter[str] = Counter()
     for key in sorted(k for k, orgs in organizations.items() if orgs)[:CASE_LOOKUPS]:
         cases.update({r.case_id for r in ledger.accounting(key) if r.case_id})
-    return Earlier(organizations, dict(cases))
+    return Earlier(organizations, dict(cases), rebuilt, live)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +177,27 @@ def exposure(
     }
 
 
+def by_origin(
+    individuals: frozenset[str],
+    live: Mapping[str, frozenset[str]],
+    rebuilt: Mapping[str, frozenset[str]],
+) -> dict[str, Any]:
+    """The earlier disclosures split by where the ledger has them from: per organisation,
+    people in the gate's own records and in records reconstructed from archived mail."""
+    gate: Counter[str] = Counter(o for key in individuals for o in live.get(key, ()))
+    archive: Counter[str] = Counter(o for key in individuals for o in rebuilt.get(key, ()))
+    rows = sorted(
+        ((org, gate[org], archive[org]) for org in gate.keys() | archive.keys()),
+        key=lambda row: (-(row[1] + row[2]), row[0]),
+    )
+    return {
+        "earlier_by_origin": rows,
+        "reconstructed_only": sum(
+            1 for key in individuals if rebuilt.get(key) and not live.get(key)
+        ),
+    }
+
+
 def details_row(
     held_id: str,
     screening: Screening,
@@ -173,6 +214,7 @@ def details_row(
     }
     if earlier is not None:
         data.update(exposure(individuals, organizations, earlier.organizations))
+        data.update(by_origin(individuals, earlier.live, earlier.reconstructed))
         data["earlier_cases"] = sorted(earlier.cases.items(), key=lambda c: (-c[1], c[0]))
     return (
         held_id,

@@ -26,13 +26,30 @@ class CaseRecipient:
     last: str
     messages: int
     individuals: int
+    reconstructed: int = 0
+    """Of ``messages``, those in records reconstructed from archived mail."""
+
+
+ORIGINS = ("all", "live", "reconstructed")
+"""Which records a listing takes: all, the gate's own (live), or those ``piigate sweep``
+reconstructed from archived mail."""
+
+
+def origin_condition(origin: str) -> list[str]:
+    """The SQL condition on disclosures ``d`` for ``origin`` (none for ``all``)."""
+    if origin not in ORIGINS:
+        raise ValueError(f"origin must be one of {', '.join(ORIGINS)}")
+    if origin == "all":
+        return []
+    negation = "" if origin == "live" else "NOT "
+    return [f"d.reconstructed_from IS {negation}NULL"]
 
 
 def filters(
-    since: date | None, case_id: str | None, recipient_org: str | None
+    since: date | None, case_id: str | None, recipient_org: str | None, origin: str = "all"
 ) -> tuple[str, list[Any]]:
     """SQL conditions on disclosures ``d`` for ``records list``."""
-    where: list[str] = []
+    where: list[str] = origin_condition(origin)
     params: list[Any] = []
     if since is not None:
         where.append("d.recorded_at >= ?")
@@ -72,11 +89,13 @@ def records_by_digest(db: Database, digests: Sequence[str]) -> dict[str, set[int
     return found
 
 
-def recipients_for_case(db: Database, case_id: str) -> list[CaseRecipient]:
-    """Each address that received the case's records: its first and last disclosure, how
-    many messages, and how many distinct people (their primary keys, not every identifier)."""
+def recipients_for_case(db: Database, case_id: str, origin: str = "all") -> list[CaseRecipient]:
+    """Each address that received the case's records (of ``origin``): its first and last
+    disclosure, how many messages (and of them reconstructed from archived mail), and how
+    many distinct people (their primary keys, not every identifier)."""
     by_address: dict[tuple[str, str], list[DisclosureRecord]] = {}
-    for record in store.select(db, "d.case_id = ?", (case_id,), individuals=True):
+    where = " AND ".join(["d.case_id = ?", *origin_condition(origin)])
+    for record in store.select(db, where, (case_id,), individuals=True):
         for recipient in record.recipients:
             by_address.setdefault((recipient.organization, recipient.address), []).append(record)
     rows = []
@@ -92,35 +111,42 @@ def recipients_for_case(db: Database, case_id: str) -> list[CaseRecipient]:
                 max(x.recorded_at for x in records),
                 len({x.id for x in records}),
                 len(people),
+                len({x.id for x in records if x.reconstructed_from is not None}),
             )
         )
     return rows
 
 
-def organizations_by_hash(db: Database, digests: Sequence[str]) -> dict[str, frozenset[str]]:
-    """Per hash, the organisations that received it: from the look-up index, and from the
-    records not yet in it, read straight from their packed sets (the gate asks this for
-    every message with PII, so it never waits for the index to catch up)."""
+def organizations_by_hash(
+    db: Database, digests: Sequence[str], origin: str = "all"
+) -> dict[str, frozenset[str]]:
+    """Per hash, the organisations that received it (in records of ``origin``): from the
+    look-up index, and from the records not yet in it, read straight from their packed sets
+    (the gate asks this for every message with PII, so it never waits for the index)."""
+    of_origin = "".join(f" AND {c}" for c in origin_condition(origin))
     found: dict[str, set[str]] = {}
     # The records not yet indexed first: whatever they leave out was indexed before it.
-    for digest, organization in _unindexed_organizations(db, set(digests)):
+    for digest, organization in _unindexed_organizations(db, set(digests), of_origin):
         found.setdefault(digest, set()).add(organization)
+    join = " JOIN disclosures d ON d.id = i.disclosure_id" if of_origin else ""
     for condition, params in db.any_of("i.individual", digests):
         sql = (
             "SELECT DISTINCT i.individual, r.organization FROM disclosure_individuals i"  # noqa: S608
-            " JOIN disclosure_recipients r ON r.disclosure_id = i.disclosure_id"
-            f" WHERE {condition}"
+            f" JOIN disclosure_recipients r ON r.disclosure_id = i.disclosure_id{join}"
+            f" WHERE {condition}{of_origin}"
         )
         for digest, organization in db.execute(sql, params):
             found.setdefault(digest, set()).add(organization)
     return {digest: frozenset(orgs) for digest, orgs in found.items()}
 
 
-def _unindexed_organizations(db: Database, wanted: set[str]) -> list[tuple[str, str]]:
+def _unindexed_organizations(
+    db: Database, wanted: set[str], of_origin: str
+) -> list[tuple[str, str]]:
     tail = store.both_sets(
         db.execute(
-            "SELECT id, individual_set, lookup_set FROM disclosures"
-            " WHERE id > (SELECT indexed_through FROM ledger_index_state)"
+            "SELECT id, individual_set, lookup_set FROM disclosures d"  # noqa: S608
+            f" WHERE id > (SELECT indexed_through FROM ledger_index_state){of_origin}"
         )
     )
     hits = {int(row[0]): wanted.intersection(store.unpack(row[1])) for row in tail}

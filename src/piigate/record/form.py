@@ -205,10 +205,14 @@ def recipients_text(case_id: str, rows: list[CaseRecipient]) -> str:
     if not rows:
         return f"case {case_id}: no disclosures recorded"
     lines = [f"case {case_id}: {len({r.organization for r in rows})} organisations"]
-    lines.append("organisation\tagency\taddress\tfirst\tlast\tmessages\tindividuals")
+    lines.append(
+        "organisation\tagency\taddress\tfirst\tlast\tmessages\tindividuals"
+        "\treconstructed (messages from archived mail)"
+    )
     for r in rows:
         cells = (r.organization, r.agency or "", r.address, r.first, r.last)
-        lines.append("\t".join([*map(for_terminal, cells), str(r.messages), str(r.individuals)]))
+        counts = (r.messages, r.individuals, r.reconstructed)
+        lines.append("\t".join([*map(for_terminal, cells), *map(str, counts)]))
     return "\n".join(lines)
 
 
@@ -221,6 +225,16 @@ def live_and_reconstructed(
     for record in records:
         (live if record.reconstructed_from is None else rebuilt).append(record)
     return live, rebuilt
+
+
+def is_of_origin(record: DisclosureRecord, origin: str) -> bool:
+    """Whether ``record`` is of ``origin``: ``all``, ``live`` (the gate's own) or
+    ``reconstructed`` (by ``piigate sweep``, from archived mail)."""
+    return origin == "all" or (record.reconstructed_from is None) == (origin == "live")
+
+
+def of_origin(records: Iterable[DisclosureRecord], origin: str) -> list[DisclosureRecord]:
+    return [r for r in records if is_of_origin(r, origin)]
 
 
 def accounting_text(records: list[DisclosureRecord]) -> str:

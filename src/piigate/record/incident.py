@@ -11,6 +11,7 @@ from typing import Any
 
 from piigate.inert import for_terminal
 from piigate.model import DisclosureRecord
+from piigate.record.accounting import origin_condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,8 @@ class Incident:
     audit_mode: int
     first: str | None
     last: str | None
+    reconstructed: int = 0
+    """Of ``messages``, the records ``piigate sweep`` reconstructed from archived mail."""
 
     def as_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -43,9 +46,10 @@ def where(
     message_id: str | None = None,
     since: date | None = None,
     until: date | None = None,
+    origin: str = "all",
 ) -> tuple[str, list[Any]]:
     """SQL conditions on disclosures ``d`` for the selection."""
-    conditions: list[str] = []
+    conditions: list[str] = origin_condition(origin)
     params: list[Any] = []
     for column, value in (
         ("d.sender", sender),
@@ -82,12 +86,14 @@ def summarise(records: list[DisclosureRecord]) -> Incident:
         audit_mode=sum(bool(r.audit_rules) for r in records),
         first=min((r.recorded_at for r in records), default=None),
         last=max((r.recorded_at for r in records), default=None),
+        reconstructed=sum(r.reconstructed_from is not None for r in records),
     )
 
 
 def incident_text(incident: Incident) -> str:
     rows = [
         ("messages", str(incident.messages)),
+        ("  reconstructed (archives)", str(incident.reconstructed)),
         ("distinct individuals", f"{incident.individuals:,}"),
         ("recipient organisations", str(len(incident.organizations))),
         ("recipient agencies (named)", str(len(incident.agencies))),

@@ -236,9 +236,11 @@ class Ledger:
         since: date | None = None,
         case_id: str | None = None,
         recipient_org: str | None = None,
+        origin: str = "all",
     ) -> list[DisclosureRecord]:
-        """Records oldest first, filtered by date, case and recipient organisation."""
-        where, params = accounting.filters(since, case_id, recipient_org)
+        """Records oldest first, filtered by date, case, recipient organisation and origin
+        (``accounting.ORIGINS``)."""
+        where, params = accounting.filters(since, case_id, recipient_org, origin)
         with self._using("read") as db:
             return store.select(db, where, params)
 
@@ -284,24 +286,27 @@ class Ledger:
         with self._using("read") as db:
             return incident.summarise(store.select(db, where, params, individuals=True))
 
-    def recipients(self, case_id: str) -> list[CaseRecipient]:
+    def recipients(self, case_id: str, origin: str = "all") -> list[CaseRecipient]:
         with self._using("read") as db:
             catch_up(db)
-            return accounting.recipients_for_case(db, case_id)
+            return accounting.recipients_for_case(db, case_id, origin)
 
-    def organizations_for(self, individuals: frozenset[str]) -> dict[str, frozenset[str]]:
-        """``ExposureHistory``: the organisations that already received each person's PII."""
+    def organizations_for(
+        self, individuals: frozenset[str], origin: str = "all"
+    ) -> dict[str, frozenset[str]]:
+        """``ExposureHistory``: the organisations that already received each person's PII
+        (``origin``: in any record, the gate's own, or those reconstructed from archives)."""
         identities = self._identities()
         by_hash = {identities.hash(key): key for key in individuals}
         self.renewed = False
         try:
             with self._using("read") as db:
-                found = accounting.organizations_by_hash(db, list(by_hash))
+                found = accounting.organizations_by_hash(db, list(by_hash), origin)
         except LedgerError:
             if not self.renewed:
                 raise
             with self._using("read") as db:  # once more, on the connection just made
-                found = accounting.organizations_by_hash(db, list(by_hash))
+                found = accounting.organizations_by_hash(db, list(by_hash), origin)
         return {by_hash[digest]: orgs for digest, orgs in found.items()}
 
     def verify(self) -> Verification:

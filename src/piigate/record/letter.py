@@ -34,6 +34,8 @@ class LetterEntry:
     purpose: str
     authority: str
     recipients: tuple[str, ...]
+    reconstructed: bool = False
+    """Found afterwards in archived mail by ``piigate sweep``, not recorded when sent."""
 
 
 def entries(found: list[tuple[DisclosureRecord, tuple[str, ...]]]) -> list[LetterEntry]:
@@ -56,6 +58,7 @@ def entries(found: list[tuple[DisclosureRecord, tuple[str, ...]]]) -> list[Lette
                 recipients=tuple(
                     _recipient(r.agency, r.organization, r.address) for r in record.recipients
                 ),
+                reconstructed=record.reconstructed_from is not None,
             )
         )
     return out
@@ -71,7 +74,12 @@ def letter_html(found: list[LetterEntry], agency: str, today: date) -> str:
         autoescape=select_autoescape(["html", "j2"], default=True),
     )
     template = env.get_template("accounting_letter.html.j2")
-    return template.render(entries=found, agency=agency or "the agency", today=today.isoformat())
+    return template.render(
+        entries=[e for e in found if not e.reconstructed],
+        reconstructed=[e for e in found if e.reconstructed],
+        agency=agency or "the agency",
+        today=today.isoformat(),
+    )
 
 
 def correction_recipients(found: list[LetterEntry]) -> list[str]:

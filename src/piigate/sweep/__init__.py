@@ -1,7 +1,8 @@
 """sweep: rebuild who received whose PII from an archive of sent mail (``piigate sweep``).
 
     sources    what a path holds (by content) and its partitions: mbox byte ranges,
-               Maildir and folder shards, .msg via extract-msg, .pst via readpst
+               Maildir and folder shards, .msg via extract-msg
+    pst        .pst/.ost unpacked by readpst, its per-run tokens made stable
     work       one partition in a worker: the gate's own Screener on every message
     engines    local worker processes            cluster   a Dask distributed cluster
     tally      the figures, added up on the client as partitions finish

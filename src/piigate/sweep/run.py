@@ -5,6 +5,7 @@ the outputs. The client alone writes the ledger."""
 from __future__ import annotations
 
 import secrets
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -87,9 +88,8 @@ def sweep(
     )
     tally = Tally()
     with ExitStack() as stack:
-        work_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="piigate-sweep-"))
         outputs = Outputs(out, resume, stack)
-        planned = plan(sources, Path(work_dir), sizes)
+        planned = plan(sources, _work_dir(out, stack), sizes)
         tally.problems += planned.problems
         todo = [p for p in planned.partitions if p.name not in outputs.done]
         for result in outputs.done.values():
@@ -106,6 +106,21 @@ def sweep(
     if out is not None:
         write_outputs(out, tally, _run_facts(sources, engine, started, tally))
     return tally
+
+
+UNPACKED = ".pst-unpacked"
+"""The folder in --out DIR where a .pst is unpacked for the sweep, removed when it ends."""
+
+
+def _work_dir(out: Path | None, stack: ExitStack) -> Path:
+    """Where readpst unpacks a .pst: beside the report (on the shared path a Dask cluster's
+    workers read, and under the same names when a sweep resumes), else a temporary folder;
+    removed when the sweep ends, however it ends."""
+    if out is None:
+        return Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="piigate-sweep-")))
+    work_dir = out / UNPACKED
+    stack.callback(shutil.rmtree, work_dir, ignore_errors=True)
+    return work_dir
 
 
 class Outputs:

@@ -6,8 +6,9 @@ into partitions that workers read independently, and the messages of one partiti
     maildir      a folder with cur/ new/ tmp/, cut into shards of message files
     folder       any other folder: its .eml and Outlook .msg files (told by content), in
                  shards; an mbox or a Maildir inside it is a source of its own
-    pst          Outlook .pst/.ost: read by Debian's readpst (pst-utils) into a folder of
-                 messages first, when it is installed; otherwise named as unreadable
+    pst          Outlook .pst/.ost: unpacked by Debian's readpst (pst-utils, ``sweep.pst``)
+                 into a folder of messages first, then read in shards; a .pst readpst cannot
+                 read (or readpst missing) is named as unreadable
 
 A partition is a small picklable value; reading it needs only the shared path.
 """
@@ -15,14 +16,12 @@ A partition is a small picklable value; reading it needs only the shared path.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from piigate.sweep import pst
 from piigate.sweep.outlook import msg_as_mime
 
 MBOX_FROM = b"From "
@@ -43,12 +42,23 @@ class Partition:
     start: int = 0
     stop: int = 0
     files: tuple[str, ...] = ()
+    root: str = ""
+    """Where readpst unpacked a .pst (its messages are named from there)."""
 
     @property
     def name(self) -> str:
         if self.kind == "mbox":
             return f"{self.source}@{self.start}-{self.stop}"
+        if self.kind == "pst" and self.files:
+            return f"{self.location(self.files[0])}+{len(self.files)}"
         return f"{self.source}#{self.files[0] if self.files else ''}+{len(self.files)}"
+
+    def location(self, file: str) -> str:
+        """Where a message of this partition is: its file, or for a .pst the .pst and the
+        message's place in it (``mail.pst:Sent Items/3.eml``)."""
+        if self.kind == "pst":
+            return f"{self.source}:{os.path.relpath(file, self.root)}"
+        return file
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +114,7 @@ def is_maildir(path: Path) -> bool:
 
 def plan(sources: list[Path], work_dir: Path, sizes: Sizes | None = None) -> Plan:
     """Every source cut into partitions; the sources that cannot be read, with the reason.
-    ``work_dir`` holds what readpst unpacks from a .pst."""
+    ``work_dir`` holds what readpst unpacks from a .pst (workers read it from there)."""
     partitions: list[Partition] = []
     problems: list[SourceProblem] = []
     planner = _Planner(work_dir, sizes or Sizes())
@@ -132,7 +142,7 @@ class _Planner:
         if kind == "mbox":
             return mbox_partitions(source, self.sizes.mbox_bytes), []
         if kind == "pst":
-            return self.pst(source)
+            return self.outlook(source)
         if kind in ("eml", "msg"):
             return self.shards(str(source.parent), "folder", [str(source)]), []
         return [], [SourceProblem(str(source), "not an mbox, Maildir, .eml, .msg or .pst")]
@@ -152,28 +162,21 @@ class _Planner:
                 problems.append(SourceProblem(str(entry), "not a message (skipped)"))
         return self.shards(str(folder), "folder", messages) + partitions, problems
 
-    def shards(self, source: str, kind: str, files: list[str]) -> list[Partition]:
+    def shards(
+        self, source: str, kind: str, files: list[str] | tuple[str, ...], root: str = ""
+    ) -> list[Partition]:
         step = self.sizes.files
         return [
-            Partition(source, kind, files=tuple(files[n : n + step]))
+            Partition(source, kind, files=tuple(files[n : n + step]), root=root)
             for n in range(0, len(files), step)
         ]
 
-    def pst(self, source: Path) -> tuple[list[Partition], list[SourceProblem]]:
-        """readpst unpacks every message of the .pst as its own .eml, into the work folder."""
-        readpst = shutil.which("readpst")
-        if readpst is None:
-            return [], [SourceProblem(str(source), "Outlook .pst/.ost needs readpst (pst-utils)")]
-        target = Path(tempfile.mkdtemp(prefix="pst-", dir=self.work_dir))
-        done = subprocess.run(  # noqa: S603  (a fixed program, the path as one argument)
-            [readpst, "-q", "-e", "-o", str(target), str(source)],
-            capture_output=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            return [], [SourceProblem(str(source), f"readpst failed (exit {done.returncode})")]
-        files = sorted(str(p) for p in target.rglob("*") if p.is_file())
-        return self.shards(str(source), "pst", files), []
+    def outlook(self, source: Path) -> tuple[list[Partition], list[SourceProblem]]:
+        """readpst unpacks every mail item of the .pst as its own file, into the work folder."""
+        unpacked = pst.unpack(source, self.work_dir)
+        if unpacked.error is not None:
+            return [], [SourceProblem(str(source), unpacked.error)]
+        return self.shards(str(source), "pst", unpacked.messages, str(unpacked.root)), []
 
 
 def _maildir_files(folder: Path) -> list[str]:
@@ -220,13 +223,16 @@ def read_partition(partition: Partition) -> Iterator[ArchivedMessage | SourcePro
         yield from _mbox_range(partition)
         return
     for name in partition.files:
+        location = partition.location(name)
         try:
-            yield ArchivedMessage(name, _message_file(Path(name)))
+            yield ArchivedMessage(location, _message_file(Path(name), partition.kind))
         except (OSError, ValueError) as exc:
-            yield SourceProblem(name, f"cannot read: {_reason(exc)}")
+            yield SourceProblem(location, f"cannot read: {_reason(exc)}")
 
 
-def _message_file(path: Path) -> bytes:
+def _message_file(path: Path, kind: str) -> bytes:
+    if kind == "pst":
+        return pst.stable(path.read_bytes())
     if sniff(path) == "msg":
         return msg_as_mime(path)
     return path.read_bytes()
