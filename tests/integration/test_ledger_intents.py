@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import socket
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,5 +55,43 @@ def test_only_intents_of_gone_writers_are_recovered(ledger_url: str, tmp_path: P
         ledger.append(record(1), mine)  # the live writer's delivery completes
         assert recover(db, datetime.now(UTC) + STALE * 2) == 1  # the other host's, once stale
         assert len(ledger.records()) == 4 and ledger.verify().intact
+    finally:
+        ledger.close()
+
+
+def test_a_retried_delivery_and_its_unconfirmed_record_are_one_disclosure(
+    ledger_url: str, tmp_path: Path
+) -> None:
+    """A gate killed while relaying leaves an unconfirmed record; the client's retry is
+    recorded as delivered: the ledger keeps both, while the person's accounting, the case's
+    recipients and the incident count the disclosure once. An unconfirmed record of another
+    message (or to other addresses) still counts, since it may have been delivered."""
+    ledger = open_ledger(ledger_url, KEY, journal=tmp_path / "journal")
+    person = "ssn:900-00-0001"  # a synthetic SSN's identity key
+    first, other = record(1), record(2)
+    first = replace(first, case_id="C-1")
+    elsewhere = replace(first, recipients=(Recipient("clerk@usss.gov", "usss.gov"),))
+    other = replace(other, case_id="C-1")
+    try:
+        hashes = ledger.identities.hash_all([person])
+        first, elsewhere, other = (
+            replace(r, individual_hashes=hashes) for r in (first, elsewhere, other)
+        )
+        for unconfirmed, delivered in ((first, True), (elsewhere, False), (other, False)):
+            ledger.append(replace(unconfirmed, unconfirmed=True))
+            if delivered:  # the retry after the restart, answered 250 by the upstream
+                ledger.append(first)
+        assert len(ledger.records()) == 4  # append-only: every record stays
+        answered = ledger.accounting(person)
+        assert [(r.message_id, r.unconfirmed) for r in answered] == [
+            ("<m1@dhs.gov>", False),  # the retry's delivery; its unconfirmed twin is left out
+            ("<m1@dhs.gov>", True),  # to usss.gov: no delivered twin, kept
+            ("<m2@dhs.gov>", True),
+        ]
+        assert answered[1].recipients[0].organization == "usss.gov"
+        by_address = {r.address: r.messages for r in ledger.recipients("C-1")}
+        assert by_address == {"agent@fbi.gov": 2, "clerk@usss.gov": 1}
+        seen = ledger.incident(case_id="C-1")
+        assert (seen.messages, seen.unconfirmed) == (3, 2)
     finally:
         ledger.close()

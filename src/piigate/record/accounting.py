@@ -76,7 +76,7 @@ def for_individual(db: Database, digests: str | Sequence[str]) -> list[Disclosur
     found: list[DisclosureRecord] = []
     for condition, params in db.any_of("d.id", sorted(ids)):
         found += store.select(db, condition, params)
-    return sorted(found, key=lambda r: r.id or 0)
+    return once_per_delivery(sorted(found, key=lambda r: r.id or 0))
 
 
 def records_by_digest(db: Database, digests: Sequence[str]) -> dict[str, set[int]]:
@@ -89,13 +89,32 @@ def records_by_digest(db: Database, digests: Sequence[str]) -> dict[str, set[int
     return found
 
 
+def once_per_delivery(records: Sequence[DisclosureRecord]) -> list[DisclosureRecord]:
+    """``records`` without each unconfirmed record whose message was recorded as delivered.
+
+    A gate stopped while relaying leaves a record of "delivery not confirmed"; the client,
+    which got no 250, sends the message again, and the retry's delivery is recorded too. The
+    two are one disclosure: the same message (Message-ID and content hash) to the same
+    addresses. The ledger keeps both records (it is append-only); the answers built from it
+    (a person's accounting and letter, a case's recipients, the incident view) count it
+    once. An unconfirmed record with no delivered twin stays: the disclosure may have
+    happened, and the accounting errs toward including it."""
+
+    def delivery(record: DisclosureRecord) -> tuple[str, str, frozenset[str]]:
+        addresses = frozenset(r.address.lower() for r in record.recipients)
+        return record.message_id, record.sha256, addresses
+
+    delivered = {delivery(r) for r in records if not r.unconfirmed}
+    return [r for r in records if not (r.unconfirmed and delivery(r) in delivered)]
+
+
 def recipients_for_case(db: Database, case_id: str, origin: str = "all") -> list[CaseRecipient]:
     """Each address that received the case's records (of ``origin``): its first and last
     disclosure, how many messages (and of them reconstructed from archived mail), and how
     many distinct people (their primary keys, not every identifier)."""
     by_address: dict[tuple[str, str], list[DisclosureRecord]] = {}
     where = " AND ".join(["d.case_id = ?", *origin_condition(origin)])
-    for record in store.select(db, where, (case_id,), individuals=True):
+    for record in once_per_delivery(store.select(db, where, (case_id,), individuals=True)):
         for recipient in record.recipients:
             by_address.setdefault((recipient.organization, recipient.address), []).append(record)
     rows = []

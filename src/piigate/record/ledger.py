@@ -284,7 +284,8 @@ class Ledger:
         """The incident view over the records ``record.incident.where`` selects."""
         where, params = incident.where(**selection)
         with self._using("read") as db:
-            return incident.summarise(store.select(db, where, params, individuals=True))
+            selected = store.select(db, where, params, individuals=True)
+        return incident.summarise(accounting.once_per_delivery(selected))
 
     def recipients(self, case_id: str, origin: str = "all") -> list[CaseRecipient]:
         with self._using("read") as db:
