@@ -22,7 +22,8 @@ async def test_earlier_disclosures_are_shown_by_where_the_ledger_has_them_from(
     """A person disclosed live to fbi.gov and, by a sweep of archived mail, to agency07.gov
     (and a second person only by the sweep) is held again: the page counts each organisation
     in a column for the gate's records and one for reconstructed records, and says how many
-    people are known only from reconstructed records."""
+    people are known only from reconstructed records; the queue's row says so too, and its
+    "only in archived mail" filter finds it."""
     rng = random.Random(44)
     value, other = ssn(rng), ssn(rng)
     ledger = gate.gate.ledger
@@ -34,6 +35,11 @@ async def test_earlier_disclosures_are_shown_by_where_the_ledger_has_them_from(
     held = await hold(gate, "alice@dhs.gov", "clerk@example.com", f"{value} and {other}")
     page = await browser.new_page()
     await sign_in(page, site)
+    row = page.locator("tbody tr", has_text=held)
+    await expect(row).to_contain_text("2 disclosed before, 1 only in archived mail")
+    await page.get_by_label("Individuals already disclosed").select_option("archive")
+    await page.get_by_role("button", name="Filter").click()
+    await expect(page.locator("tbody tr", has_text=held)).to_have_count(1)
     await page.get_by_role("link", name=held).click()
     table = page.locator("table.earlier-origin")
     await expect(table.locator("thead")).to_contain_text("People, recorded by the gate")

@@ -26,6 +26,9 @@ ROWS = [
     ("Q5", 20, "expired", "dave@dhs.gov", "Old", ["a.gov"], [NSA], 2, 30, 1),
 ]
 # fmt: on
+ARCHIVE_ONLY = {"Q2": 1, "Q5": 1}
+"""Of each message's earlier-disclosed people, those known only from reconstructed records:
+Q2 has 3 (one only from archived mail), Q5 its one only from archived mail."""
 
 
 @pytest.fixture
@@ -50,6 +53,9 @@ def fill(store: QuarantineStore) -> None:
         statements.append((f"INSERT INTO quarantine_messages ({_COLUMNS}) VALUES ({marks})", row))
         details = (held_id, earlier, len(orgs), "{}")
         statements.append(("INSERT INTO quarantine_details VALUES (?, ?, ?, ?)", details))
+        if held_id in ARCHIVE_ONLY:
+            only = (held_id, ARCHIVE_ONLY[held_id])
+            statements.append(("INSERT INTO quarantine_archive_only VALUES (?, ?)", only))
     store.write_all(*statements)
 
 
@@ -69,6 +75,9 @@ def ids(store: QuarantineStore, **params: str) -> list[str]:
         ({"state": "all", "organization": "b.gov"}, ["Q2"]),
         ({"state": "all", "case": "opr-1"}, ["Q2"]),
         ({"state": "all", "disclosed": "on"}, ["Q2", "Q5"]),
+        ({"state": "all", "disclosed": "live"}, ["Q2"]),  # Q5's only one is from archives
+        ({"state": "all", "disclosed": "archive"}, ["Q2", "Q5"]),
+        ({"state": "all", "disclosed": "bogus"}, ["Q1", "Q2", "Q3", "Q4", "Q5"]),
         ({"state": "all", "q": "roster"}, ["Q1", "Q3"]),
         ({"state": "all", "q": "<q4@"}, ["Q4"]),  # Message-ID
         ({"state": "all", "q": "q5"}, ["Q5"]),  # queue id
@@ -109,3 +118,16 @@ def test_counts_per_state_and_the_oldest_held(store: QuarantineStore) -> None:
     counts = queue_counts(store)
     assert counts.by_state == {"held": 3, "released": 0, "rejected": 1, "expired": 1}
     assert counts.oldest_age(NOW + timedelta(minutes=1)) == "9 days"
+
+
+def test_each_row_keeps_people_known_only_from_archives_apart(store: QuarantineStore) -> None:
+    """A row says how many of its people were disclosed before and, of them, how many only
+    in records reconstructed from archived mail (0 where the quarantine has no split)."""
+    rows = queue_page(store, QueueQuery.from_params({"state": "all"})).rows
+    assert {r.id: (r.already_disclosed, r.archive_only) for r in rows} == {
+        "Q1": (0, 0),
+        "Q2": (3, 1),
+        "Q3": (0, 0),
+        "Q4": (0, 0),
+        "Q5": (1, 1),
+    }

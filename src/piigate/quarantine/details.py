@@ -35,6 +35,12 @@ DETAILS_SCHEMA = (
         text TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS quarantine_notes_held ON quarantine_notes (held_id, at)",
+    # Of a held message's individuals already disclosed, those known only from records
+    # ``piigate sweep`` reconstructed from archived mail (the queue keeps them apart).
+    """CREATE TABLE IF NOT EXISTS quarantine_archive_only (
+        held_id TEXT PRIMARY KEY,
+        individuals INTEGER NOT NULL
+    )""",
     # The queue's default order (newest first, the id breaking ties), on both databases.
     "CREATE INDEX IF NOT EXISTS quarantine_order ON quarantine_messages (state, held_at, id)",
     # Every verdict counted per day (piigate.quarantine.tally), for the report.
@@ -196,6 +202,11 @@ def by_origin(
             1 for key in individuals if rebuilt.get(key) and not live.get(key)
         ),
     }
+
+
+def archive_only_row(held_id: str, details: tuple[Any, ...]) -> tuple[str, int]:
+    """The ``quarantine_archive_only`` row of a ``details_row``."""
+    return held_id, int(json.loads(details[-1]).get("reconstructed_only", 0))
 
 
 def details_row(

@@ -25,12 +25,24 @@ SORTS = {
 }
 """Sort keys the queue offers → the SQL expression they order by."""
 
-_FROM = "FROM quarantine_messages m LEFT JOIN quarantine_details d ON d.held_id = m.id"
+_FROM = (
+    "FROM quarantine_messages m LEFT JOIN quarantine_details d ON d.held_id = m.id"
+    " LEFT JOIN quarantine_archive_only a ON a.held_id = m.id"
+)
 _FROM_MESSAGES = "FROM quarantine_messages m"
 _ROW = (
     "m.id, m.held_at, m.state, m.state_at, m.mail_from, m.subject, m.organizations, m.rules,"
-    " m.individuals, m.size, COALESCE(d.already_disclosed, 0)"
+    " m.individuals, m.size, COALESCE(d.already_disclosed, 0), COALESCE(a.individuals, 0)"
 )
+DISCLOSED = {
+    "on": "COALESCE(d.already_disclosed, 0) > 0",
+    "live": "COALESCE(d.already_disclosed, 0) > COALESCE(a.individuals, 0)",
+    "archive": "COALESCE(a.individuals, 0) > 0",
+}
+"""The "already disclosed" filter → its condition: in any record; in the gate's own records
+(someone disclosed before not only in reconstructed ones); only in records ``piigate sweep``
+reconstructed from archived mail (for someone). Mail held before the split was kept counts
+as the gate's own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +60,8 @@ class QueueQuery:
     """Dates (YYYY-MM-DD), inclusive, on when the message was held."""
     disclosed_before: bool = False
     """Only messages with individuals the ledger had already seen disclosed."""
+    disclosed: str = ""
+    """Where the ledger had seen them (a ``DISCLOSED`` key; "on": in any record)."""
     search: str = ""
     """In the sender, subject, Message-ID and queue id."""
     sort: str = "held"
@@ -67,7 +81,8 @@ class QueueQuery:
             case=params.get("case", "").strip(),
             since=_date(params.get("since", "")),
             until=_date(params.get("until", "")),
-            disclosed_before=params.get("disclosed") == "on",
+            disclosed_before=params.get("disclosed", "") in DISCLOSED,
+            disclosed=params.get("disclosed", "") if params.get("disclosed") in DISCLOSED else "",
             search=params.get("q", "").strip(),
             sort=params.get("sort", "held") if params.get("sort") in SORTS else "held",
             descending=params.get("order", "desc") != "asc",
@@ -97,7 +112,7 @@ class QueueQuery:
         if self.until:
             add("m.held_at < ?", self.until + "T99")  # the whole day, whatever the time
         if self.disclosed_before:
-            add("COALESCE(d.already_disclosed, 0) > 0")
+            add(DISCLOSED[self.disclosed or "on"])
         if self.search:
             pattern = f"%{_like(self.search.lower())}%"
             fields = ("m.mail_from", "m.subject", "m.message_id", "m.id")
@@ -121,6 +136,8 @@ class QueueRow:
     individuals: int
     size: int
     already_disclosed: int
+    archive_only: int = 0
+    """Of ``already_disclosed``, those known only from records reconstructed from archives."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +217,7 @@ def _queue_row(row: tuple[Any, ...]) -> QueueRow:
         individuals=int(row[8]),
         size=int(row[9]),
         already_disclosed=int(row[10]),
+        archive_only=int(row[11]),
     )
 
 
