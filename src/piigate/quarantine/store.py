@@ -31,11 +31,11 @@ from piigate.keys import quarantine_key
 from piigate.model import Screening
 from piigate.quarantine.details import (
     DETAILS_SCHEMA,
-    archive_only_row,
     SQLITE_QUEUE_INDEX,
     Details,
     Earlier,
     Note,
+    archive_only_row,
     details_row,
 )
 from piigate.quarantine.retries import held_already
@@ -196,7 +196,10 @@ class QuarantineStore:
                     row,
                 ),
                 (f"INSERT INTO quarantine_details VALUES ({', '.join('?' * len(extra))})", extra),  # noqa: S608
-                ("INSERT INTO quarantine_archive_only VALUES (?, ?)", archive_only_row(held_id, extra)),
+                (
+                    "INSERT INTO quarantine_archive_only VALUES (?, ?)",
+                    archive_only_row(held_id, extra),
+                ),
             )
         except QuarantineError:
             self.sealed.discard(held_id)  # not held after all (the client gets 451): no orphan
