@@ -30,10 +30,14 @@ from tests.sweep_archive import ordinary_messages, write_mbox
         (b"!BDN" + bytes(8), "pst"),
         (b"%PDF-1.7\n", "unknown"),
         (b"Dear Bob: hello\n", "unknown"),
+        (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y\r\n", "unknown"),  # an .ics
+        (b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Clerk\r\n", "unknown"),  # a .vcf
+        (b"X-Mailer: z\nMIME-Version: 1.0\n\nbody\n", "eml"),
     ],
 )
 def test_a_file_is_told_by_its_content(tmp_path: Path, head: bytes, kind: str) -> None:
-    """The name says nothing: an mbox, a message, an Outlook .msg or .pst by their bytes."""
+    """The name says nothing: an mbox, a message, an Outlook .msg or .pst by their bytes; a
+    calendar or contact file, though it starts with a "NAME:value" line, is not a message."""
     path = tmp_path / "export.dat"
     path.write_bytes(head)
     assert sniff(path) == kind

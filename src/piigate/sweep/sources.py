@@ -18,6 +18,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 from pathlib import Path
 from typing import BinaryIO
 
@@ -104,8 +106,20 @@ def sniff(path: Path) -> str:
     first = head.split(b"\n", 1)[0]
     name, colon, _ = first.partition(b":")
     if colon and name and all(33 <= c <= 126 and c != ord(":") for c in name):
-        return "eml"
+        return "eml" if _has_message_headers(head) else "unknown"
     return "unknown"
+
+
+MESSAGE_HEADERS = frozenset(
+    {"from", "to", "date", "subject", "received", "message-id", "return-path", "mime-version"}
+)
+"""A file that starts like a header block is a message only with one of these: an iCalendar
+(``BEGIN:VCALENDAR``) or vCard file, which readpst writes beside mail, is not."""
+
+
+def _has_message_headers(head: bytes) -> bool:
+    headers = BytesHeaderParser(policy=compat32).parsebytes(head)
+    return any(name.lower() in MESSAGE_HEADERS for name in headers)
 
 
 def is_maildir(path: Path) -> bool:
