@@ -75,11 +75,13 @@ def test_an_ordinary_exception_passes_through_and_keeps_the_worker(pool: WorkerP
 
 
 def test_the_caller_timeout_is_shorter_than_the_pool_limit(pool: WorkerPool) -> None:
-    """``timeout`` (the scan's deadline) cuts a call short of ``call_seconds``."""
+    """``timeout`` (the scan's deadline) cuts a call short of ``call_seconds`` (20 s here):
+    the bound is half of that, not a speed claim (replacing the killed worker took over 2 s on
+    a loaded machine)."""
     started = time.monotonic()
     with pytest.raises(WorkerTimedOut):
         pool.run(hang, timeout=0.3)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 10.0
 
 
 def test_a_crash_in_one_worker_leaves_the_others_call_alone() -> None:
