@@ -204,19 +204,15 @@ def by_origin(
     }
 
 
-def archive_only_row(held_id: str, details: tuple[Any, ...]) -> tuple[str, int]:
-    """The ``quarantine_archive_only`` row of a ``details_row``."""
-    return held_id, int(json.loads(details[-1]).get("reconstructed_only", 0))
-
-
 def details_row(
     held_id: str,
     screening: Screening,
     organizations: Sequence[str],
     earlier: Earlier | None,
     contexts: Sequence[str] = (),
-) -> tuple[Any, ...]:
-    """``contexts``: each finding's masked context (already masked: never a value)."""
+) -> tuple[tuple[Any, ...], tuple[str, int]]:
+    """The ``quarantine_details`` row and the ``quarantine_archive_only`` row of a held
+    message. ``contexts``: each finding's masked context (already masked: never a value)."""
     individuals = screening.detection.individuals
     data: dict[str, Any] = {
         "internal_recipients": list(screening.verdict.internal_recipients),
@@ -227,9 +223,10 @@ def details_row(
         data.update(exposure(individuals, organizations, earlier.organizations))
         data.update(by_origin(individuals, earlier.live, earlier.reconstructed))
         data["earlier_cases"] = sorted(earlier.cases.items(), key=lambda c: (-c[1], c[0]))
-    return (
+    details = (
         held_id,
         int(data.get("already_disclosed", 0)),
         len(set(organizations)),
         json.dumps(data),
     )
+    return details, (held_id, int(data.get("reconstructed_only", 0)))

@@ -35,7 +35,6 @@ from piigate.quarantine.details import (
     Details,
     Earlier,
     Note,
-    archive_only_row,
     details_row,
 )
 from piigate.quarantine.retries import held_already
@@ -187,7 +186,7 @@ class QuarantineStore:
         held_id = datetime.now(UTC).strftime("Q%Y%m%d-%H%M%S-") + secrets.token_hex(4)
         self.sealed.write(held_id, raw)
         row = _row(held_id, screening, len(raw), organizations)
-        extra = details_row(held_id, screening, organizations, earlier, contexts)
+        extra, archive_only = details_row(held_id, screening, organizations, earlier, contexts)
         try:
             self.write_all(
                 (
@@ -196,10 +195,7 @@ class QuarantineStore:
                     row,
                 ),
                 (f"INSERT INTO quarantine_details VALUES ({', '.join('?' * len(extra))})", extra),  # noqa: S608
-                (
-                    "INSERT INTO quarantine_archive_only VALUES (?, ?)",
-                    archive_only_row(held_id, extra),
-                ),
+                ("INSERT INTO quarantine_archive_only VALUES (?, ?)", archive_only),
             )
         except QuarantineError:
             self.sealed.discard(held_id)  # not held after all (the client gets 451): no orphan
