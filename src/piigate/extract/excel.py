@@ -5,21 +5,21 @@ missing (their string literals, concatenated when the formula only joins literal
 validation lists and messages, headers and footers, defined names, Excel 4.0 macro sheets,
 chart caches, SmartArt, document properties; embedded objects go back to the walker.
 
-A .xlsb's other parts are binary records: its macro sheets, formulas without a value, defined
-names and comments are read with pyxlsb2 (``xlsb.py``); README "Extraction" lists what is not.
+A .xlsb's other parts are binary records: its macro sheets, formulas without a value, data
+validations, headers and footers, defined names and comments are read with pyxlsb2
+(``xlsb.py``); README "Extraction" lists what is not.
 """
 
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterator
 
 from lxml import etree
 from python_calamine import CalamineError, CalamineWorkbook
 
 from piigate.extract.content import Blob, Content, Passage
-from piigate.extract.formulas import formula_text
+from piigate.extract.formulas import formula_text, page_text
 from piigate.extract.limits import Budget
 from piigate.extract.ooxml import (
     Element,
@@ -55,7 +55,6 @@ _NAMESPACES = (
 _WANTED = ("c", "row", "dataValidation", "headerFooter")
 # A formula with text ends in </f> (or </x:f> with a prefix).
 _MARKERS = (b"/f>", b":f>", b"dataValidation", b"headerFooter")
-_PAGE_CODES = re.compile(r'&(?:"[^"]*"|K[0-9A-Fa-f]{6}|K\d\d[+-]\d{3}|\d+|[A-Za-z])')
 _CHUNK = 1024 * 1024
 
 
@@ -190,9 +189,7 @@ def _scan_sheet(
             elif name == "dataValidation":
                 validations.extend(_validation(element))
             elif name == "headerFooter":
-                headers.extend(
-                    _PAGE_CODES.sub(" ", str(t)) for t in element.itertext() if t.strip()
-                )
+                headers.extend(page_text(str(t)) for t in element.itertext() if t.strip())
             if name in ("row", "dataValidation", "headerFooter"):
                 _free(element)
             if count % 10_000 == 0:
@@ -218,10 +215,12 @@ def _missing_value(cell: Element) -> str:
 
 
 def _validation(rule: Element) -> Iterator[str]:
+    """Its messages and formulas; a formula inside ``mc:AlternateContent`` too (LibreOffice
+    writes a list's items there, as ``x12ac:list`` with a ``formula1`` fallback)."""
     for message in ("promptTitle", "prompt", "errorTitle", "error"):
         if rule.get(message):
             yield str(rule.get(message))
-    for element in rule:
+    for element in rule.iter():
         if local(element) in ("formula1", "formula2") and element.text:
             yield formula_text(element.text) or element.text
 

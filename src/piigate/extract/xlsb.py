@@ -1,15 +1,19 @@
 """The places of a binary workbook (.xlsb) beyond its worksheets' cells, read with pyxlsb2
 (a BIFF12 record reader; the one XLMMacroDeobfuscator reads Excel 4.0 macros with): defined
 names, Excel 4.0 macro sheets (every cell, a formula as its text), formulas whose cached value
-is missing (their string literals, as for .xlsx), and cell comments (``BrtCommentText``
+is missing (their string literals, as for .xlsx; a shared or array formula's cells point to
+the formula, which is read from its BrtShrFmla or BrtArrFmla record), data validations (list
+items and messages), every sheet's headers and footers, and cell comments (``BrtCommentText``
 records, which have the layout of a shared string and are read by pyxlsb2's own record for
-those). The cells of worksheets are python-calamine's (``excel.py``).
+those). The records pyxlsb2 does not parse are read by the record classes of
+``xlsb_records.py``. The cells of worksheets are python-calamine's (``excel.py``).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pyxlsb2 import open_workbook
@@ -21,10 +25,20 @@ from pyxlsb2.worksheet import Worksheet
 
 from piigate.errors import ExtractionError
 from piigate.extract.content import Blob, Passage
-from piigate.extract.formulas import formula_text
+from piigate.extract.formulas import formula_text, page_text
 from piigate.extract.limits import Budget
 from piigate.extract.ooxml import Package, cell_text, passage, trim_row, trim_rows
 from piigate.extract.tables import table_of
+from piigate.extract.xlsb_records import (
+    ARRAY_FORMULA,
+    HEADER_FOOTER,
+    SHARED_FORMULA,
+    VALIDATION,
+    FormulaRangeRecord,
+    HeaderFooterRecord,
+    ValidationRecord,
+    master_row,
+)
 from piigate.model import Table
 
 _COMMENTS = ("ms-excel.comments", "spreadsheetml.comments+xml")
@@ -41,13 +55,27 @@ class _CommentReader(RecordReader):  # type: ignore[misc]
     }
 
 
-class _FormulaReader(RecordReader):  # type: ignore[misc]
-    """Only rows and formulas: every other record of a sheet is skipped unread."""
+class _SheetReader(RecordReader):  # type: ignore[misc]
+    """Only rows, formulas, the formulas of shared and array formulas, data validations and
+    headers and footers: every other record of a sheet is skipped unread."""
 
     _records: ClassVar[dict[int, Any]] = {
         rt.ROW_HDR: RowRecord,
         **dict.fromkeys(_FORMULAS, FormulaCellRecord),
+        SHARED_FORMULA: FormulaRangeRecord,
+        ARRAY_FORMULA: FormulaRangeRecord,
+        VALIDATION: ValidationRecord,
+        HEADER_FOOTER: HeaderFooterRecord,
     }
+
+
+@dataclass(slots=True)
+class _Places:
+    """What the sheets' records hold, each list one place."""
+
+    formulas: list[str] = field(default_factory=list)
+    validations: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
 
 
 def binary_places(
@@ -60,7 +88,9 @@ def binary_places(
             sheets = [s for s in workbook.sheets if s.type in ("worksheet", "macrosheet")]
             unread = [s for s in sheets if s.name not in read]
             tables = [_sheet_table(workbook, package, sheet, budget) for sheet in unread]
-            formulas = [line for s in sheets for line in _formulas(workbook, package, s, budget)]
+            places = _Places()
+            for sheet in sheets:
+                _read_sheet(workbook, package, sheet, budget, places)
             names = list(_defined_names(workbook))
             comments = list(_comments(package))
     except ExtractionError:
@@ -68,7 +98,9 @@ def binary_places(
     except Exception as exc:  # pyxlsb2 raises what its parsing meets
         raise ExtractionError(f"binary workbook records unreadable ({type(exc).__name__})") from exc
     return tables, [
-        passage("formulas", formulas),
+        passage("formulas", places.formulas),
+        passage("data validation", places.validations),
+        passage("headers and footers", places.headers),
         passage("comments", comments),
         passage("defined names", names),
     ]
@@ -101,23 +133,68 @@ def _cell(workbook: Any, cell: Any) -> str:
     return f"{code} {value}".strip()
 
 
-def _formulas(workbook: Any, package: Package, sheet: Any, budget: Budget) -> Iterator[str]:
-    """``Sheet!A1: text`` of the string literals of each formula of a macro sheet (its code,
-    which has no shown value), and of each string formula of a worksheet saved without its
-    value (a program wrote it; Excel saves the value)."""
+def _read_sheet(workbook: Any, package: Package, sheet: Any, budget: Budget, out: _Places) -> None:
+    """One pass over a sheet's records. ``Sheet!A1: text``: the string literals of each formula
+    of a macro sheet (its code, which has no shown value), and of each string formula of a
+    worksheet saved without its value (a program wrote it; Excel saves the value); a cell that
+    points to a shared or array formula is read as that formula, once per formula."""
     macro = sheet.type == "macrosheet"
     row = 0
-    for count, (kind, record) in enumerate(_FormulaReader(package.read(_part(sheet)))):
+    ranges: dict[int, list[FormulaRangeRecord]] = {}
+    pointing: list[tuple[int, int, int]] = []  # a cell's row and column, its formula's row
+    for count, (kind, record) in enumerate(_SheetReader(package.read(_part(sheet)))):
         if count % 10_000 == 0:
             budget.check_time()
         if kind == rt.ROW_HDR:
             row = record.r
-        elif (
-            kind in _FORMULAS and record.f and (macro or (kind == rt.FMLA_STRING and not record.v))
-        ):
-            text = formula_text(Formula.parse(record.f).stringify(workbook))
-            if text:
-                yield f"{sheet.name}!{_column(record.c)}{row + 1}: {text}"
+        elif kind in _FORMULAS:
+            if record.f and (macro or (kind == rt.FMLA_STRING and not record.v)):
+                master = master_row(record.f)
+                if master is None:
+                    out.formulas.extend(_literals(workbook, sheet.name, row, record.c, record.f))
+                else:
+                    pointing.append((row, record.c, master))
+        elif kind in (SHARED_FORMULA, ARRAY_FORMULA):
+            ranges.setdefault(row, []).append(record)  # it follows the cell of its formula
+        elif kind == VALIDATION:
+            out.validations.extend(_validation(workbook, record))
+        elif kind == HEADER_FOOTER:
+            out.headers.extend(page_text(text) for text in record.texts if text.strip())
+    out.formulas.extend(_pointed(workbook, sheet.name, pointing, ranges))
+
+
+def _pointed(
+    workbook: Any,
+    sheet: str,
+    cells: Iterable[tuple[int, int, int]],
+    ranges: dict[int, list[FormulaRangeRecord]],
+) -> Iterator[str]:
+    """The literals of the shared or array formula each cell points to, at the first such
+    cell (the literals are the same in every cell; only relative references move)."""
+    done: set[int] = set()
+    for row, column, master in cells:
+        formula = next((f for f in ranges.get(master, ()) if f.covers(row, column)), None)
+        if formula is None:
+            raise ValueError("a cell points to a shared formula the sheet does not hold")
+        if id(formula) not in done:
+            done.add(id(formula))
+            yield from _literals(workbook, sheet, row, column, formula.tokens)
+
+
+def _literals(workbook: Any, sheet: str, row: int, column: int, tokens: bytes) -> Iterator[str]:
+    text = formula_text(Formula.parse(tokens).stringify(workbook))
+    if text:
+        yield f"{sheet}!{_column(column)}{row + 1}: {text}"
+
+
+def _validation(workbook: Any, record: ValidationRecord) -> Iterator[str]:
+    """A validation's messages, then its formulas as in .xlsx: a list's items (one string
+    literal), else the formula's text."""
+    yield from (message for message in record.messages if message)
+    for tokens in record.formulas:
+        if tokens:
+            text = Formula.parse(tokens).stringify(workbook)
+            yield formula_text(text) or text
 
 
 def _column(index: int) -> str:

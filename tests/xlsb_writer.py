@@ -1,0 +1,169 @@
+"""A small test-side writer of the BIFF12 records that no free program writes to a .xlsb
+(SheetJS writes neither formulas, data validations nor headers and footers; LibreOffice and
+the Python libraries write no .xlsb at all), following [MS-XLSB]: a record is its type and
+length as 7-bit groups (2.1.4), then its payload. ``with_hidden_places`` adds such records to
+the first sheet of the SheetJS-written ``tests/fixtures/office/plain.xlsb``.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests import office_formats
+
+PLAIN = Path(__file__).parent / "fixtures" / "office" / "plain.xlsb"
+SHEET = "xl/worksheets/sheet1.bin"
+
+ROW_HEADER = 0x0000
+FORMULA_STRING = 0x0008
+WS_DIMENSIONS = 0x0094
+END_SHEET_DATA = 0x0092
+VALIDATION = 0x0040
+BEGIN_VALIDATIONS = 0x023D
+END_VALIDATIONS = 0x023E
+ARRAY_FORMULA = 0x01AA
+SHARED_FORMULA = 0x01AB
+BEGIN_HEADER_FOOTER = 0x01DF
+END_HEADER_FOOTER = 0x01E0
+BEGIN_IGNORED_ERRORS = 0x0288
+_NULL = 0xFFFFFFFF
+
+
+def records(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """Each record of a part: its type and payload."""
+    at = 0
+    while at < len(data):
+        kind = data[at]
+        at += 1
+        if kind & 0x80:
+            kind = (kind & 0x7F) | ((data[at] & 0x7F) << 7)
+            at += 1
+        size = shift = 0
+        while True:
+            byte = data[at]
+            at += 1
+            size |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        yield kind, data[at : at + size]
+        at += size
+
+
+def record(kind: int, payload: bytes = b"") -> bytes:
+    head = bytes([kind]) if kind < 0x80 else bytes([(kind & 0x7F) | 0x80, kind >> 7])
+    size, length = len(payload), bytearray()
+    while True:
+        length.append((size & 0x7F) | (0x80 if size > 0x7F else 0))
+        size >>= 7
+        if not size:
+            break
+    return head + bytes(length) + payload
+
+
+def wide(text: str | None) -> bytes:
+    """An XLNullableWideString (None: the NULL string)."""
+    if text is None:
+        return struct.pack("<I", _NULL)
+    return struct.pack("<I", len(text)) + text.encode("utf-16-le")
+
+
+def parsed(tokens: bytes, extra: bytes = b"") -> bytes:
+    """A CellParsedFormula-shaped structure: cce, rgce, cb, rgcb."""
+    return struct.pack("<I", len(tokens)) + tokens + struct.pack("<I", len(extra)) + extra
+
+
+def ptg_string(text: str) -> bytes:
+    """PtgStr (2.5.98.81): the token, the character count, UTF-16."""
+    return b"\x17" + struct.pack("<H", len(text)) + text.encode("utf-16-le")
+
+
+def area(first_row: int, last_row: int, first_col: int, last_col: int) -> bytes:
+    return struct.pack("<4I", first_row, last_row, first_col, last_col)
+
+
+def validation(messages: Sequence[str | None], items: Sequence[str]) -> bytes:
+    """BrtDVal of a list (valType 3) on A2, showing its prompt and error: flags, sqrfx,
+    DValStrings (error title, error, prompt title, prompt), formula1 (the items as one string,
+    comma-separated, which LibreOffice reads as the list's items), an empty formula2."""
+    flags = 3 | (1 << 18) | (1 << 19)  # valType list, fShowInputMsg, fShowErrorMsg
+    ranges = struct.pack("<I", 1) + area(1, 1, 0, 0)
+    strings = b"".join(wide(text) for text in messages)
+    first = parsed(ptg_string(",".join(items)))
+    return record(VALIDATION, struct.pack("<I", flags) + ranges + strings + first + parsed(b""))
+
+
+def formula_cell(row: int, column: int, master: int) -> bytes:
+    """BrtFmlaString without its value whose formula is a PtgExp (the row of the cell its
+    shared or array formula follows) and a PtgExtraCol (that cell's column)."""
+    cell = struct.pack("<II", column, 0)
+    exp = b"\x01" + struct.pack("<I", master)
+    return record(
+        FORMULA_STRING,
+        cell + wide("") + struct.pack("<H", 0) + parsed(exp, struct.pack("<I", column)),
+    )
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """The texts to hide, each in one place."""
+
+    prompt: str
+    item: str
+    header: str
+    first_footer: str
+    shared: str
+    array: str
+
+
+def with_hidden_places(hidden: Hidden, *, cut: int | None = None) -> bytes:
+    """plain.xlsb whose first sheet also holds a list validation (``prompt`` in its input
+    message, ``item`` in its list), a header and a first-page footer, a shared formula over A3:A4
+    and an array formula in A5 (their cells saved without values). ``cut``: that many bytes
+    are cut from the validation record's payload (a malformed record)."""
+
+    def sheet(data: bytes) -> bytes:
+        out = bytearray()
+        row_header = b""
+        for kind, payload in records(data):
+            if kind == ROW_HEADER:
+                row_header = payload
+            elif kind == END_SHEET_DATA:
+                out += _formula_rows(hidden, row_header)
+            elif kind == BEGIN_IGNORED_ERRORS:
+                texts = (hidden.header, None, None, None, None, hidden.first_footer)
+                begin = struct.pack("<H", 0x0002) + b"".join(wide(text) for text in texts)
+                out += record(BEGIN_HEADER_FOOTER, begin) + record(END_HEADER_FOOTER)
+            out += record(kind, area(0, 4, 0, 0) if kind == WS_DIMENSIONS else payload)
+            if kind == END_SHEET_DATA:
+                out += _validations(hidden, cut)
+        return bytes(out)
+
+    return office_formats.rewrite(PLAIN.read_bytes(), {SHEET: sheet})
+
+
+def _formula_rows(hidden: Hidden, row_header: bytes) -> bytes:
+    out = bytearray()
+    for row in (2, 3, 4):
+        out += record(ROW_HEADER, struct.pack("<I", row) + row_header[4:])
+        out += formula_cell(row, 0, master=2 if row < 4 else 4)
+        if row == 2:
+            tokens = ptg_string(hidden.shared) + b"\x4c" + struct.pack("<IH", 0, 0xC001)
+            out += record(SHARED_FORMULA, area(2, 3, 0, 0) + parsed(tokens + b"\x08"))
+        if row == 4:
+            out += record(
+                ARRAY_FORMULA, area(4, 4, 0, 0) + b"\x00" + parsed(ptg_string(hidden.array))
+            )
+    return bytes(out)
+
+
+def _validations(hidden: Hidden, cut: int | None) -> bytes:
+    dval = validation(("Not allowed", None, "Who", hidden.prompt), ("none", hidden.item))
+    if cut is not None:
+        kind, payload = next(records(dval))
+        dval = record(kind, payload[:-cut])
+    begin = struct.pack("<HIIII", 0, 0, 0, 0, 1)  # DVals: flags, xLeft, yTop, unused, idvMac
+    return record(BEGIN_VALIDATIONS, begin) + dval + record(END_VALIDATIONS)
