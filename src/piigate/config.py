@@ -236,6 +236,11 @@ class IsolationSettings(_Section):
     """Wall-clock time to read one file (each password tried is one more read); past it the
     worker is killed and replaced and the file is unscannable. The scan's own limit
     (three quarters of ``scan.timeout``) still applies to the message as a whole."""
+    program_seconds: float = Field(default=60.0, gt=0)
+    """The same, for a file whose reader runs a program (.doc: catdoc, .ppt: LibreOffice,
+    compressed RAR members: unar), which is slower to start and bounded by its own kill
+    timer: a .ppt takes 3 s on an idle machine and 13-16 s under load, so ``file_seconds``
+    would make a normal deck unscannable. The scan's own limit still bounds it."""
 
 
 class OcrSettings(_Section):

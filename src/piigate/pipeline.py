@@ -306,10 +306,12 @@ def isolated_reading(settings: IsolationSettings) -> IsolatedReading | None:
     pool = WorkerPool(
         settings.workers,
         settings.memory_mb * 1024 * 1024,
-        settings.file_seconds,
+        max(settings.file_seconds, settings.program_seconds),
         preload=("piigate.extract.registry",),
     )
-    return IsolatedReading(pool, IN_PROCESS_KINDS, settings.file_seconds)
+    return IsolatedReading(
+        pool, IN_PROCESS_KINDS, settings.file_seconds, program_seconds=settings.program_seconds
+    )
 
 
 def build_gate(settings: Settings, screener: Screener | None = None) -> Gate:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,13 @@ from click.testing import CliRunner
 from piigate.cli import main
 from piigate.config import DetectionSettings
 from piigate.detect import Detector
+from piigate.extract import extract, registry
+from piigate.extract.isolated import IsolatedReading, ReaderTable
 from piigate.extract.programs import missing_programs
-from tests import office_formats
+from piigate.isolation import WorkerPool
+from piigate.parse import parse_message
+from tests import formats, office_formats
+from tests.faulty_readers import HANG, faulty_pdf_attachment
 from tests.office_fixtures import LibreOfficeDocuments
 from tests.synthetic import message, ssn
 from tests.unit.test_extract_office import masked, scan
@@ -143,3 +149,34 @@ def test_serve_start_up_names_missing_programs(monkeypatch: pytest.MonkeyPatch) 
         _say_if_reader_programs_missing()
     assert {entry["program"] for entry in logs} == {"catdoc", "soffice", "unar"}
     assert all(entry["log_level"] == "error" for entry in logs)
+
+
+@pytest.fixture
+def slow_file_pool() -> Iterator[WorkerPool]:
+    pool = WorkerPool(1, 1024 * 1024 * 1024, 180.0, preload=("piigate.extract.registry",))
+    yield pool
+    pool.close()
+
+
+def test_ppt_read_within_the_program_limit_not_the_file_limit(
+    slow_file_pool: WorkerPool, legacy_deck: tuple[dict[str, str], bytes]
+) -> None:
+    """In the worker pool a .ppt gets `isolation.program_seconds`, not `file_seconds`: with a
+    file limit of 1 s (shorter than any LibreOffice start), the deck is still converted and
+    its SSNs read, while a PDF reader that hangs is cut at the 1 s file limit."""
+    values, deck = legacy_deck
+    reading = IsolatedReading(
+        slow_file_pool,
+        registry.IN_PROCESS_KINDS,
+        1.0,
+        ReaderTable("tests.faulty_readers"),
+        program_seconds=180.0,
+    )
+    attachments = [("deck.ppt", deck, "application/octet-stream"), faulty_pdf_attachment(HANG)]
+    message = formats.email_with("See attached.", attachments)
+    extraction = extract(parse_message(message.as_bytes()), isolation=reading)
+    assert [(d.where, d.reason) for d in extraction.unscannable] == [
+        ("attachment report.pdf", "reading took longer than 1 s")
+    ]
+    texts = "\n".join(segment.text for segment in extraction.segments)
+    assert values["notes"] in texts

@@ -38,6 +38,7 @@ from piigate.errors import (
 )
 from piigate.extract.content import Blob, Content, Lock, Reader
 from piigate.extract.limits import Budget
+from piigate.extract.programs import PROGRAM_KINDS
 from piigate.isolation import WorkerPool
 
 T = TypeVar("T")
@@ -90,7 +91,9 @@ def _portable(content: Content) -> Content:
 
 class IsolatedReading:
     """Reads blobs of every kind but ``in_process`` in ``pool``, at most ``file_seconds``
-    each (and never past the scan deadline)."""
+    each, or ``program_seconds`` for the kinds read by a program (``PROGRAM_KINDS``; by
+    default the same limit), and never past the scan deadline. The pool's own limit per call
+    must allow the longer of the two."""
 
     def __init__(
         self,
@@ -98,17 +101,21 @@ class IsolatedReading:
         in_process: frozenset[str],
         file_seconds: float,
         table: ReaderTable | None = None,
+        program_seconds: float | None = None,
     ) -> None:
         self.pool = pool
         self.in_process = in_process
         self.file_seconds = file_seconds
+        self.program_seconds = file_seconds if program_seconds is None else program_seconds
         self.table = table or ReaderTable()
 
     def takes(self, kind: str) -> bool:
         return kind not in self.in_process
 
     def read(self, kind: str, blob: Blob, budget: Budget) -> Content:
-        content, spent = self._call(read_in_worker, budget, self.table, kind, blob, budget)
+        content, spent = self._call(
+            read_in_worker, self._seconds(kind), budget, self.table, kind, blob, budget
+        )
         _settle(budget, spent)
         if content.lock is not None:
             opener = functools.partial(self._open, kind, blob, budget)
@@ -116,12 +123,17 @@ class IsolatedReading:
         return content
 
     def _open(self, kind: str, blob: Blob, budget: Budget, password: str) -> Content | None:
-        opened, spent = self._call(open_in_worker, budget, self.table, kind, blob, budget, password)
+        opened, spent = self._call(
+            open_in_worker, self._seconds(kind), budget, self.table, kind, blob, budget, password
+        )
         _settle(budget, spent)
         return opened
 
-    def _call(self, fn: Callable[..., T], budget: Budget, *args: object) -> T:
-        timeout = self.file_seconds
+    def _seconds(self, kind: str) -> float:
+        return self.program_seconds if kind in PROGRAM_KINDS else self.file_seconds
+
+    def _call(self, fn: Callable[..., T], seconds: float, budget: Budget, *args: object) -> T:
+        timeout = seconds
         if budget.deadline is not None:
             timeout = min(timeout, budget.deadline - time.monotonic())
         budget.check_time()
@@ -129,7 +141,7 @@ class IsolatedReading:
             return self.pool.run(fn, *args, timeout=timeout)
         except WorkerTimedOut:
             budget.check_time()  # the scan's own deadline: reading stops here
-            raise ExtractionError(f"reading took longer than {self.file_seconds:g} s") from None
+            raise ExtractionError(f"reading took longer than {seconds:g} s") from None
         except WorkerOutOfMemory:
             limit = self.pool.memory_bytes or 0
             raise ExtractionError(f"reading needed more than {limit / 2**20:g} MiB") from None

@@ -4,7 +4,10 @@ into .pptx, unar (through rarfile) for compressed RAR members.
 
 Each runs in the worker that reads the file, so it inherits the worker's memory limit; it is
 started under coreutils ``timeout`` in a process group of its own, so it is killed with all
-it started when its time is up, even when the worker itself was killed first. A program that
+it started when its time is up, even when the worker itself was killed first. A file read by
+a program has a time limit of its own in the pool (``isolation.program_seconds``, 60 s):
+LibreOffice takes 3 s to convert a .ppt on an idle machine and 13-16 s on a loaded one,
+near the 15 s every other reader gets (README "Limits"). A program that
 is missing makes its format unreadable (a blocking defect), never clean; ``piigate serve``
 says at start which are missing (``missing_programs``).
 """
@@ -25,6 +28,10 @@ PROGRAMS = {
     "unar": "compressed RAR archive members (Debian package unar)",
 }
 """Each program, and what cannot be read without it."""
+
+PROGRAM_KINDS = frozenset({"doc", "ppt", "rar"})
+"""The kinds (``registry.READERS``) whose readers run one of these programs: the worker pool
+gives them ``isolation.program_seconds`` instead of ``isolation.file_seconds``."""
 
 PROGRAM_SECONDS = 60.0
 """The longest one program may run; the scan deadline, when sooner, bounds it too."""
