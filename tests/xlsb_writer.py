@@ -30,6 +30,9 @@ BEGIN_HEADER_FOOTER = 0x01DF
 END_HEADER_FOOTER = 0x01E0
 BEGIN_IGNORED_ERRORS = 0x0288
 _NULL = 0xFFFFFFFF
+_RELATIONS = b"http://schemas.%s/relationships/%s"
+_WORKSHEET = _RELATIONS % (b"openxmlformats.org/officeDocument/2006", b"worksheet")
+_MACROSHEET = _RELATIONS % (b"microsoft.com/office/2006", b"xlMacrosheet")
 
 
 def records(data: bytes) -> Iterator[tuple[int, bytes]]:
@@ -167,3 +170,20 @@ def _validations(hidden: Hidden, cut: int | None) -> bytes:
         dval = record(kind, payload[:-cut])
     begin = struct.pack("<HIIII", 0, 0, 0, 0, 1)  # DVals: flags, xLeft, yTop, unused, idvMac
     return record(BEGIN_VALIDATIONS, begin) + dval + record(END_VALIDATIONS)
+
+
+def as_macro_sheet(workbook: bytes, number: int) -> bytes:
+    """``workbook`` with its sheet ``number`` declared an Excel 4.0 macro sheet (relationship
+    and content type; a macro sheet's records are a worksheet's)."""
+    target = b"worksheets/sheet%d.bin" % number
+
+    def relationships(data: bytes) -> bytes:
+        sheet = b'Type="%s" Target="' + target + b'"'
+        return data.replace(sheet % _WORKSHEET, sheet % _MACROSHEET)
+
+    def content_types(data: bytes) -> bytes:
+        part = b'PartName="/xl/' + target + b'" ContentType="application/vnd.ms-excel.%s"'
+        return data.replace(part % b"worksheet", part % b"macrosheet")
+
+    edits = {"xl/_rels/workbook.bin.rels": relationships, "[Content_Types].xml": content_types}
+    return office_formats.rewrite(workbook, edits)

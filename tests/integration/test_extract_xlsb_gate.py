@@ -13,29 +13,10 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from piigate.cli import main
-from tests import office_formats, xlsb_writer
+from tests import xlsb_writer
 from tests.synthetic import message, ssn
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "office" / "parts.xlsb"
-RELATIONS = b"http://schemas.%s/relationships/%s"
-WORKSHEET = RELATIONS % (b"openxmlformats.org/officeDocument/2006", b"worksheet")
-MACROSHEET = RELATIONS % (b"microsoft.com/office/2006", b"xlMacrosheet")
-
-
-def as_macro_sheet(workbook: bytes) -> bytes:
-    """The fixture with its second sheet declared an Excel 4.0 macro sheet (relationship and
-    content type; a macro sheet's records are a worksheet's)."""
-
-    def relationships(data: bytes) -> bytes:
-        second = b'Type="%s" Target="worksheets/sheet2.bin"'
-        return data.replace(second % WORKSHEET, second % MACROSHEET)
-
-    def content_types(data: bytes) -> bytes:
-        part = b'PartName="/xl/worksheets/sheet2.bin" ContentType="application/vnd.ms-excel.%s"'
-        return data.replace(part % b"worksheet", part % b"macrosheet")
-
-    edits = {"xl/_rels/workbook.bin.rels": relationships, "[Content_Types].xml": content_types}
-    return office_formats.rewrite(workbook, edits)
 
 
 def test_xlsb_comment_name_and_macro_sheet_refused_with_places(tmp_path: Path) -> None:
@@ -43,7 +24,7 @@ def test_xlsb_comment_name_and_macro_sheet_refused_with_places(tmp_path: Path) -
     name and an Excel 4.0 macro sheet, and names each place."""
     rng = random.Random(41)
     comment, name, macro = ssn(rng), ssn(rng), ssn(rng)
-    workbook = as_macro_sheet(FIXTURE.read_bytes())
+    workbook = xlsb_writer.as_macro_sheet(FIXTURE.read_bytes(), 2)
     path = tmp_path / "book.eml"
     path.write_bytes(message(attachments=(("book.xlsb", workbook, "application/octet-stream"),)))
     result = CliRunner().invoke(main, ["scan", "--json", str(path)])

@@ -12,7 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from piigate.config import ExtractionSettings
 from piigate.extract import extract
+from piigate.extract.content import Blob
+from piigate.extract.limits import Budget
+from piigate.extract.ooxml import open_package
+from piigate.extract.xlsb import binary_places
 from piigate.extract.xlsb_records import HeaderFooterRecord, master_row
 from piigate.model import Extraction
 from piigate.parse import parse_message
@@ -58,6 +63,23 @@ def test_validation_headers_footers_and_shared_and_array_formulas_read_at_their_
         f"Data!A3: {places.shared}",
         f"Data!A5: {places.array}",
     ]
+
+
+def test_sheets_read_from_records_show_shared_and_array_formulas_as_their_code() -> None:
+    """When calamine refuses a workbook every sheet is read from its records (read=set()):
+    a shared or array formula's cells show the formula they point to, not pyxlsb2's
+    ``#PTG1!``; on a macro sheet the formulas' literals are read once per formula."""
+    places = hidden(65)
+    workbook = xlsb_writer.as_macro_sheet(xlsb_writer.with_hidden_places(places), 1)
+    blob = Blob("book.xlsb", workbook)
+    budget = Budget(ExtractionSettings())
+    tables, passages = binary_places(open_package(blob, budget), blob, budget, set())
+    [data] = [table for table in tables if table.name == "Data"]
+    shared, array = f'="{places.shared}"&', f'="{places.array}"'
+    assert [row[0][: len(shared)] for row in data.rows[2:4]] == [shared, shared]
+    assert data.rows[4][0] == array
+    [formulas] = [p.text for p in passages if p.place == "formulas"]
+    assert formulas.splitlines() == [f"Data!A3: {places.shared}", f"Data!A5: {places.array}"]
 
 
 def test_libreoffice_reads_the_written_records_as_the_same_places(tmp_path: Path) -> None:

@@ -69,6 +69,10 @@ class _SheetReader(RecordReader):  # type: ignore[misc]
     }
 
 
+_Shared = dict[int, list[FormulaRangeRecord]]
+"""A sheet's shared and array formulas, by the row of the cell each record follows."""
+
+
 @dataclass(slots=True)
 class _Places:
     """What the sheets' records hold, each list one place."""
@@ -87,10 +91,12 @@ def binary_places(
         with open_workbook(io.BytesIO(blob.data)) as workbook:
             sheets = [s for s in workbook.sheets if s.type in ("worksheet", "macrosheet")]
             unread = [s for s in sheets if s.name not in read]
-            tables = [_sheet_table(workbook, package, sheet, budget) for sheet in unread]
             places = _Places()
-            for sheet in sheets:
-                _read_sheet(workbook, package, sheet, budget, places)
+            shared = {s.name: _read_sheet(workbook, package, s, budget, places) for s in sheets}
+            tables = [
+                _sheet_table(workbook, package, sheet, budget, shared[sheet.name])
+                for sheet in unread
+            ]
             names = list(_defined_names(workbook))
             comments = list(_comments(package))
     except ExtractionError:
@@ -112,35 +118,45 @@ def _part(sheet: Any) -> str:
     return location.lstrip("/") if location.startswith("/") else f"xl/{location}"
 
 
-def _sheet_table(workbook: Any, package: Package, record: Any, budget: Budget) -> Table:
-    """Every cell of a sheet; a formula (on a macro sheet: the macro's code) as ``=text``."""
+def _sheet_table(
+    workbook: Any, package: Package, record: Any, budget: Budget, shared: _Shared
+) -> Table:
+    """Every cell of a sheet; a formula (on a macro sheet: the macro's code) as ``=text``, a
+    shared or array formula's cell as the formula it points to."""
     rows: dict[int, tuple[str, ...]] = {}
     with Worksheet(workbook, record.name, io.BytesIO(package.read(_part(record)))) as sheet:
         for row in sheet.rows():
             budget.check_time()
-            cells = {cell.col: _cell(workbook, cell) for cell in row if cell is not None}
+            cells = {
+                cell.col: _cell(workbook, cell, row.num, shared) for cell in row if cell is not None
+            }
             width = max(cells, default=-1) + 1
             rows[row.num] = trim_row(cells.get(column, "") for column in range(width))
     height = max(rows, default=-1) + 1
     return table_of(record.name, trim_rows([rows.get(number, ()) for number in range(height)]))
 
 
-def _cell(workbook: Any, cell: Any) -> str:
+def _cell(workbook: Any, cell: Any, row: int, shared: _Shared) -> str:
     value = cell_text(cell.value) if cell.value is not None else ""
     if not cell.formula:
         return value
-    code = "=" + Formula.parse(cell.formula).stringify(workbook)
+    master = master_row(cell.formula)
+    tokens = cell.formula if master is None else _shared(shared, row, cell.col, master).tokens
+    code = "=" + Formula.parse(tokens).stringify(workbook)
     return f"{code} {value}".strip()
 
 
-def _read_sheet(workbook: Any, package: Package, sheet: Any, budget: Budget, out: _Places) -> None:
-    """One pass over a sheet's records. ``Sheet!A1: text``: the string literals of each formula
-    of a macro sheet (its code, which has no shown value), and of each string formula of a
-    worksheet saved without its value (a program wrote it; Excel saves the value); a cell that
-    points to a shared or array formula is read as that formula, once per formula."""
+def _read_sheet(
+    workbook: Any, package: Package, sheet: Any, budget: Budget, out: _Places
+) -> _Shared:
+    """One pass over a sheet's records, into ``out``; returns its shared and array formulas.
+    ``Sheet!A1: text``: the string literals of each formula of a macro sheet (its code, which
+    has no shown value), and of each string formula of a worksheet saved without its value (a
+    program wrote it; Excel saves the value); a cell that points to a shared or array formula
+    is read as that formula, once per formula."""
     macro = sheet.type == "macrosheet"
     row = 0
-    ranges: dict[int, list[FormulaRangeRecord]] = {}
+    ranges: _Shared = {}
     pointing: list[tuple[int, int, int]] = []  # a cell's row and column, its formula's row
     for count, (kind, record) in enumerate(_SheetReader(package.read(_part(sheet)))):
         if count % 10_000 == 0:
@@ -161,24 +177,28 @@ def _read_sheet(workbook: Any, package: Package, sheet: Any, budget: Budget, out
         elif kind == HEADER_FOOTER:
             out.headers.extend(page_text(text) for text in record.texts if text.strip())
     out.formulas.extend(_pointed(workbook, sheet.name, pointing, ranges))
+    return ranges
 
 
 def _pointed(
-    workbook: Any,
-    sheet: str,
-    cells: Iterable[tuple[int, int, int]],
-    ranges: dict[int, list[FormulaRangeRecord]],
+    workbook: Any, sheet: str, cells: Iterable[tuple[int, int, int]], shared: _Shared
 ) -> Iterator[str]:
     """The literals of the shared or array formula each cell points to, at the first such
     cell (the literals are the same in every cell; only relative references move)."""
     done: set[int] = set()
     for row, column, master in cells:
-        formula = next((f for f in ranges.get(master, ()) if f.covers(row, column)), None)
-        if formula is None:
-            raise ValueError("a cell points to a shared formula the sheet does not hold")
+        formula = _shared(shared, row, column, master)
         if id(formula) not in done:
             done.add(id(formula))
             yield from _literals(workbook, sheet, row, column, formula.tokens)
+
+
+def _shared(shared: _Shared, row: int, column: int, master: int) -> FormulaRangeRecord:
+    """The shared or array formula whose record follows row ``master`` and covers the cell."""
+    formula = next((f for f in shared.get(master, ()) if f.covers(row, column)), None)
+    if formula is None:
+        raise ValueError("a cell points to a shared formula the sheet does not hold")
+    return formula
 
 
 def _literals(workbook: Any, sheet: str, row: int, column: int, tokens: bytes) -> Iterator[str]:
