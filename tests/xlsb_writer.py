@@ -120,13 +120,15 @@ class Hidden:
     first_footer: str
     shared: str
     array: str
+    joined: str = ""
+    """A6's formula joins its two halves as two literals (a formula of its own); empty: none."""
 
 
 def with_hidden_places(hidden: Hidden, *, cut: int | None = None) -> bytes:
     """plain.xlsb whose first sheet also holds a list validation (``prompt`` in its input
-    message, ``item`` in its list), a header and a first-page footer, a shared formula over A3:A4
-    and an array formula in A5 (their cells saved without values). ``cut``: that many bytes
-    are cut from the validation record's payload (a malformed record)."""
+    message, ``item`` in its list), a header and a first-page footer, a shared formula over
+    A3:A4, an array formula in A5 and ``joined`` in A6 (their cells saved without values).
+    ``cut``: that many bytes are cut from the validation record's payload (malformed)."""
 
     def sheet(data: bytes) -> bytes:
         out = bytearray()
@@ -140,7 +142,7 @@ def with_hidden_places(hidden: Hidden, *, cut: int | None = None) -> bytes:
                 texts = (hidden.header, None, None, None, None, hidden.first_footer)
                 begin = struct.pack("<H", 0x0002) + b"".join(wide(text) for text in texts)
                 out += record(BEGIN_HEADER_FOOTER, begin) + record(END_HEADER_FOOTER)
-            out += record(kind, area(0, 4, 0, 0) if kind == WS_DIMENSIONS else payload)
+            out += record(kind, area(0, 5, 0, 0) if kind == WS_DIMENSIONS else payload)
             if kind == END_SHEET_DATA:
                 out += _validations(hidden, cut)
         return bytes(out)
@@ -160,6 +162,12 @@ def _formula_rows(hidden: Hidden, row_header: bytes) -> bytes:
             out += record(
                 ARRAY_FORMULA, area(4, 4, 0, 0) + b"\x00" + parsed(ptg_string(hidden.array))
             )
+    if hidden.joined:
+        half = len(hidden.joined) // 2
+        tokens = ptg_string(hidden.joined[:half]) + ptg_string(hidden.joined[half:]) + b"\x08"
+        cell = struct.pack("<II", 0, 0) + wide("") + struct.pack("<H", 0) + parsed(tokens)
+        out += record(ROW_HEADER, struct.pack("<I", 5) + row_header[4:])
+        out += record(FORMULA_STRING, cell)
     return bytes(out)
 
 

@@ -40,11 +40,12 @@ def test_xlsb_comment_name_and_macro_sheet_refused_with_places(tmp_path: Path) -
 
 def test_xlsb_validation_headers_and_shared_formula_refused_with_places(tmp_path: Path) -> None:
     """`piigate scan --json` refuses a .xlsb whose SSNs sit only in a data validation's prompt
-    and list, a header and a first-page footer, and a shared and an array formula's literals
+    and list, a header and a first-page footer, and the literals of a shared, an array and a
+    plain formula saved without values
     (records no free program writes: tests/xlsb_writer.py adds them to a SheetJS workbook),
     and names each place as for .xlsx."""
     rng = random.Random(47)
-    prompt, item, header, footer, shared, array = (ssn(rng) for _ in range(6))
+    prompt, item, header, footer, shared, array, joined = (ssn(rng) for _ in range(7))
     hidden = xlsb_writer.Hidden(
         prompt=f"Employee SSN {prompt}",
         item=item,
@@ -52,6 +53,7 @@ def test_xlsb_validation_headers_and_shared_formula_refused_with_places(tmp_path
         first_footer=f"SSN {footer}",
         shared=f"SSN {shared}",
         array=f"SSN {array}",
+        joined=f"SSN {joined}",
     )
     path = tmp_path / "book.eml"
     workbook = xlsb_writer.with_hidden_places(hidden)
@@ -69,5 +71,6 @@ def test_xlsb_validation_headers_and_shared_formula_refused_with_places(tmp_path
             (place + "headers and footers", "***-**-" + footer[-4:]),
             (place + "formulas", "***-**-" + shared[-4:]),
             (place + "formulas", "***-**-" + array[-4:]),
+            (place + "formulas", "***-**-" + joined[-4:]),
         ]
     )

@@ -34,6 +34,7 @@ def hidden(seed: int) -> xlsb_writer.Hidden:
         first_footer=f"SSN {ssn(rng)}",
         shared=f"SSN {ssn(rng)}",
         array=f"SSN {ssn(rng)}",
+        joined=f"SSN {ssn(rng)}",
     )
 
 
@@ -44,8 +45,9 @@ def extracted(workbook: bytes, name: str = "book.xlsb") -> Extraction:
 
 def test_validation_headers_footers_and_shared_and_array_formulas_read_at_their_places() -> None:
     """A list validation's prompt and items, a sheet's odd header and first-page footer (page
-    codes dropped), and the literals of a shared formula (once, at its first cell) and of an
-    array formula whose cells have no cached value are each read under their .xlsx place."""
+    codes dropped), and the literals of a shared formula (once, at its first cell), of an
+    array formula and of a formula joining two literals (joined), whose cells have no cached
+    value, are each read under their .xlsx place."""
     places = hidden(61)
     extraction = extracted(xlsb_writer.with_hidden_places(places))
     texts = {segment.where: segment.text for segment in extraction.segments}
@@ -62,6 +64,7 @@ def test_validation_headers_footers_and_shared_and_array_formulas_read_at_their_
     assert texts["attachment book.xlsb formulas"].splitlines() == [
         f"Data!A3: {places.shared}",
         f"Data!A5: {places.array}",
+        f"Data!A6: {places.joined}",
     ]
 
 
@@ -79,7 +82,11 @@ def test_sheets_read_from_records_show_shared_and_array_formulas_as_their_code()
     assert [row[0][: len(shared)] for row in data.rows[2:4]] == [shared, shared]
     assert data.rows[4][0] == array
     [formulas] = [p.text for p in passages if p.place == "formulas"]
-    assert formulas.splitlines() == [f"Data!A3: {places.shared}", f"Data!A5: {places.array}"]
+    assert formulas.splitlines() == [
+        f"Data!A3: {places.shared}",
+        f"Data!A5: {places.array}",
+        f"Data!A6: {places.joined}",
+    ]
 
 
 def test_libreoffice_reads_the_written_records_as_the_same_places(tmp_path: Path) -> None:
@@ -107,7 +114,8 @@ def test_libreoffice_reads_the_written_records_as_the_same_places(tmp_path: Path
         if value in texts["attachment book.xlsx data validation"]
     ]  # fmt: skip
     assert places.first_footer in texts["attachment book.xlsx headers and footers"]
-    assert [row[0] for row in data.rows[2:]] == [places.shared, places.shared, places.array]
+    values = [places.shared, places.shared, places.array, places.joined]
+    assert [row[0] for row in data.rows[2:]] == values
 
 
 def test_cut_validation_record_makes_the_workbook_unscannable() -> None:

@@ -153,10 +153,11 @@ def _read_sheet(
     ``Sheet!A1: text``: the string literals of each formula of a macro sheet (its code, which
     has no shown value), and of each string formula of a worksheet saved without its value (a
     program wrote it; Excel saves the value); a cell that points to a shared or array formula
-    is read as that formula, once per formula."""
+    is read as that formula, once per formula. In cell order."""
     macro = sheet.type == "macrosheet"
     row = 0
     ranges: _Shared = {}
+    own: list[tuple[int, int, bytes]] = []  # a cell's row and column, its formula
     pointing: list[tuple[int, int, int]] = []  # a cell's row and column, its formula's row
     for count, (kind, record) in enumerate(_SheetReader(package.read(_part(sheet)))):
         if count % 10_000 == 0:
@@ -167,7 +168,7 @@ def _read_sheet(
             if record.f and (macro or (kind == rt.FMLA_STRING and not record.v)):
                 master = master_row(record.f)
                 if master is None:
-                    out.formulas.extend(_literals(workbook, sheet.name, row, record.c, record.f))
+                    own.append((row, record.c, record.f))
                 else:
                     pointing.append((row, record.c, master))
         elif kind in (SHARED_FORMULA, ARRAY_FORMULA):
@@ -176,21 +177,22 @@ def _read_sheet(
             out.validations.extend(_validation(workbook, record))
         elif kind == HEADER_FOOTER:
             out.headers.extend(page_text(text) for text in record.texts if text.strip())
-    out.formulas.extend(_pointed(workbook, sheet.name, pointing, ranges))
+    for cell_row, column, tokens in sorted([*own, *_pointed(pointing, ranges)]):
+        out.formulas.extend(_literals(workbook, sheet.name, cell_row, column, tokens))
     return ranges
 
 
 def _pointed(
-    workbook: Any, sheet: str, cells: Iterable[tuple[int, int, int]], shared: _Shared
-) -> Iterator[str]:
-    """The literals of the shared or array formula each cell points to, at the first such
-    cell (the literals are the same in every cell; only relative references move)."""
+    cells: Iterable[tuple[int, int, int]], shared: _Shared
+) -> Iterator[tuple[int, int, bytes]]:
+    """The shared or array formula the cells point to, at the first cell of each (its
+    literals are the same in every cell; only relative references move)."""
     done: set[int] = set()
     for row, column, master in cells:
         formula = _shared(shared, row, column, master)
         if id(formula) not in done:
             done.add(id(formula))
-            yield from _literals(workbook, sheet, row, column, formula.tokens)
+            yield row, column, formula.tokens
 
 
 def _shared(shared: _Shared, row: int, column: int, master: int) -> FormulaRangeRecord:
