@@ -306,6 +306,64 @@ def _with_macro_sheet(package: bytes, value: str) -> bytes:
     return rewrite(package, {"xl/workbook.xml": _xml_edit(list_sheet)})
 
 
+_X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
+_XM = "http://schemas.microsoft.com/office/excel/2006/main"
+_XR = "http://schemas.microsoft.com/office/spreadsheetml/2014/revision"
+X14_VALIDATIONS = "{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}"
+"""The ``ext`` of a worksheet's ``extLst`` that holds Excel 2010's data validations."""
+
+
+def excel_x14_validations(prompt: str, error: str, item: str) -> bytes:
+    """An openpyxl workbook whose sheet Main has two validations only in Excel 2010's form, as
+    Excel writes a validation that refers to another sheet (``x14:dataValidation`` in the
+    sheet's ``extLst``, formulas in ``xm:f``, ranges in ``xm:sqref``; openpyxl cannot write
+    them, so lxml adds them): a list from sheet Lists with ``prompt`` and ``error`` as its
+    messages on B2:B20, and a custom rule that refuses ``item`` unless it is in that list."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Main"
+    sheet.append(["Name", "Colour", "Code"])
+    lists = book.create_sheet("Lists")
+    for colour in ("Red", "Green", "Blue"):
+        lists.append([colour])
+    out = io.BytesIO()
+    book.save(out)
+    rules = [
+        (
+            {"type": "list", "allowBlank": "1", "showInputMessage": "1", "showErrorMessage": "1",
+             "promptTitle": "Colour", "prompt": prompt, "errorTitle": "Not a colour",
+             "error": error},
+            "Lists!$A$1:$A$3", "B2:B20",
+        ),
+        (
+            {"type": "custom", "allowBlank": "1", "showErrorMessage": "1"},
+            f'AND(C2<>"{item}",COUNTIF(Lists!$A$1:$A$3,C2)=0)', "C2:C20",
+        ),
+    ]  # fmt: skip
+
+    def extend(root: etree._Element) -> None:
+        extensions = etree.SubElement(root, f"{{{_SHEET_NS}}}extLst")
+        ext = etree.SubElement(
+            extensions, f"{{{_SHEET_NS}}}ext", uri=X14_VALIDATIONS, nsmap={"x14": _X14}
+        )
+        group = etree.SubElement(
+            ext, f"{{{_X14}}}dataValidations", count=str(len(rules)), nsmap={"xm": _XM}
+        )
+        for number, (attributes, formula, cells) in enumerate(rules, start=1):
+            uid = {f"{{{_XR}}}uid": f"{{00000000-0002-0000-0000-{number:012d}}}"}
+            rule = etree.SubElement(
+                group, f"{{{_X14}}}dataValidation", {**attributes, **uid}, nsmap={"xr": _XR}
+            )
+            etree.SubElement(
+                etree.SubElement(rule, f"{{{_X14}}}formula1"), f"{{{_XM}}}f"
+            ).text = formula
+            etree.SubElement(rule, f"{{{_XM}}}sqref").text = cells
+
+    return rewrite(out.getvalue(), {"xl/worksheets/sheet1.xml": _xml_edit(extend)})
+
+
 POWERPOINT_PLACES = ("group", "table", "notes", "charts", "comments", "slide masters and layouts")
 
 

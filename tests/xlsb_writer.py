@@ -2,7 +2,9 @@
 (SheetJS writes neither formulas, data validations nor headers and footers; LibreOffice and
 the Python libraries write no .xlsb at all), following [MS-XLSB]: a record is its type and
 length as 7-bit groups (2.1.4), then its payload. ``with_hidden_places`` adds such records to
-the first sheet of the SheetJS-written ``tests/fixtures/office/plain.xlsb``.
+the first sheet of the SheetJS-written ``tests/fixtures/office/plain.xlsb``, and
+``with_validations_14`` the block of Excel 2010 validations (BrtDVal14) that Excel writes for
+a validation whose list refers to another sheet.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ SHARED_FORMULA = 0x01AB
 BEGIN_HEADER_FOOTER = 0x01DF
 END_HEADER_FOOTER = 0x01E0
 BEGIN_IGNORED_ERRORS = 0x0288
+END_SHEET = 0x0082
+FRT_BEGIN = 0x0023
+FRT_END = 0x0024
+VALIDATION_14 = 0x041D
+BEGIN_VALIDATIONS_14 = 0x041E
+END_VALIDATIONS_14 = 0x0482
 _NULL = 0xFFFFFFFF
 _RELATIONS = b"http://schemas.%s/relationships/%s"
 _WORKSHEET = _RELATIONS % (b"openxmlformats.org/officeDocument/2006", b"worksheet")
@@ -97,6 +105,48 @@ def validation(messages: Sequence[str | None], items: Sequence[str]) -> bytes:
     strings = b"".join(wide(text) for text in messages)
     first = parsed(ptg_string(",".join(items)))
     return record(VALIDATION, struct.pack("<I", flags) + ranges + strings + first + parsed(b""))
+
+
+def validation_14(messages: Sequence[str | None], tokens: bytes) -> bytes:
+    """BrtDVal14 (2.4.354) of a list on A2, showing its prompt and error: an FRTHeader
+    (2.5.61; flags fSqref and fFormula) with one FRTSqref (flags: fDoAdjust; an
+    UncheckedSqRfX of A2) and one FRTFormula (reserved flags 2, then an FRTParsedFormula:
+    cce, cb, rgce, rgcb), then the flags of BrtDVal plus fDVMinFmla, and DValStrings
+    (error title, error, prompt title, prompt)."""
+    header = struct.pack("<III", 0x2 | 0x4, 1, 0x2) + struct.pack("<I", 1) + area(1, 1, 0, 0)
+    header += struct.pack("<IIII", 1, 0x2, len(tokens), 0) + tokens
+    flags = 3 | (1 << 18) | (1 << 19) | (1 << 24)  # list, input and error shown, formula 1
+    strings = b"".join(wide(text) for text in messages)
+    return record(VALIDATION_14, header + struct.pack("<I", flags) + strings)
+
+
+def with_validations_14(validations: Sequence[bytes]) -> bytes:
+    """plain.xlsb whose first sheet ends with the block Excel 2010 and later write for the
+    validations BrtDVal cannot hold (2.1.7.62 Worksheet, FRTWORKSHEET; DVALS14): BrtFRTBegin
+    (ProductVersion: 14, Excel 2010), BrtBeginDVals14 (an FRTBlank, then DVals as for
+    BrtBeginDVals), the BrtDVal14 records, BrtEndDVals14 and BrtFRTEnd, before BrtEndSheet."""
+    begin = struct.pack("<I", 0) + struct.pack("<HIIII", 0, 0, 0, 0, len(validations))
+    block = (
+        record(FRT_BEGIN, struct.pack("<HH", 0x000E, 0))
+        + record(BEGIN_VALIDATIONS_14, begin)
+        + b"".join(validations)
+        + record(END_VALIDATIONS_14)
+        + record(FRT_END)
+    )
+
+    def sheet(data: bytes) -> bytes:
+        return b"".join(
+            (block if kind == END_SHEET else b"") + record(kind, payload)
+            for kind, payload in records(data)
+        )
+
+    return office_formats.rewrite(PLAIN.read_bytes(), {SHEET: sheet})
+
+
+def area_3d(sheet: int, first_row: int, last_row: int, column: int) -> bytes:
+    """PtgArea3d (2.5.98.19) of one column: the token, the XTI index (plain.xlsb's
+    BrtExternSheet: 2 is its first sheet, 3 its second), rows and columns, absolute."""
+    return b"\x3b" + struct.pack("<HIIHH", sheet, first_row, last_row, column, column)
 
 
 def formula_cell(row: int, column: int, master: int) -> bytes:

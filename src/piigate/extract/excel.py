@@ -2,8 +2,9 @@
 python-calamine (hidden and very hidden sheets too), then the places calamine does not read,
 from the package's XML with lxml: cell comments and notes, formulas whose cached value is
 missing (their string literals, concatenated when the formula only joins literals), data
-validation lists and messages, headers and footers, defined names, Excel 4.0 macro sheets,
-chart caches, SmartArt, document properties; embedded objects go back to the walker.
+validation lists and messages (Excel 2010's ``x14:dataValidation`` too), headers and footers,
+defined names, Excel 4.0 macro sheets, chart caches, SmartArt, document properties; embedded
+objects go back to the walker.
 
 A .xlsb's other parts are binary records: its macro sheets, formulas without a value, data
 validations, headers and footers, defined names and comments are read with pyxlsb2
@@ -53,6 +54,9 @@ _NAMESPACES = (
     "http://purl.oclc.org/ooxml/spreadsheetml/main",  # ISO 29500 strict
 )
 _WANTED = ("c", "row", "dataValidation", "headerFooter")
+_X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
+"""Excel 2010's namespace: Excel writes a validation as ``x14:dataValidation`` in the sheet's
+``extLst`` when its list or formula refers to another sheet (formulas in ``xm:f``)."""
 # A formula with text ends in </f> (or </x:f> with a prefix).
 _MARKERS = (b"/f>", b":f>", b"dataValidation", b"headerFooter")
 _CHUNK = 1024 * 1024
@@ -176,6 +180,7 @@ def _scan_sheet(
 ) -> None:
     formulas, validations, headers = out
     tags = [f"{{{ns}}}{name}" for ns in _NAMESPACES for name in _WANTED]
+    tags.append(f"{{{_X14}}}dataValidation")
     with package.archive.open(part) as stream:
         events = etree.iterparse(
             stream, tag=tags, resolve_entities=False, no_network=True, load_dtd=False
@@ -216,13 +221,15 @@ def _missing_value(cell: Element) -> str:
 
 def _validation(rule: Element) -> Iterator[str]:
     """Its messages and formulas; a formula inside ``mc:AlternateContent`` too (LibreOffice
-    writes a list's items there, as ``x12ac:list`` with a ``formula1`` fallback)."""
+    writes a list's items there, as ``x12ac:list`` with a ``formula1`` fallback), and an
+    Excel 2010 one's (``x14:formula1`` holding an ``xm:f``)."""
     for message in ("promptTitle", "prompt", "errorTitle", "error"):
         if rule.get(message):
             yield str(rule.get(message))
     for element in rule.iter():
-        if local(element) in ("formula1", "formula2") and element.text:
-            yield formula_text(element.text) or element.text
+        text = all_text(element).strip() if local(element) in ("formula1", "formula2") else ""
+        if text:
+            yield formula_text(text) or text
 
 
 def _defined_names(workbook: Element) -> Iterator[str]:

@@ -3,10 +3,11 @@
 names, Excel 4.0 macro sheets (every cell, a formula as its text), formulas whose cached value
 is missing (their string literals, as for .xlsx; a shared or array formula's cells point to
 the formula, which is read from its BrtShrFmla or BrtArrFmla record), data validations (list
-items and messages), every sheet's headers and footers, and cell comments (``BrtCommentText``
-records, which have the layout of a shared string and are read by pyxlsb2's own record for
-those). The records pyxlsb2 does not parse are read by the record classes of
-``xlsb_records.py``. The cells of worksheets are python-calamine's (``excel.py``).
+items and messages, of BrtDVal and of Excel 2010's BrtDVal14 records), every sheet's headers
+and footers, and cell comments (``BrtCommentText`` records, which have the layout of a shared
+string and are read by pyxlsb2's own record for those). The records pyxlsb2 does not parse
+are read by the record classes of ``xlsb_records.py``. The cells of worksheets are
+python-calamine's (``excel.py``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from piigate.extract.xlsb_records import (
     HEADER_FOOTER,
     SHARED_FORMULA,
     VALIDATION,
+    VALIDATION_14,
     FormulaRangeRecord,
     HeaderFooterRecord,
     ValidationRecord,
@@ -65,6 +67,7 @@ class _SheetReader(RecordReader):  # type: ignore[misc]
         SHARED_FORMULA: FormulaRangeRecord,
         ARRAY_FORMULA: FormulaRangeRecord,
         VALIDATION: ValidationRecord,
+        VALIDATION_14: ValidationRecord,
         HEADER_FOOTER: HeaderFooterRecord,
     }
 
@@ -173,7 +176,7 @@ def _read_sheet(
                     pointing.append((row, record.c, master))
         elif kind in (SHARED_FORMULA, ARRAY_FORMULA):
             ranges.setdefault(row, []).append(record)  # it follows the cell of its formula
-        elif kind == VALIDATION:
+        elif kind in (VALIDATION, VALIDATION_14):
             out.validations.extend(_validation(workbook, record))
         elif kind == HEADER_FOOTER:
             out.headers.extend(page_text(text) for text in record.texts if text.strip())

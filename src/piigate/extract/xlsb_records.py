@@ -1,10 +1,12 @@
 """Record classes for the BIFF12 records of a sheet that pyxlsb2 does not parse, read by its
 own ``RecordReader`` (the way ``xlsb.py`` reads comment text): a data validation
-([MS-XLSB] 2.4.353 BrtDVal), a sheet's page headers and footers (2.4.90
-BrtBeginHeaderFooter), and the formula that the cells of a shared or an array formula point to
-(2.4.785 BrtShrFmla, 2.4.6 BrtArrFmla: their cells hold only a PtgExp naming the row of the
-cell the record follows). A record shorter than its layout raises ValueError, so that the
-workbook's records are unreadable (unscannable), never read as empty.
+([MS-XLSB] 2.4.353 BrtDVal; and 2.4.354 BrtDVal14, which Excel 2010 and later write inside a
+BrtFRTBegin/BrtFRTEnd block for a validation whose list refers to another sheet), a sheet's
+page headers and footers (2.4.90 BrtBeginHeaderFooter), and the formula that the cells of a
+shared or an array formula point to (2.4.785 BrtShrFmla, 2.4.6 BrtArrFmla: their cells hold
+only a PtgExp naming the row of the cell the record follows). A record shorter than its
+layout raises ValueError, so that the workbook's records are unreadable (unscannable), never
+read as empty.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from pyxlsb2 import recordtypes as rt
 
 VALIDATION = 0x0040
 """BrtDVal (pyxlsb2's table names no record 64)."""
+VALIDATION_14 = 0x041D
+"""BrtDVal14 (pyxlsb2's table names no record 1053)."""
 HEADER_FOOTER = rt.BEGIN_HEADER_FOOTER
 SHARED_FORMULA = rt.SHR_FMLA
 ARRAY_FORMULA = rt.ARR_FMLA
@@ -26,6 +30,8 @@ PTG_EXP = 0x01
 _NULL = 0xFFFFFFFF  # an XLNullableWideString's length when it is NULL
 _UINT = struct.Struct("<I")
 _RANGE = struct.Struct("<4I")  # UncheckedRfX / RfX: first row, last row, first col, last col
+# FRTHeader (2.5.61) flags: which of its optional arrays follow, in this order.
+_FRT_REFS, _FRT_SQREFS, _FRT_FORMULAS, _FRT_RELID = 0x1, 0x2, 0x4, 0x8
 
 
 def _exact(reader: Any, size: int) -> bytes:
@@ -56,21 +62,59 @@ def _formula(reader: Any) -> bytes:
     return tokens
 
 
+def _frt_formulas(reader: Any) -> tuple[bytes, ...]:
+    """The formulas' tokens of an FRTHeader (2.5.61): its flags, then the arrays they name:
+    FRTRefs (a count, then per FRTRef 4 bytes of flags and an RfX), FRTSqrefs (a count, then
+    per FRTSqref 4 bytes of flags and an UncheckedSqRfX), FRTFormulas (a count, then per
+    FRTFormula 4 bytes of flags and an FRTParsedFormula: cce, cb, rgce, rgcb) and a RelID
+    (an XLNullableWideString)."""
+    flags = _uint(reader)
+    if flags & _FRT_REFS:
+        for _ in range(_uint(reader)):
+            _exact(reader, 4 + _RANGE.size)
+    if flags & _FRT_SQREFS:
+        for _ in range(_uint(reader)):
+            _exact(reader, 4)
+            _exact(reader, _RANGE.size * _uint(reader))
+    formulas = []
+    if flags & _FRT_FORMULAS:
+        for _ in range(_uint(reader)):
+            _exact(reader, 4)
+            tokens, extra = _uint(reader), _uint(reader)
+            formulas.append(_exact(reader, tokens))
+            _exact(reader, extra)
+    if flags & _FRT_RELID:
+        _string(reader)
+    return tuple(formulas)
+
+
 @dataclass(frozen=True, slots=True)
 class ValidationRecord:
     """BrtDVal: flags, the ranges it applies to (UncheckedSqRfX), its four messages
-    (DValStrings: error title, error, prompt title, prompt) and its two formulas."""
+    (DValStrings: error title, error, prompt title, prompt) and its two formulas. BrtDVal14:
+    an FRTHeader holding its ranges and formulas (the first, then the second if any), then
+    the same flags and DValStrings."""
 
     messages: tuple[str, ...]
-    formulas: tuple[bytes, bytes]
+    formulas: tuple[bytes, ...]
 
     @classmethod
     def read(cls, reader: Any, rectype: int, reclen: int) -> Self:
+        if rectype == VALIDATION_14:
+            formulas = _frt_formulas(reader)
+            _exact(reader, 4)
+            return cls(_messages(reader), formulas)
         _exact(reader, 4)
         _exact(reader, _RANGE.size * _uint(reader))
-        error_title, error, prompt_title, prompt = (_string(reader) for _ in range(4))
-        first, second = _formula(reader), _formula(reader)
-        return cls((prompt_title, prompt, error_title, error), (first, second))
+        messages = _messages(reader)
+        return cls(messages, (_formula(reader), _formula(reader)))
+
+
+def _messages(reader: Any) -> tuple[str, ...]:
+    """DValStrings (error title, error, prompt title, prompt), as a user meets them: the
+    prompt's title and text, then the error's."""
+    error_title, error, prompt_title, prompt = (_string(reader) for _ in range(4))
+    return (prompt_title, prompt, error_title, error)
 
 
 @dataclass(frozen=True, slots=True)
