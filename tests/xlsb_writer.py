@@ -43,6 +43,19 @@ _WORKSHEET = _RELATIONS % (b"openxmlformats.org/officeDocument/2006", b"workshee
 _MACROSHEET = _RELATIONS % (b"microsoft.com/office/2006", b"xlMacrosheet")
 
 
+class Payload:
+    """A record's payload behind the surface of pyxlsb2's DataReader that the record classes
+    of ``extract/xlsb_records.py`` use, to read one record without a workbook."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data, self._at = data, 0
+
+    def read(self, size: int) -> bytes:
+        chunk = self._data[self._at : self._at + size]
+        self._at += size
+        return chunk
+
+
 def records(data: bytes) -> Iterator[tuple[int, bytes]]:
     """Each record of a part: its type and payload."""
     at = 0

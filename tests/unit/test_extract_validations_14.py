@@ -129,18 +129,6 @@ def test_cut_validation_14_record_makes_the_workbook_unscannable() -> None:
     assert "binary workbook records unreadable" in defect.reason
 
 
-class _Payload:
-    """pyxlsb2's DataReader surface the record classes use."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data, self._at = data, 0
-
-    def read(self, size: int) -> bytes:
-        chunk = self._data[self._at : self._at + size]
-        self._at += size
-        return chunk
-
-
 def test_validation_14_header_read_past_every_array_it_names() -> None:
     """An FRTHeader with all four flags (FRTRefs, FRTSqrefs, FRTFormulas, a RelID) is read
     array by array in that order, so the formulas (the second's ancillary bytes skipped)
@@ -153,6 +141,6 @@ def test_validation_14_header_read_past_every_array_it_names() -> None:
     header = struct.pack("<I", 0xF) + refs + sqrefs + formulas + xlsb_writer.wide("rId1")
     messages = b"".join(xlsb_writer.wide(text) for text in ("et", "e", "pt", None))
     payload = header + struct.pack("<I", 6 | (1 << 24) | (1 << 25)) + messages
-    record = ValidationRecord.read(_Payload(payload), VALIDATION_14, len(payload))
+    record = ValidationRecord.read(xlsb_writer.Payload(payload), VALIDATION_14, len(payload))
     assert record.formulas == (first, second)
     assert record.messages == ("pt", "", "et", "e")

@@ -146,23 +146,11 @@ def test_cell_pointing_to_a_missing_shared_formula_makes_the_workbook_unscannabl
     assert "binary workbook records unreadable" in defect.reason
 
 
-class _Payload:
-    """pyxlsb2's DataReader surface the record classes use."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data, self._at = data, 0
-
-    def read(self, size: int) -> bytes:
-        chunk = self._data[self._at : self._at + size]
-        self._at += size
-        return chunk
-
-
 def test_header_footer_record_reads_null_strings_as_empty() -> None:
     """The NULL string (length 0xFFFFFFFF) is an absent header, not a read past the record."""
     texts = ("odd", None, None, "even footer", None, None)
     payload = b"\x00\x00" + b"".join(xlsb_writer.wide(text) for text in texts)
-    record = HeaderFooterRecord.read(_Payload(payload), 0x01DF, len(payload))
+    record = HeaderFooterRecord.read(xlsb_writer.Payload(payload), 0x01DF, len(payload))
     assert record.texts == ("odd", "", "", "even footer", "", "")
 
 
