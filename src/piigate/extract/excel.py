@@ -57,6 +57,10 @@ _WANTED = ("c", "row", "dataValidation", "headerFooter")
 _X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
 """Excel 2010's namespace: Excel writes a validation as ``x14:dataValidation`` in the sheet's
 ``extLst`` when its list or formula refers to another sheet (formulas in ``xm:f``)."""
+_TAGS = (
+    *(f"{{{ns}}}{name}" for ns in _NAMESPACES for name in _WANTED),
+    f"{{{_X14}}}dataValidation",
+)
 # A formula with text ends in </f> (or </x:f> with a prefix).
 _MARKERS = (b"/f>", b":f>", b"dataValidation", b"headerFooter")
 _CHUNK = 1024 * 1024
@@ -179,11 +183,9 @@ def _scan_sheet(
     out: tuple[list[str], list[str], list[str]],
 ) -> None:
     formulas, validations, headers = out
-    tags = [f"{{{ns}}}{name}" for ns in _NAMESPACES for name in _WANTED]
-    tags.append(f"{{{_X14}}}dataValidation")
     with package.archive.open(part) as stream:
         events = etree.iterparse(
-            stream, tag=tags, resolve_entities=False, no_network=True, load_dtd=False
+            stream, tag=_TAGS, resolve_entities=False, no_network=True, load_dtd=False
         )
         for count, (_, element) in enumerate(events):
             name = local(element)
