@@ -144,3 +144,20 @@ def test_validation_14_header_read_past_every_array_it_names() -> None:
     record = ValidationRecord.read(xlsb_writer.Payload(payload), VALIDATION_14, len(payload))
     assert record.formulas == (first, second)
     assert record.messages == ("pt", "", "et", "e")
+
+
+def test_reference_pyxlsb2_cannot_name_makes_the_workbook_unscannable_silently(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A validation list from a range pyxlsb2 gives no text for (XTI 0 of plain.xlsb's
+    BrtExternSheet is no single sheet of this workbook) is a blocking defect, never a
+    validation read without it; pyxlsb2's own line about it does not reach standard output,
+    where ``scan --json`` prints."""
+    workbook = xlsb_writer.with_validations_14(
+        [xlsb_writer.validation_14((None, None, "Colour", None), xlsb_writer.area_3d(0, 0, 2, 0))]
+    )
+    extraction = extracted(workbook, "book.xlsb")
+    assert [defect.reason for defect in extraction.unscannable] == [
+        "binary workbook records unreadable (ValueError)"
+    ]
+    assert "Not Supported" not in capsys.readouterr().out

@@ -12,6 +12,7 @@ python-calamine's (``excel.py``).
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -145,7 +146,7 @@ def _cell(workbook: Any, cell: Any, row: int, shared: _Shared) -> str:
         return value
     master = master_row(cell.formula)
     tokens = cell.formula if master is None else _shared(shared, row, cell.col, master).tokens
-    code = "=" + Formula.parse(tokens).stringify(workbook)
+    code = "=" + _render(workbook, tokens)
     return f"{code} {value}".strip()
 
 
@@ -207,7 +208,7 @@ def _shared(shared: _Shared, row: int, column: int, master: int) -> FormulaRange
 
 
 def _literals(workbook: Any, sheet: str, row: int, column: int, tokens: bytes) -> Iterator[str]:
-    text = formula_text(Formula.parse(tokens).stringify(workbook))
+    text = formula_text(_render(workbook, tokens))
     if text:
         yield f"{sheet}!{_column(column)}{row + 1}: {text}"
 
@@ -218,8 +219,21 @@ def _validation(workbook: Any, record: ValidationRecord) -> Iterator[str]:
     yield from (message for message in record.messages if message)
     for tokens in record.formulas:
         if tokens:
-            text = Formula.parse(tokens).stringify(workbook)
+            text = _render(workbook, tokens)
             yield formula_text(text) or text
+
+
+def _render(workbook: Any, tokens: bytes) -> str:
+    """A formula's text. pyxlsb2 prints a line to standard output for a reference to another
+    workbook or to several sheets, and gives no text for it (None, or a TypeError joining it
+    into the rest): the workbook is unscannable, never read without that formula's literals.
+    The printed line must not mix into what a command prints (``scan --json`` reads in
+    process when isolation is off)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        text = Formula.parse(tokens).stringify(workbook)
+    if not isinstance(text, str):
+        raise ValueError("a formula refers to a range pyxlsb2 cannot name")
+    return text
 
 
 def _column(index: int) -> str:
