@@ -1,14 +1,18 @@
 """How long each ``piigate`` command takes, as a whole process, and its peak memory.
 
-    .venv/bin/python bench/bench_cli.py                     # this tree against 5412ee4
+    .venv/bin/python bench/bench_cli.py                     # this tree against 3fbb88f
     .venv/bin/python bench/bench_cli.py --baseline-commit 5412ee4 --runs 5
     .venv/bin/python bench/bench_cli.py --importtime "records list"
 
 Every command runs ``--runs`` times from a fresh interpreter (the admin's experience: nothing
-warm but the OS page cache) in a scratch directory with its own config, keys, SQLite ledger and
-quarantine; the figures are the median wall time and the largest peak RSS (``wait4``). The
+warm but the OS page cache) in a scratch directory with its own config, keys, SQLite ledger
+(``records init``) and quarantine, so each command does its real work on an empty store
+rather than stopping at a missing ledger; a command that exits with any status but 0 (or 3,
+``scan``'s "held") is reported with the tree and its last line on stderr, and its row is
+marked, since its time is not the command's. The figures are the median wall time and the largest peak RSS (``wait4``). The
 baseline is the same commands, same interpreter and libraries, with the source of another
-commit on ``PYTHONPATH`` (``git archive``; default 5412ee4, main before issue 21), measured in
+commit on ``PYTHONPATH`` (``git archive``; default 3fbb88f, main before the start-up work of
+issue 21's second round; 5412ee4 is main before issue 21), measured in
 the same run, so the ratio is what the code changed; ``python -c pass`` is the floor.
 ``--importtime`` prints the slowest imports of one command (``python -X importtime``),
 cumulative, largest first, for the baseline and this tree.
@@ -62,15 +66,17 @@ def scratch(folder: Path) -> Path:
 
 def run_once(
     argv: list[str], cwd: Path, env: dict[str, str] | None = None
-) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS in MB and exit status of one process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - started, usage.ru_maxrss // 1024, proc.returncode
+) -> tuple[float, int, int, str]:
+    """Wall seconds, peak RSS in MB, exit status and last line on stderr of one process."""
+    with tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        err.seek(0)
+        lines = err.read().decode("utf-8", "replace").strip().splitlines()
+    code = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss // 1024, code, lines[-1] if lines else ""
 
 
 def command_argv(command: str, folder: Path, config: Path) -> list[str]:
@@ -82,12 +88,15 @@ def command_argv(command: str, folder: Path, config: Path) -> list[str]:
 
 def measure(
     command: str, folder: Path, config: Path, runs: int, env: dict[str, str] | None
-) -> tuple[float, int]:
+) -> tuple[float, int, bool]:
+    """Median seconds, peak MB, and whether every run exited as the command should."""
     argv = command_argv(command, folder, config)
     results = [run_once(argv, folder, env) for _ in range(runs)]
-    if results[0][2] not in (0, 3):
-        print(f"  ({command!r} exited {results[0][2]})", file=sys.stderr)
-    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+    failed = [r for r in results if r[2] not in (0, 3)]
+    for _, _, code, last in failed[:1]:
+        tree = "baseline" if env else "this tree"
+        print(f"  ({command!r}, {tree}: exited {code}: {last})", file=sys.stderr)
+    return statistics.median(r[0] for r in results), max(r[1] for r in results), not failed
 
 
 def importtime(
@@ -114,7 +123,7 @@ def importtime(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--baseline-commit", default="5412ee4")
+    parser.add_argument("--baseline-commit", default="3fbb88f")
     parser.add_argument("--importtime", metavar="COMMAND", help="Show one command's imports.")
     parser.add_argument("--commands", nargs="*", default=list(COMMANDS))
     args = parser.parse_args()
@@ -123,12 +132,13 @@ def main() -> None:
         config = scratch(folder)
         base = {**os.environ, "PYTHONPATH": str(baseline_source(args.baseline_commit, folder))}
         trees = {"this tree": None, f"baseline {args.baseline_commit}": base}
-        subprocess.run(
-            [sys.executable, "-m", "piigate", "keys", "init", "--config", str(config)],
-            cwd=folder,
-            capture_output=True,
-            check=True,
-        )
+        for setup in (["keys", "init"], ["records", "init"]):
+            subprocess.run(
+                [sys.executable, "-m", "piigate", *setup, "--config", str(config)],
+                cwd=folder,
+                capture_output=True,
+                check=True,
+            )
         if args.importtime:
             for label, env in reversed(trees.items()):
                 importtime(label, args.importtime, folder, config, env)
@@ -144,10 +154,14 @@ def main() -> None:
             then = measure(command, folder, config, args.runs, base)
             shown = command.replace("{message}", "small.eml")
             print(
-                f"| `piigate {shown}` | {now[0] * 1000:.0f} / {now[1]} "
-                f"| {then[0] * 1000:.0f} / {then[1]} | {now[0] / then[0]:.2f} |",
+                f"| `piigate {shown}` | {cell(now)} | {cell(then)} | {now[0] / then[0]:.2f} |",
                 flush=True,
             )
+
+
+def cell(measured: tuple[float, int, bool]) -> str:
+    seconds, megabytes, exited_well = measured
+    return f"{seconds * 1000:.0f} / {megabytes}" + ("" if exited_well else " (failed)")
 
 
 def baseline_source(commit: str, folder: Path) -> Path:
