@@ -188,7 +188,7 @@ class GateSMTP(SMTP):
         reads them; a plain address without its parser (see the top)."""
         plain = _PLAIN_ADDRESS.match(arg)
         if plain is None:
-            return cast(tuple[str | None, str | None], super()._getaddr(arg))
+            return super()._getaddr(arg)
         address = plain.group(1)
         if self.local_part_limit and len(address.rpartition("@")[0]) > self.local_part_limit:
             return None, None
