@@ -117,6 +117,24 @@ def test_command_leaves_the_heavy_stack_unloaded(
     assert loaded_heavy(args, command_env, tmp_path) == []
 
 
+@pytest.mark.parametrize(
+    "args", [["records", "list"], ["records", "verify"], ["keys", "--help"]], ids=" ".join
+)
+def test_quiet_commands_leave_structlog_unloaded(
+    args: list[str], command_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The ledger and key commands log nothing through structlog and do not import it."""
+    assert loaded_heavy(args, command_env, tmp_path, ("structlog",)) == []
+
+
+def test_other_commands_import_structlog_without_rich(
+    command_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A command that may log imports structlog, and structlog's rich tracebacks stay off."""
+    args = ["quarantine", "list"]
+    assert loaded_heavy(args, command_env, tmp_path, ("structlog", "rich")) == ["structlog"]
+
+
 def test_probe_sees_the_heavy_stack_when_a_command_loads_it(
     command_env: dict[str, str], tmp_path: Path
 ) -> None:

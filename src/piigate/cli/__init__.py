@@ -36,11 +36,17 @@ from piigate.cli import gate, keys, quarantine, records, rules, sweep
 __all__ = ["main"]
 
 
+QUIET_COMMANDS = frozenset({"records", "keys", "clients", "analyst"})
+"""Commands that never log through structlog: they start without importing it."""
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="piigate")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """piigate: a pre-send email PII gate."""
-    import_structlog_without_rich()
+    if ctx.invoked_subcommand not in QUIET_COMMANDS:
+        import_structlog_without_rich()
 
 
 def import_structlog_without_rich() -> None:
