@@ -23,8 +23,10 @@ number counted in the canonical text is the line of the original. ``CanonicalTex
 canonical position back to the original one for anything that must point into the raw text.
 
 The table of replacements is built once per process (about half a second) from
-``unicodedata``; per text the work is one ``isascii`` check, and for text that is not ASCII a
-single ``str.translate``; the map back is built only when asked for.
+``unicodedata``, by a long-running gate as it starts and by a short command (``piigate
+scan``) only when it first meets text that is not ASCII; per text the work is one
+``isascii`` check, and for text that is not ASCII a single ``str.translate``; the map back is
+built only when asked for.
 """
 
 from __future__ import annotations
@@ -166,21 +168,35 @@ class CanonicalText:
 class Canonicalizer:
     """Makes canonical text; built once (it holds the table)."""
 
-    def __init__(self) -> None:
-        self.table = canonical_table()
-        self._ordinals = {ord(char): value for char, value in self.table.items()}
+    def __init__(self, *, build_now: bool = True) -> None:
+        """``build_now`` False: the table is built when the first text that is not ASCII
+        comes (ASCII text never needs it)."""
+        self._ordinals: dict[int, str] | None = _ordinals() if build_now else None
+
+    @property
+    def table(self) -> MappingProxyType[str, str]:
+        return canonical_table()
 
     def __call__(self, text: str) -> CanonicalText:
         if text.isascii():
             return CanonicalText(text, text)
-        canonical = text.translate(self._ordinals)
+        canonical = self._translate(text)
         if canonical == text:
             return CanonicalText(text, text)
         return CanonicalText(canonical, text, self.table)
 
     def text(self, text: str) -> str:
         """Only the canonical text (a table cell, a header)."""
-        return text if text.isascii() else text.translate(self._ordinals)
+        return text if text.isascii() else self._translate(text)
+
+    def _translate(self, text: str) -> str:
+        if self._ordinals is None:
+            self._ordinals = _ordinals()
+        return text.translate(self._ordinals)
+
+
+def _ordinals() -> dict[int, str]:
+    return {ord(char): value for char, value in canonical_table().items()}
 
 
 def _positions(text: str, char: str) -> list[int]:

@@ -15,11 +15,10 @@ import copy
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 
-from piigate.act.actor import Actor
-from piigate.act.relay import Relay
 from piigate.config import ExtractionSettings, IsolationSettings, Settings, load_settings
 from piigate.decide import Policy, load_rules
 from piigate.detect import Detector
@@ -29,7 +28,7 @@ from piigate.errors import ConfigError, DetectionTimeout
 from piigate.extract import extract, with_images
 from piigate.extract.isolated import IsolatedReading
 from piigate.extract.names import masked_identifiers, place_names, with_names
-from piigate.extract.registry import IN_PROCESS_KINDS, READERS
+from piigate.extract.registry import IN_PROCESS_KINDS, READER_MODULES, READERS
 from piigate.isolation import WorkerPool
 from piigate.model import (
     Defect,
@@ -46,10 +45,16 @@ from piigate.model import (
 from piigate.observe import GateObserver, NullObserver
 from piigate.ocr.reader import ImageReader
 from piigate.parse import parse_message
-from piigate.quarantine import QuarantineStore, open_quarantine
 from piigate.receive import replies
-from piigate.record import Ledger, ledger_for
 from piigate.scheduling import Lanes, screen_within
+
+# The I/O stages (relay, quarantine, ledger) are imported by ``build_gate``: ``piigate scan``
+# and ``rules test`` use the Screener alone and never load the SMTP client or the actor.
+if TYPE_CHECKING:
+    from piigate.act.actor import Actor
+    from piigate.act.relay import Relay
+    from piigate.quarantine import QuarantineStore
+    from piigate.record import Ledger
 
 log = structlog.get_logger("piigate")
 
@@ -307,7 +312,7 @@ def isolated_reading(settings: IsolationSettings) -> IsolatedReading | None:
         settings.workers,
         settings.memory_mb * 1024 * 1024,
         max(settings.file_seconds, settings.program_seconds),
-        preload=("piigate.extract.registry",),
+        preload=("piigate.extract.registry", *READER_MODULES),
     )
     return IsolatedReading(
         pool, IN_PROCESS_KINDS, settings.file_seconds, program_seconds=settings.program_seconds
@@ -316,6 +321,11 @@ def isolated_reading(settings: IsolationSettings) -> IsolatedReading | None:
 
 def build_gate(settings: Settings, screener: Screener | None = None) -> Gate:
     """The screener plus the I/O stages: relay, quarantine (needs its key) and ledger."""
+    from piigate.act.actor import Actor  # noqa: PLC0415 (the I/O stages: see the top)
+    from piigate.act.relay import Relay  # noqa: PLC0415
+    from piigate.quarantine import open_quarantine  # noqa: PLC0415
+    from piigate.record import ledger_for  # noqa: PLC0415
+
     ledger = ledger_for(settings)
     ledger.start_indexing()
     # The gate's policy counts earlier disclosures (cumulative exposure) in its own ledger.

@@ -1,7 +1,9 @@
 """Every command but ``serve``, ``scan``, ``rules test`` and the review loads only what it
-uses: the NLP stack, the readers of files and the web stack stay out of the process. Pinned by
+uses: the NLP stack, the readers of files, the web stack, the PostgreSQL driver (the ledger
+here is SQLite), the HTML templates and the logging library stay out of the process. Pinned by
 what is imported, not by timing: a fresh interpreter runs the command and reports which of
-the heavy packages ended up in ``sys.modules``."""
+the heavy packages ended up in ``sys.modules``. ``scan`` loads the detector (Presidio and
+spaCy) but no reader of attachments, SMTP client, actor or web stack for a text message."""
 
 from __future__ import annotations
 
@@ -41,6 +43,9 @@ HEAVY = (
     "aiosmtplib",
     "argon2",
     "cryptography",
+    "psycopg",
+    "jinja2",
+    "rich",
     "piigate.pipeline",
     "piigate.extract",
     "piigate.detect.engine",
@@ -112,6 +117,24 @@ def test_command_leaves_the_heavy_stack_unloaded(
     assert loaded_heavy(args, command_env, tmp_path) == []
 
 
+@pytest.mark.parametrize(
+    "args", [["records", "list"], ["records", "verify"], ["keys", "--help"]], ids=" ".join
+)
+def test_quiet_commands_leave_structlog_unloaded(
+    args: list[str], command_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The ledger and key commands log nothing through structlog and do not import it."""
+    assert loaded_heavy(args, command_env, tmp_path, ("structlog",)) == []
+
+
+def test_other_commands_import_structlog_without_rich(
+    command_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A command that may log imports structlog, and structlog's rich tracebacks stay off."""
+    args = ["quarantine", "list"]
+    assert loaded_heavy(args, command_env, tmp_path, ("structlog", "rich")) == ["structlog"]
+
+
 def test_probe_sees_the_heavy_stack_when_a_command_loads_it(
     command_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -120,6 +143,55 @@ def test_probe_sees_the_heavy_stack_when_a_command_loads_it(
     message.write_bytes(b"From: a@dhs.gov\nTo: b@dhs.gov\nSubject: hi\n\nhello\n")
     found = loaded_heavy(["scan", str(message)], command_env, tmp_path)
     assert {"presidio_analyzer", "piigate.pipeline"} <= set(found)
+
+
+SCAN_MUST_NOT_LOAD = (
+    "pypdf",
+    "pypdfium2",
+    "openpyxl",
+    "docx",
+    "extract_msg",
+    "bs4",
+    "pyzipper",
+    "msoffcrypto",
+    "aiosmtplib",
+    "aiosmtpd",
+    "uvicorn",
+    "starlette",
+    "psycopg",
+    "piigate.act.actor",
+    "piigate.act.relay",
+    "piigate.extract.pdf",
+    "piigate.extract.mail",
+    "piigate.extract.archives",
+    "piigate.quarantine",
+)
+
+
+def test_scan_of_a_text_message_loads_no_reader_of_attachments(
+    command_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`scan` of a plain text message imports the reader of text only (readers are imported
+    on first use), and neither the actor nor the SMTP client (`serve` alone needs them)."""
+    message = tmp_path / "m.eml"
+    message.write_bytes(b"From: a@dhs.gov\nTo: b@example.com\nSubject: hi\n\nhello\n")
+    assert loaded_heavy(["scan", str(message)], command_env, tmp_path, SCAN_MUST_NOT_LOAD) == []
+
+
+def test_scan_of_a_pdf_loads_its_reader(command_env: dict[str, str], tmp_path: Path) -> None:
+    """The probe above can fail: a message with a PDF attached makes `scan` import the PDF
+    reader on first use."""
+    message = tmp_path / "m.eml"
+    message.write_bytes(
+        b"From: a@dhs.gov\nTo: b@example.com\nSubject: hi\nMIME-Version: 1.0\n"
+        b'Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\n'
+        b"hello\n--b\nContent-Type: application/pdf\nContent-Disposition: attachment; "
+        b'filename="a.pdf"\n\n%PDF-1.4\n%%EOF\n--b--\n'
+    )
+    env = {**command_env, "PIIGATE_ISOLATION__ENABLED": "false"}
+    assert "piigate.extract.pdf" in loaded_heavy(
+        ["scan", str(message)], env, tmp_path, SCAN_MUST_NOT_LOAD
+    )
 
 
 NER_MODEL = (DetectionSettings().spacy_model or "",)

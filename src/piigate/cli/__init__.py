@@ -26,6 +26,8 @@ Errors a user can fix are one line on stderr and exit status 2; never a tracebac
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from piigate import __version__
@@ -34,10 +36,36 @@ from piigate.cli import gate, keys, quarantine, records, rules, sweep
 __all__ = ["main"]
 
 
+QUIET_COMMANDS = frozenset({"records", "keys", "clients", "analyst"})
+"""Commands that never log through structlog: they start without importing it."""
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="piigate")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """piigate: a pre-send email PII gate."""
+    if ctx.invoked_subcommand not in QUIET_COMMANDS:
+        import_structlog_without_rich()
+
+
+def import_structlog_without_rich() -> None:
+    """Import structlog before any stage does, with rich hidden from it. structlog uses rich
+    when it is installed (here only as a dependency of spaCy's own command line), importing
+    most of it for tracebacks the gate never prints that way (its console tracebacks would
+    show local variables: message content): a tenth of `piigate scan`'s start-up. After the
+    import rich is importable again, for whoever needs it."""
+    if "structlog" in sys.modules:
+        return
+    already = sys.modules.get("rich")
+    sys.modules["rich"] = None  # type: ignore[assignment]  # `import rich` raises ImportError
+    try:
+        import structlog  # noqa: F401
+    finally:
+        if already is None:
+            del sys.modules["rich"]
+        else:
+            sys.modules["rich"] = already
 
 
 for command in (

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,7 +39,12 @@ def serve(
     config_path: Path | None, listen: str | None, upstream: str | None, allow_plain_http: bool
 ) -> None:
     """Run the SMTP gate, with /metrics, /healthz and /review on http.listen."""
+    import asyncio
+    import functools
+    import signal
+
     from piigate.config import load_settings
+    from piigate.extract.registry import import_readers
     from piigate.logs import configure_logging
     from piigate.pipeline import build_gate
     from piigate.review.app import build_pages
@@ -53,6 +55,7 @@ def serve(
     mounted = mounts_review(settings, allow_plain_http)
     configure_logging(settings.log)
     gate = build_gate(settings)
+    import_readers()  # in this process too: isolation off, or the kinds it reads itself
     _say_if_images_unreadable(gate.screener)
     _say_if_reader_programs_missing()
     service = Service(gate, settings, review=build_pages(settings, gate).app() if mounted else None)

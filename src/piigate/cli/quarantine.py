@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import sys
@@ -62,6 +61,8 @@ def quarantine_list(state: str, as_json: bool, config_path: Path | None) -> None
 @one_line_errors
 def quarantine_expire(config_path: Path | None) -> None:
     """Expire messages held longer than quarantine.max_age_days and tell their senders."""
+    import asyncio
+
     from piigate.config import load_settings
     from piigate.logs import configure_logging
     from piigate.pipeline import build_gate

@@ -71,7 +71,8 @@ class Detector:
             context_aware_enhancer=NoContextEnhancer(),
         )
         self.tables = TableAnalyzer(self.recognizers, self.lexicon, self._hits)
-        self.canonical = Canonicalizer()
+        # Like the NER pipeline: a short command builds the table only if text needs it.
+        self.canonical = Canonicalizer(build_now=load_ner_now)
 
     def ner(self) -> Language | None:
         """The NER pipeline, loaded now if it was not yet (None: no model, or it is turned off)."""

@@ -17,7 +17,6 @@ import filetype
 import olefile
 
 from piigate.extract.content import Blob
-from piigate.extract.ooxml import package_kind
 from piigate.extract.text import decode_text, looks_like_text
 
 KINDS = (
@@ -132,6 +131,10 @@ def _zip_kind(data: bytes) -> str:
                 if mimetype.startswith(b"application/vnd.oasis.opendocument"):
                     return "odf"
             if "[Content_Types].xml" in names:
+                # Imported here: the OOXML reader brings lxml and pyzipper, which plain
+                # text never needs (`piigate scan` of a text message starts without them).
+                from piigate.extract.ooxml import package_kind  # noqa: PLC0415
+
                 return package_kind(archive) or "zip"
     except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError):
         return "zip"  # the zip reader reports what is wrong with it

@@ -10,11 +10,16 @@
   throttled, a locked-out address or user gets 454 4.7.0.
 - On shutdown every session is answered before it is closed: 451 for a message being
   received or screened (the client keeps it and retries), 421 otherwise.
+- MAIL and RCPT with a plain ``<local@domain>`` address are read by one regular expression;
+  anything else (quoted local parts, address literals, source routes, comments, non-ASCII)
+  by aiosmtpd's RFC 5322 parser, as before. That parser built a token tree for every
+  address of every message: about 5 % of the gate's time per small message.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any, Literal, cast
 
 import structlog
@@ -34,6 +39,12 @@ log = structlog.get_logger("piigate.receive")
 Phase = Literal["command", "receiving", "screening"]
 LINGER = 1.0
 """Seconds an ended session stays open, reading and dropping, so the client reads the reply."""
+
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = re.compile(
+    rf"<((?:{_ATOM}\.)*{_ATOM}@(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+)>(?:[ \t]+(?=[^\s(])|$)"
+)
+"""``<dot-atom@domain>``, then nothing, or blanks and the parameters (not a comment)."""
 
 
 class GateSMTP(SMTP):
@@ -171,6 +182,17 @@ class GateSMTP(SMTP):
         taken, so the client retries), 421 for a session between messages."""
         in_message = self.phase != "command"
         self.end(replies.SHUTTING_DOWN if in_message else replies.SHUTTING_DOWN_421)
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        """The address of a MAIL or RCPT argument and the parameters after it, as aiosmtpd
+        reads them; a plain address without its parser (see the top)."""
+        plain = _PLAIN_ADDRESS.match(arg)
+        if plain is None:
+            return super()._getaddr(arg)
+        address = plain.group(1)
+        if self.local_part_limit and len(address.rpartition("@")[0]) > self.local_part_limit:
+            return None, None
+        return address, arg[plain.end() :]
 
     async def smtp_DATA(self, arg: str) -> None:  # noqa: N802
         self.phase = "receiving"

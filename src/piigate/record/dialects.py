@@ -6,27 +6,50 @@ SQLite: one file in WAL mode; ``BEGIN IMMEDIATE`` takes the database's write loc
 processes on one file append one at a time. PostgreSQL: a transaction-level advisory lock
 (``pg_advisory_xact_lock``) serialises appends from any number of gate instances; it is
 released by COMMIT or ROLLBACK, and by the server if the connection dies.
+
+psycopg is imported by the PostgreSQL connection only (a SQLite ledger, and every command
+that opens one, never loads it); its errors are translated at this boundary into
+``PostgresError``, so callers catch ``DB_ERRORS`` without naming psycopg.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
-
 from piigate.errors import LedgerError
+
+if TYPE_CHECKING:
+    import psycopg
 
 Row = tuple[Any, ...]
 
 SQLITE_CHUNK = 500  # markers per IN (...) list
 APPEND_LOCK = 0x70696967  # "piig": the advisory lock id of the chain
 INDEX_LOCK = 0x70696968  # the advisory lock id of the individuals' look-up index
-DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
+
+
+class PostgresError(Exception):
+    """A ``psycopg.Error`` (its text, and the original as ``__cause__``), raised by
+    ``PostgresDatabase``."""
+
+
+DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, PostgresError)
 """What a database may raise; the ledger translates each into ``LedgerError``."""
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    import psycopg  # noqa: PLC0415 (PostgreSQL only: see the top)
+
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise PostgresError(str(exc) or type(exc).__name__) from exc
 
 
 class Database(Protocol):
@@ -131,41 +154,45 @@ class PostgresDatabase:
         self._db = self._connect()
 
     def _connect(self) -> psycopg.Connection[Row]:
-        conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
-        if conn.info.server_version >= CLIENT_CHECK_SINCE:
-            # A statement still waiting (on a lock) when the gate dies is cancelled, not run
-            # to its commit after the gate is gone: an intent written by a killed gate would
-            # become an unconfirmed record of a message that never left.
-            conn.execute(f"SET client_connection_check_interval = {CLIENT_CHECK_MS}")
+        import psycopg  # noqa: PLC0415 (PostgreSQL only: see the top)
+
+        with _translated():
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+            if conn.info.server_version >= CLIENT_CHECK_SINCE:
+                # A statement still waiting (on a lock) when the gate dies is cancelled, not
+                # run to its commit after the gate is gone: an intent written by a killed gate
+                # would become an unconfirmed record of a message that never left.
+                conn.execute(f"SET client_connection_check_interval = {CLIENT_CHECK_MS}")
         return conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        cursor = self._db.execute(_pg(sql), params)
-        return cursor.fetchall() if cursor.description is not None else []
+        with _translated():
+            cursor = self._db.execute(_pg(sql), params)
+            return cursor.fetchall() if cursor.description is not None else []
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        with self._db.cursor() as cursor:
+        with _translated(), self._db.cursor() as cursor:
             cursor.executemany(_pg(sql), rows)
 
     def insert_individuals(self, rows: Sequence[tuple[int, str]]) -> None:
         copy_sql = "COPY disclosure_individuals (disclosure_id, individual) FROM STDIN"
-        with self._db.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        with _translated(), self._db.cursor() as cursor, cursor.copy(copy_sql) as copy:
             for row in rows:
                 copy.write_row(row)
 
     def begin_locked(self) -> None:
-        self._db.execute("BEGIN")
-        self._db.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+        self.execute("BEGIN")
+        self.execute("SELECT pg_advisory_xact_lock(?)", (APPEND_LOCK,))
 
     def begin_indexing(self) -> None:
-        self._db.execute("BEGIN")
+        self.execute("BEGIN")
         self.hold_index_lock()
 
     def hold_index_lock(self) -> None:
-        self._db.execute("SELECT pg_advisory_xact_lock(%s)", (INDEX_LOCK,))
+        self.execute("SELECT pg_advisory_xact_lock(?)", (INDEX_LOCK,))
 
     def begin(self) -> None:
-        self._db.execute("BEGIN")
+        self.execute("BEGIN")
 
     def ddl(self, statement: str) -> str:
         return (
@@ -190,7 +217,8 @@ class PostgresDatabase:
         return True
 
     def close(self) -> None:
-        self._db.close()
+        with _translated():
+            self._db.close()
 
 
 def _pg(sql: str) -> str:

@@ -8,8 +8,6 @@ import csv
 import io
 from collections.abc import Iterable
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from piigate.inert import for_spreadsheet, for_terminal
 from piigate.model import Attachment, DisclosureRecord, Recipient
 from piigate.record.accounting import CaseRecipient
@@ -153,6 +151,12 @@ def form_text(record: DisclosureRecord) -> str:
 
 
 def form_html(record: DisclosureRecord) -> str:
+    from jinja2 import (  # noqa: PLC0415 (only the HTML form needs templates)
+        Environment,
+        PackageLoader,
+        select_autoescape,
+    )
+
     env = Environment(
         loader=PackageLoader("piigate.record", "templates"),
         autoescape=select_autoescape(["html", "j2"], default=True),

@@ -21,13 +21,9 @@ import threading
 from collections.abc import Callable
 from contextlib import suppress
 
-import structlog
-
 from piigate.errors import LedgerError
 from piigate.record import store
 from piigate.record.dialects import DB_ERRORS, Database
-
-log = structlog.get_logger("piigate.record")
 
 POLL_SECONDS = 5.0
 """Also look without being woken: other gate instances append to a shared ledger."""
@@ -74,7 +70,11 @@ class Indexer:
                 catch_up(db, self._stop.is_set)
                 delay = self._poll
             except FAULTS as exc:
-                log.warning("ledger index: cannot catch up; will retry", error=type(exc).__name__)
+                import structlog  # noqa: PLC0415 (on a fault only: commands never load it)
+
+                structlog.get_logger("piigate.record").warning(
+                    "ledger index: cannot catch up; will retry", error=type(exc).__name__
+                )
                 self._drop(db)
                 db, delay = None, RETRY_SECONDS
             self._wake.wait(delay)

@@ -12,8 +12,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from piigate.errors import LedgerError
 from piigate.record import checkpoints
 from piigate.record.checkpoints import Checkpoint
@@ -26,7 +24,6 @@ if TYPE_CHECKING:
         Ed25519PublicKey,
     )
 
-log = structlog.get_logger("piigate.record")
 FAULTS: tuple[type[Exception], ...] = (*DB_ERRORS, LedgerError)
 
 
@@ -134,7 +131,11 @@ class Checkpointer:
                     checkpoints.append(self._path, checkpoints.sign(self._key, size, root))
                     last = size
             except FAULTS as exc:
-                log.warning("ledger checkpoint not written; will retry", error=type(exc).__name__)
+                import structlog  # noqa: PLC0415 (on a fault only: commands never load it)
+
+                structlog.get_logger("piigate.record").warning(
+                    "ledger checkpoint not written; will retry", error=type(exc).__name__
+                )
             finally:
                 if db is not None:
                     with suppress(*DB_ERRORS):
