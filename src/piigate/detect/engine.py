@@ -23,6 +23,7 @@ from piigate.canonical import Canonicalizer
 from piigate.config import DetectionSettings
 from piigate.detect import individuals
 from piigate.detect.entities import KINDS, PAIRED, describe, identity_key
+from piigate.detect.findings import FindingTally
 from piigate.detect.names import NameLexicon, NameMention, NerNames, mask_name
 from piigate.detect.nlp import NoContextEnhancer, RawTextNlpEngine, load_ner, ner_available
 from piigate.detect.prose import Hit, Lines, Paired, pair_names
@@ -87,20 +88,22 @@ class Detector:
         ``DetectionTimeout`` once it has passed: checked between chunks of text, tables and
         thousands of rows, so a scan the gate gave up on does not run on for minutes."""
         clock = Deadline(deadline)
-        findings: list[Finding] = []
-        records: list[frozenset[str]] = []
+        findings = FindingTally()
+        records = individuals.Resolver()
         for segment in segments:
             self._detect_segment(segment, findings, records, clock)
-        people, lookup_keys = individuals.resolve_with_lookup_keys(records)
-        return Detection(tuple(findings), people, lookup_keys=lookup_keys)
+        people, lookup_keys = records.resolve()
+        return Detection(
+            tuple(findings.kept), people, lookup_keys=lookup_keys, omitted=findings.omitted()
+        )
 
     # -- one segment -------------------------------------------------------------------------
 
     def _detect_segment(
         self,
         segment: Segment,
-        findings: list[Finding],
-        records: list[frozenset[str]],
+        findings: FindingTally,
+        records: individuals.Resolver,
         clock: Deadline,
     ) -> None:
         # Detectors read only canonical text (``piigate.canonical``): look-alike digits,
@@ -144,8 +147,8 @@ class Detector:
         self,
         segment: Segment,
         text: str,
-        findings: list[Finding],
-        records: list[frozenset[str]],
+        findings: FindingTally,
+        records: individuals.Resolver,
         clock: Deadline,
     ) -> None:
         for offset, chunk in _chunks(text):
@@ -172,19 +175,20 @@ class Detector:
                 if identity is None:
                     continue
                 if item.name is None:
-                    records.append(frozenset({identity}))
+                    records.add(frozenset({identity}))
                 else:
                     by_name.setdefault(item.name, set()).add(identity)
-            records.extend(frozenset(keys) for keys in by_name.values())
+            for keys in by_name.values():
+                records.add(keys)
 
     def _emit(
-        self, segment: Segment, item: Paired, line: int, findings: list[Finding]
+        self, segment: Segment, item: Paired, line: int, findings: FindingTally
     ) -> str | None:
         hit = item.hit
         name = item.name.key if item.name is not None else None
         if hit.entity_type in PAIRED and name is None:
             return None
-        findings.append(self._finding(segment, segment.where, hit, line=line, name=name))
+        findings.add(self._finding(segment, segment.where, hit, line=line, name=name))
         return identity_key(hit.entity_type, hit.key, name)
 
     def _detect_table(
@@ -194,8 +198,8 @@ class Detector:
         table: Table,
         *,
         first_line: int,
-        findings: list[Finding],
-        records: list[frozenset[str]],
+        findings: FindingTally,
+        records: individuals.Resolver,
         clock: Deadline,
         canonical: RowsMap | None = None,
     ) -> None:
@@ -206,7 +210,7 @@ class Detector:
                 segment, where, record, labels=labels, first_line=first_line, findings=findings
             )
             if keys:
-                records.append(keys)
+                records.add(keys)
 
     def _table_record(
         self,
@@ -216,7 +220,7 @@ class Detector:
         *,
         labels: list[str],
         first_line: int,
-        findings: list[Finding],
+        findings: FindingTally,
     ) -> frozenset[str]:
         keys = set()
         for table_hit in record.hits:
@@ -225,9 +229,12 @@ class Detector:
                 continue
             line = first_line + table_hit.row
             column = labels[table_hit.column] if table_hit.column < len(labels) else None
-            findings.append(
-                self._finding(segment, where, hit, line=line, column=column, name=record.name)
-            )
+            if findings.keeps(where, column, segment.grade, hit.entity_type):
+                findings.add(
+                    self._finding(segment, where, hit, line=line, column=column, name=record.name)
+                )
+            else:
+                findings.count(where, column, segment.grade, hit.entity_type)
             keys.add(identity_key(hit.entity_type, hit.key, record.name))
         return frozenset(keys)
 
