@@ -28,10 +28,15 @@ SAMPLE_NUMBERS = frozenset(
     | {str(d) * 9 for d in range(1, 10)}
 )
 
-_EDGE_BEFORE = r"(?<![\w\-.])"
+# Digits first: the edge before the number is checked after its first digit (two characters
+# back: not a word character, dash or dot, then that digit), the same condition as a
+# lookbehind in front, but a pattern that starts with ``\d`` lets the engine skip ahead to
+# the next digit instead of trying the lookbehind at every character (a 500 KB table's text
+# in about half the time; identical matches, tests/unit/test_ssn_patterns.py).
+_FIRST_DIGIT = r"\d(?<![\w\-.]\d)"
 _EDGE_AFTER = r"(?![\w\-]|\.\d)"
-_SHAPED = re.compile(_EDGE_BEFORE + r"\d{3}([- ])\d{2}\1\d{4}" + _EDGE_AFTER)
-_BARE = re.compile(_EDGE_BEFORE + r"\d{9}" + _EDGE_AFTER)
+_SHAPED = re.compile(_FIRST_DIGIT + r"\d{2}([- ])\d{2}\1\d{4}" + _EDGE_AFTER)
+_BARE = re.compile(_FIRST_DIGIT + r"\d{8}" + _EDGE_AFTER)
 _CELL = re.compile(r"\d{3}([- ]?)\d{2}\1\d{4}")
 
 

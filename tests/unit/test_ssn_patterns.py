@@ -1,0 +1,68 @@
+"""The SSN patterns written digits-first (the edge before the number checked after its first
+digit) match exactly what the lookbehind-first patterns matched, on the labelled set and on
+random text dense in digits, separators and edge characters."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from piigate.detect import ssn
+from tests.detection.generate import business_set, labelled_set
+
+_BEFORE = r"(?<![\w\-.])"
+LOOKBEHIND_FIRST = {
+    "shaped": re.compile(_BEFORE + r"\d{3}([- ])\d{2}\1\d{4}" + ssn._EDGE_AFTER),
+    "bare": re.compile(_BEFORE + r"\d{9}" + ssn._EDGE_AFTER),
+}
+DIGITS_FIRST = {"shaped": ssn._SHAPED, "bare": ssn._BARE}
+EDGES = "- - . _\n\tax/|,:#\u00e9\u2212"
+
+
+def texts() -> list[str]:
+    found = []
+    for case in [*labelled_set(), *business_set()]:
+        for segment in case.segments:
+            found.append(segment.text)
+            found.extend(" | ".join(row) for table in segment.tables for row in table.rows)
+    return found
+
+
+def random_texts(count: int) -> list[str]:
+    """Runs of 1-11 digits (ASCII, sometimes another script's) between random edge characters:
+    SSN shapes, near-misses and numbers glued to words, dots and dashes."""
+    rng = random.Random(21)
+    texts = []
+    for _ in range(count):
+        pieces = []
+        for _ in range(rng.randint(1, 12)):
+            run = "".join(rng.choices("0123456789", k=rng.randint(1, 11)))
+            if rng.random() < 0.3:
+                sep = rng.choice("- ")
+                run = f"{run[:3]:0>3}{sep}{run[3:5]:0>2}{sep}{rng.randint(0, 9999):04}"
+            if rng.random() < 0.05:
+                run = run.replace(rng.choice("0123456789"), "\u0663")
+            pieces.append(run)
+            pieces.append("".join(rng.choices(EDGES, k=rng.randint(0, 2))))
+        texts.append("".join(pieces))
+    return texts
+
+
+def spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group()) for m in pattern.finditer(text)]
+
+
+@pytest.mark.parametrize("shape", sorted(DIGITS_FIRST))
+def test_digits_first_patterns_match_what_the_lookbehind_patterns_matched(shape: str) -> None:
+    """Same matches (start, end, text) on every text of the labelled and business sets and on
+    20,000 random strings; the random ones do hold matches, and near-misses at edges."""
+    old, new = LOOKBEHIND_FIRST[shape], DIGITS_FIRST[shape]
+    labelled, noise = texts(), random_texts(20_000)
+    for text in labelled + noise:
+        assert spans(new, text) == spans(old, text), text
+    assert sum(bool(old.search(text)) for text in noise) > 1_000
+    assert sum(bool(old.search(text)) for text in labelled) > 100
+    edges = "x123-45-6789 .123-45-6789 -123-45-6789 123-45-6789 123 45 6789 123456789"
+    assert spans(new, edges) == spans(old, edges) != []
