@@ -32,7 +32,7 @@ SAMPLE_NUMBERS = frozenset(
 # back: not a word character, dash or dot, then that digit), the same condition as a
 # lookbehind in front, but a pattern that starts with ``\d`` lets the engine skip ahead to
 # the next digit instead of trying the lookbehind at every character (a 500 KB table's text
-# in about half the time; identical matches, tests/unit/test_ssn_patterns.py).
+# in about half the time; identical matches, tests/unit/test_digit_patterns.py).
 _FIRST_DIGIT = r"\d(?<![\w\-.]\d)"
 _EDGE_AFTER = r"(?![\w\-]|\.\d)"
 _SHAPED = re.compile(_FIRST_DIGIT + r"\d{2}([- ])\d{2}\1\d{4}" + _EDGE_AFTER)

@@ -1,6 +1,6 @@
-"""The SSN patterns written digits-first (the edge before the number checked after its first
-digit) match exactly what the lookbehind-first patterns matched, on the labelled set and on
-random text dense in digits, separators and edge characters."""
+"""The SSN and bank account patterns written digits-first (the edge before the number
+checked after its first digit) match exactly what the lookbehind-first patterns matched, on
+the labelled set and on random text dense in digits, separators and edge characters."""
 
 from __future__ import annotations
 
@@ -9,16 +9,17 @@ import re
 
 import pytest
 
-from piigate.detect import ssn
+from piigate.detect import financial, ssn
 from tests.detection.generate import business_set, labelled_set
 
 _BEFORE = r"(?<![\w\-.])"
 LOOKBEHIND_FIRST = {
     "shaped": re.compile(_BEFORE + r"\d{3}([- ])\d{2}\1\d{4}" + ssn._EDGE_AFTER),
     "bare": re.compile(_BEFORE + r"\d{9}" + ssn._EDGE_AFTER),
+    "account": re.compile(r"(?<![\w\-./$])\d{6,17}(?![\w\-/]|[.,]\d)"),
 }
-DIGITS_FIRST = {"shaped": ssn._SHAPED, "bare": ssn._BARE}
-EDGES = "- - . _\n\tax/|,:#\u00e9\u2212"
+DIGITS_FIRST = {"shaped": ssn._SHAPED, "bare": ssn._BARE, "account": financial._ACCOUNT}
+EDGES = "- - . _\n\tax/|,:#$\u00e9\u2212"
 
 
 def texts() -> list[str]:
