@@ -177,16 +177,17 @@ def measure_gate(path: Path) -> None:
     screener.screen(envelope, _message([("small.csv", b"Name,SSN\nPerson,none\n")]))
     raw = path.read_bytes()
     sampler = TreeSampler()
-    before = sampler.tree_mb()
+    before, own_before = sampler.tree_mb(), _status_mb("VmRSS")
     sampler.start()
     started = time.perf_counter()
     screening = screener.screen(envelope, raw)
     seconds = time.perf_counter() - started
     growth = sampler.stop() - before
+    own = sampler.own_peak - own_before
     screener.close()
     stopped = "stopped" if screening.extraction.unscannable else "done"
     people = screening.detection.individual_count
-    print(f"{seconds:.2f} {growth:.0f} {stopped},{people:,}\u00a0people")
+    print(f"{seconds:.2f} {growth:.0f} {stopped}, {people:,} people, gate alone {own:.0f} MB")
 
 
 class TreeSampler(threading.Thread):
@@ -196,11 +197,14 @@ class TreeSampler(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak = 0.0
+        self.own_peak = 0.0
+        """This process alone (without its workers)."""
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(0.01):
             self.peak = max(self.peak, self.tree_mb())
+            self.own_peak = max(self.own_peak, _status_mb("VmRSS"))
 
     def stop(self) -> float:
         self.done.set()
