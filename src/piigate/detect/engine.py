@@ -31,6 +31,7 @@ from piigate.detect.recognizer import KEY
 from piigate.detect.registry import LEXICON, NER, build_recognizers, source_enabled
 from piigate.detect.tables import RowRecord, RowsMap, TableAnalyzer
 from piigate.detect.text_tables import split_tables
+from piigate.detect.triggers import TriggerGate
 from piigate.errors import DetectionTimeout
 from piigate.model import Detection, Finding, Segment, Table
 
@@ -71,6 +72,7 @@ class Detector:
             default_score_threshold=settings.score_threshold,
             context_aware_enhancer=NoContextEnhancer(),
         )
+        self.gate = TriggerGate(self.recognizers, self.entities)
         self.tables = TableAnalyzer(self.recognizers, self.lexicon, self._hits)
         self.canonical = Canonicalizer()
 
@@ -292,8 +294,11 @@ class Detector:
 
     def _hits(self, text: str) -> Iterator[Hit]:
         """Analyzer results for ``text`` (at most one chunk), in text order."""
+        entities = self.gate.entities(text)
+        if not entities:
+            return
         results = self.analyzer.analyze(
-            text=text, language=self.settings.language, entities=self.entities
+            text=text, language=self.settings.language, entities=entities
         )
         for result in sorted(results, key=lambda r: (r.start, -r.end)):
             metadata = result.recognition_metadata or {}
