@@ -10,16 +10,7 @@ from piigate.config import DetectionSettings
 from piigate.detect.recognizer import PiiRecognizer
 from piigate.detect.registry import build_recognizers
 from piigate.detect.triggers import TriggerGate
-from tests.detection.generate import business_set, labelled_set
-
-
-def texts() -> list[str]:
-    found = []
-    for case in [*labelled_set(), *business_set()]:
-        for segment in case.segments:
-            found.append(segment.text)
-            found.extend(" | ".join(row) for table in segment.tables for row in table.rows)
-    return found
+from tests.detection.generate import labelled_texts
 
 
 def looked_for(
@@ -58,7 +49,7 @@ def test_gate_asks_for_every_entity_a_recognizer_would_look_for() -> None:
         for _ in range(3_000)
     ]
     kept_some = 0
-    for text in texts() + noise:
+    for text in labelled_texts() + noise:
         got = gate.entities(text)
         assert set(looked_for(recognizers, entities, text, zeros=False)) <= set(got), text
         assert got == looked_for(recognizers, entities, text, zeros=True), text

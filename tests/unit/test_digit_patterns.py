@@ -10,7 +10,7 @@ import re
 import pytest
 
 from piigate.detect import financial, ssn
-from tests.detection.generate import business_set, labelled_set
+from tests.detection.generate import labelled_texts
 
 _BEFORE = r"(?<![\w\-.])"
 LOOKBEHIND_FIRST = {
@@ -20,15 +20,6 @@ LOOKBEHIND_FIRST = {
 }
 DIGITS_FIRST = {"shaped": ssn._SHAPED, "bare": ssn._BARE, "account": financial._ACCOUNT}
 EDGES = "- - . _\n\tax/|,:#$\u00e9\u2212"
-
-
-def texts() -> list[str]:
-    found = []
-    for case in [*labelled_set(), *business_set()]:
-        for segment in case.segments:
-            found.append(segment.text)
-            found.extend(" | ".join(row) for table in segment.tables for row in table.rows)
-    return found
 
 
 def random_texts(count: int) -> list[str]:
@@ -60,7 +51,7 @@ def test_digits_first_patterns_match_what_the_lookbehind_patterns_matched(shape:
     """Same matches (start, end, text) on every text of the labelled and business sets and on
     20,000 random strings; the random ones do hold matches, and near-misses at edges."""
     old, new = LOOKBEHIND_FIRST[shape], DIGITS_FIRST[shape]
-    labelled, noise = texts(), random_texts(20_000)
+    labelled, noise = labelled_texts(), random_texts(20_000)
     for text in labelled + noise:
         assert spans(new, text) == spans(old, text), text
     assert sum(bool(old.search(text)) for text in noise) > 1_000
