@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_extract.py            # the README table
     .venv/bin/python bench/bench_extract.py --half     # the same inputs at half size (linearity)
     .venv/bin/python bench/bench_extract.py --gate --only ZIP --baseline /tmp/base/src
+    .venv/bin/python bench/bench_extract.py --gate --only ZIP --scale 0.25 --scan-timeout 900
 
 Each input is built first (by the libraries that write the format, as in the tests), then
 parsed and extracted in a fresh process: time is the best of three runs; memory is how far
@@ -15,7 +16,10 @@ small message; "stopped" when it ran past ``scan.timeout`` (the gate holds the m
 unscannable), "done" otherwise; memory is the peak of the summed resident sets of the gate
 process and every worker (sampled every 10 ms) over their sum after a small message.
 ``--baseline SRC`` measures the same inputs with another checkout's ``src`` (e.g. main) in
-the same run, and prints the ratio.
+the same run, and prints the ratio. ``--scan-timeout SECONDS`` gives both gates that long
+(``scan.timeout``, and ``isolation.file_seconds`` as long) so a big input is read and
+detected to the end ("done") instead of stopping at the default 30 s; ``--scale`` sizes the
+inputs (0.25: the zip's 1.3 million rows become 330,000).
 """
 
 from __future__ import annotations
@@ -173,15 +177,17 @@ def measure_gate(path: Path) -> None:
     screener.screen(envelope, _message([("small.csv", b"Name,SSN\nPerson,none\n")]))
     raw = path.read_bytes()
     sampler = TreeSampler()
-    before = sampler.tree_mb()
+    before, own_before = sampler.tree_mb(), _status_mb("VmRSS")
     sampler.start()
     started = time.perf_counter()
     screening = screener.screen(envelope, raw)
     seconds = time.perf_counter() - started
     growth = sampler.stop() - before
+    own = sampler.own_peak - own_before
     screener.close()
     stopped = "stopped" if screening.extraction.unscannable else "done"
-    print(f"{seconds:.2f} {growth:.0f} {stopped}")
+    people = screening.detection.individual_count
+    print(f"{seconds:.2f} {growth:.0f} {stopped}, {people:,} people, gate alone {own:.0f} MB")
 
 
 class TreeSampler(threading.Thread):
@@ -191,11 +197,14 @@ class TreeSampler(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak = 0.0
+        self.own_peak = 0.0
+        """This process alone (without its workers)."""
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(0.01):
             self.peak = max(self.peak, self.tree_mb())
+            self.own_peak = max(self.own_peak, _status_mb("VmRSS"))
 
     def stop(self) -> float:
         self.done.set()
@@ -224,8 +233,13 @@ def _status_mb(field: str, pid: str = "self") -> float:
     raise LookupError(field)
 
 
-def _run(path: Path, gate: bool, src: str | None) -> tuple[str, str]:
-    env = dict(os.environ, PYTHONPATH=src) if src else None
+def _run(path: Path, gate: bool, src: str | None, timeout: float | None) -> tuple[str, str]:
+    env = dict(os.environ, PYTHONPATH=src) if src else dict(os.environ)
+    if timeout is not None:
+        env |= {
+            "PIIGATE_SCAN__TIMEOUT": str(timeout),
+            "PIIGATE_ISOLATION__FILE_SECONDS": str(timeout),
+        }
     mode = "--measure-gate" if gate else "--measure"
     result = subprocess.run(
         [sys.executable, __file__, mode, str(path)],
@@ -243,6 +257,10 @@ def _run(path: Path, gate: bool, src: str | None) -> tuple[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--half", action="store_true", help="inputs at half size")
+    parser.add_argument("--scale", type=float, help="inputs at this fraction of their size")
+    parser.add_argument(
+        "--scan-timeout", type=float, help="scan.timeout (and file_seconds) for --gate, seconds"
+    )
     parser.add_argument("--only", default="", help="only the inputs whose name contains this")
     parser.add_argument("--gate", action="store_true", help="the whole screening, as the gate")
     parser.add_argument("--baseline", help="another checkout's src, measured in the same run")
@@ -255,7 +273,7 @@ def main() -> None:
     if args.measure_gate:
         measure_gate(args.measure_gate)
         return
-    scale = 0.5 if args.half else 1.0
+    scale = args.scale or (0.5 if args.half else 1.0)
     what = "screen" if args.gate else "parse+extract"
     head = f"| input | attachment MB | message MB | {what} s | peak RSS growth MB |"
     if args.baseline:
@@ -270,10 +288,10 @@ def main() -> None:
             path = Path(folder) / "message.eml"
             path.write_bytes(raw)
             attachment = sum(len(p.payload) for p in parse_message(raw).parts[1:]) / MB
-            seconds, growth = _run(path, args.gate, None)
+            seconds, growth = _run(path, args.gate, None, args.scan_timeout)
             row = f"| {name} | {attachment:.1f} | {len(raw) / MB:.1f} | {seconds} | {growth} |"
             if args.baseline:
-                base_seconds, base_growth = _run(path, args.gate, args.baseline)
+                base_seconds, base_growth = _run(path, args.gate, args.baseline, args.scan_timeout)
                 ratio = float(growth) / max(float(base_growth), 1.0)
                 row += f" {base_seconds} | {base_growth} | {ratio:.2f} |"
             print(row, flush=True)

@@ -20,6 +20,7 @@ import gzip
 import io
 import itertools
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -223,6 +224,25 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class FindingCount:
+    """How many findings of one type in one place and column were found and not kept."""
+
+    entity_type: str
+    where: str
+    column: str | None
+    grade: Grade
+    count: int
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "type": self.entity_type,
+            "where": self.where,
+            "column": self.column,
+            "count": self.count,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Detection:
     """``individuals`` holds one normalised identity key per distinct person whose sensitive
     PII the message carries: ``ssn:<9 digits>``, or ``name-dob:<normalised name>|<YYYY-MM-DD>``
@@ -241,20 +261,37 @@ class Detection:
     all ``john smith`` (``piigate.detect.names.normalize_name``)."""
 
     findings: tuple[Finding, ...]
-    individuals: frozenset[str] = field(default=frozenset(), repr=False)
-    lookup_keys: frozenset[str] = field(default=frozenset(), repr=False)
+    """The findings kept: every one, up to ``detect.findings.KEEP_PER_PLACE`` of each type in
+    each place and column; the rest are only counted, in ``omitted``."""
+    individuals: AbstractSet[str] = field(default=frozenset(), repr=False)
+    lookup_keys: AbstractSet[str] = field(default=frozenset(), repr=False)
     """Every identity key of every individual up to the document tier (``ssn:``,
     ``name-dob:``, ``passport:``, ``a-number:``, ``dl:``), not only the strongest: the ledger
     stores each (hashed) so a person is found by any identifier the message carried."""
+    omitted: tuple[FindingCount, ...] = ()
+    """Findings found but not kept, counted by place, column, grade and type. Every place,
+    grade and type counted here also has findings kept in ``findings``, so what depends only
+    on where and how PII was found reads ``findings``; counts read both."""
 
     @property
     def individual_count(self) -> int:
         return len(self.individuals)
 
+    @property
+    def finding_count(self) -> int:
+        """Every finding, kept or only counted."""
+        return len(self.findings) + sum(c.count for c in self.omitted)
+
+    @property
+    def omitted_count(self) -> int:
+        return sum(c.count for c in self.omitted)
+
     def counts_by_type(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for finding in self.findings:
             counts[finding.entity_type] = counts.get(finding.entity_type, 0) + 1
+        for more in self.omitted:
+            counts[more.entity_type] = counts.get(more.entity_type, 0) + more.count
         return dict(sorted(counts.items()))
 
 
@@ -386,4 +423,4 @@ class ExposureHistory(Protocol):
     hashes them with its key) and returns, for each key it has seen, the external
     organisations that already received that person's sensitive PII."""
 
-    def organizations_for(self, individuals: frozenset[str]) -> dict[str, frozenset[str]]: ...
+    def organizations_for(self, individuals: AbstractSet[str]) -> dict[str, frozenset[str]]: ...

@@ -487,3 +487,14 @@ def business_set(seed: int = 5, count: int = 300) -> Iterator[Case]:
     for i in range(count):
         text, truth = business_mail(v)
         yield Case("business", f"business#{i}", (Segment("body", text),), truth)
+
+
+def labelled_texts() -> list[str]:
+    """Every text of the labelled and business sets, each table row as one line (cells
+    joined by `` | ``, as detection reads untyped cells): for checking text-level rewrites."""
+    found = []
+    for case in [*labelled_set(), *business_set()]:
+        for segment in case.segments:
+            found.append(segment.text)
+            found.extend(" | ".join(row) for table in segment.tables for row in table.rows)
+    return found

@@ -80,6 +80,27 @@ def test_scan_json_lines_follow_the_contract_in_file_order(
     assert value not in json.dumps(lines)
 
 
+def test_scan_json_lists_a_bounded_sample_and_counts_the_rest_exactly(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A list of 250 people: 100 SSN findings listed, the other 150 counted under
+    ``more_findings`` with their place and column; individuals and the total stay exact."""
+    rng = random.Random(8)
+    rows = "\n".join(f"Person {i},{ssn(rng)}" for i in range(250))
+    data = f"Name,SSN\n{rows}\n".encode()
+    path = write(tmp_path / "list.eml", message(attachments=(("people.csv", data, "text/csv"),)))
+    code, lines, _ = scan_json(runner, str(path))
+    (line,) = lines
+    assert code == 3
+    listed = line["findings"]
+    assert isinstance(listed, list) and len(listed) == 100
+    assert line["more_findings"] == [
+        {"type": "US_SSN", "where": "attachment people.csv", "column": "SSN", "count": 150}
+    ]
+    assert line["finding_count"] == 250
+    assert line["individuals"] == 250
+
+
 def test_scan_envelope_options_override_the_headers(runner: CliRunner, tmp_path: Path) -> None:
     """--to replaces the header recipients (repeatable); internal-only → deliver, exit 0."""
     leaky = write(tmp_path / "m.eml", message(to=("bob@fbi.gov",), body=f"SSN {ssn(RNG)}\n"))

@@ -22,6 +22,7 @@ from piigate.quarantine import State
 from piigate.quarantine.queue import QueueQuery, queue_page
 from piigate.quarantine.review import Review
 from piigate.quarantine.sealed import SealedFiles
+from piigate.review.views import findings_summary
 from tests.conftest import RunningGate, Sink, send, settings_for
 from tests.integration.test_policy_flows import parse, password_from
 from tests.integration.test_policy_rules import DISCLAIMER, PURPOSE
@@ -358,3 +359,23 @@ async def test_earlier_disclosures_of_the_same_person_are_on_the_held_message(
     assert details.new_organizations == (("example.com", 1),)
     assert (details.most_before, details.most_after) == (1, 2)
     assert details.earlier_cases == (("OPR-2012-0042", 1),)
+
+
+async def test_a_held_list_shows_a_sample_of_findings_and_counts_every_one(
+    gate: RunningGate, sink: Sink, rng: random.Random
+) -> None:
+    """A held message with 130 SSNs in its body: the page lists 100 findings, says 130 were
+    found (30 counted beyond those listed), and counts all 130 people."""
+    values = [ssn(rng) for _ in range(130)]
+    body = "".join(f"SSN {value}\n" for value in values) + f"{DISCLAIMER}\n"
+    raw = message(subject=f"[ENCRYPT] {PURPOSE}", body=body, to=("clerk@example.com",))
+    code, reply = await send(gate.address, raw, rcpt_tos=("clerk@example.com",))
+    assert code == 250 and "Held for privacy review" in reply, reply
+    held_id = reply.split(" as ")[1].split(";")[0]
+    store = gate.gate.quarantine
+    held, details = store.get(held_id), store.details(held_id)
+    assert len(held.findings) == 100 and details.omitted == 30
+    assert held.individuals == 130
+    assert findings_summary(held, details.omitted) == (
+        "130 findings of sensitive PII (100 listed, 30 more counted)."
+    )

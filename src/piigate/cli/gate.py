@@ -185,6 +185,8 @@ def _scan_json(path: Path, screening: Screening) -> dict[str, Any]:
         "external": verdict.external,
         "violations": [{"rule": v.rule, "message": v.message} for v in verdict.violations],
         "findings": [f.public() for f in screening.detection.findings],
+        "more_findings": [c.public() for c in screening.detection.omitted],
+        "finding_count": screening.detection.finding_count,
         "individuals": screening.detection.individual_count,
         "disclosure_record": screening.writes_record,
     }
@@ -198,5 +200,10 @@ def _scan_text(path: Path, screening: Screening) -> str:
     lines += [
         f"  found {f.entity_type} {f.masked} in {f.where}, line {f.line}"
         for f in screening.detection.findings
+    ]
+    lines += [
+        f"  and {c.count:,} more {c.entity_type} in {c.where}"
+        + (f", column {c.column}" if c.column else "")
+        for c in screening.detection.omitted
     ]
     return "\n".join(lines)

@@ -83,16 +83,18 @@ def sensitive_pii_in_plaintext(facts: Facts, _: NoParams) -> Hold | None:
     the password in the same message (``password-in-same-message`` names that fault: telling
     them to encrypt, which they did, would teach the wrong thing)."""
     opened = [f"attachment {a.name}" for a in facts.extraction.attachments if a.password_in_message]
-    plain = [
-        f
-        for f in facts.detection.findings
-        if f.grade is Grade.PLAINTEXT
-        and not any(f.where == o or f.where.startswith(o + "/") for o in opened)
-    ]
+
+    def counts(where: str, grade: Grade) -> bool:
+        return grade is Grade.PLAINTEXT and not any(
+            where == o or where.startswith(o + "/") for o in opened
+        )
+
+    plain = [f for f in facts.detection.findings if counts(f.where, f.grade)]
     if not plain:
         return None
+    more = [c for c in facts.detection.omitted if counts(c.where, c.grade)]
     parts = ", ".join(dict.fromkeys(f.where for f in plain))
-    return Hold(describe_findings(plain), {"parts": parts})
+    return Hold(describe_findings(plain, more), {"parts": parts})
 
 
 def password_in_same_message(facts: Facts, _: NoParams) -> Hold | None:

@@ -9,6 +9,7 @@ external recipients (the act stage still delivers to internal recipients).
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 
 from piigate.config import PolicySettings
 from piigate.decide.checks import CHECKS, CaseFacts, Facts, Hold
@@ -30,7 +31,7 @@ from piigate.model import (
 class NoHistory:
     """An empty history: no earlier disclosures are known."""
 
-    def organizations_for(self, individuals: frozenset[str]) -> dict[str, frozenset[str]]:
+    def organizations_for(self, individuals: AbstractSet[str]) -> dict[str, frozenset[str]]:
         return {}
 
 

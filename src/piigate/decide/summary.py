@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from piigate.model import Finding
+from piigate.model import Finding, FindingCount
 
 MAX_PLACES = 5
 
@@ -14,26 +14,29 @@ def count_phrase(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
-def describe_findings(findings: Sequence[Finding]) -> str:
-    """Group findings by place (part and column), count them by type; show the masked value
-    when a place holds a single finding."""
+def describe_findings(findings: Sequence[Finding], omitted: Sequence[FindingCount] = ()) -> str:
+    """Group findings by place (part and column), count them by type (with those only
+    counted, ``omitted``); show the masked value when a place holds a single finding."""
     # Imported here: the entity table sits on Presidio's recognizers, which `rules check`
     # (loading this module through the rule checks) must not pay for.
     from piigate.detect.entities import describe  # noqa: PLC0415
 
-    places: dict[tuple[str, str | None], list[Finding]] = {}
+    places: dict[tuple[str, str | None], dict[str, int]] = {}
+    single: dict[tuple[str, str | None], str] = {}
     for finding in findings:
-        places.setdefault((finding.where, finding.column), []).append(finding)
+        counts = places.setdefault((finding.where, finding.column), {})
+        counts[finding.entity_type] = counts.get(finding.entity_type, 0) + 1
+        single[(finding.where, finding.column)] = finding.masked
+    for more in omitted:
+        counts = places.setdefault((more.where, more.column), {})
+        counts[more.entity_type] = counts.get(more.entity_type, 0) + more.count
     phrases = []
-    for (where, column), group in list(places.items())[:MAX_PLACES]:
-        counts: dict[str, int] = {}
-        for finding in group:
-            counts[finding.entity_type] = counts.get(finding.entity_type, 0) + 1
+    for (where, column), counts in list(places.items())[:MAX_PLACES]:
         what = ", ".join(describe(kind, n) for kind, n in counts.items())
         if column:
             what += f" in column '{column}'"
-        if len(group) == 1:
-            what += f" ({group[0].masked})"
+        if sum(counts.values()) == 1:
+            what += f" ({single[(where, column)]})"
         phrases.append(f"{where}: {what}")
     if len(places) > MAX_PLACES:
         phrases.append(f"and {len(places) - MAX_PLACES} more places")

@@ -23,6 +23,7 @@ from piigate.canonical import Canonicalizer
 from piigate.config import DetectionSettings
 from piigate.detect import individuals
 from piigate.detect.entities import KINDS, PAIRED, describe, identity_key
+from piigate.detect.findings import FindingTally
 from piigate.detect.names import NameLexicon, NameMention, NerNames, mask_name
 from piigate.detect.nlp import NoContextEnhancer, RawTextNlpEngine, load_ner, ner_available
 from piigate.detect.prose import Hit, Lines, Paired, pair_names
@@ -30,6 +31,7 @@ from piigate.detect.recognizer import KEY
 from piigate.detect.registry import LEXICON, NER, build_recognizers, source_enabled
 from piigate.detect.tables import RowRecord, RowsMap, TableAnalyzer
 from piigate.detect.text_tables import split_tables
+from piigate.detect.triggers import TriggerGate
 from piigate.errors import DetectionTimeout
 from piigate.model import Detection, Finding, Segment, Table
 
@@ -70,6 +72,7 @@ class Detector:
             default_score_threshold=settings.score_threshold,
             context_aware_enhancer=NoContextEnhancer(),
         )
+        self.gate = TriggerGate(self.recognizers, self.entities)
         self.tables = TableAnalyzer(self.recognizers, self.lexicon, self._hits)
         # Like the NER pipeline: a short command builds the table only if text needs it.
         self.canonical = Canonicalizer(build_now=load_ner_now)
@@ -88,20 +91,22 @@ class Detector:
         ``DetectionTimeout`` once it has passed: checked between chunks of text, tables and
         thousands of rows, so a scan the gate gave up on does not run on for minutes."""
         clock = Deadline(deadline)
-        findings: list[Finding] = []
-        records: list[frozenset[str]] = []
+        findings = FindingTally()
+        records = individuals.Resolver()
         for segment in segments:
             self._detect_segment(segment, findings, records, clock)
-        people, lookup_keys = individuals.resolve_with_lookup_keys(records)
-        return Detection(tuple(findings), people, lookup_keys=lookup_keys)
+        people, lookup_keys = records.resolve()
+        return Detection(
+            tuple(findings.kept), people, lookup_keys=lookup_keys, omitted=findings.omitted()
+        )
 
     # -- one segment -------------------------------------------------------------------------
 
     def _detect_segment(
         self,
         segment: Segment,
-        findings: list[Finding],
-        records: list[frozenset[str]],
+        findings: FindingTally,
+        records: individuals.Resolver,
         clock: Deadline,
     ) -> None:
         # Detectors read only canonical text (``piigate.canonical``): look-alike digits,
@@ -145,8 +150,8 @@ class Detector:
         self,
         segment: Segment,
         text: str,
-        findings: list[Finding],
-        records: list[frozenset[str]],
+        findings: FindingTally,
+        records: individuals.Resolver,
         clock: Deadline,
     ) -> None:
         for offset, chunk in _chunks(text):
@@ -173,19 +178,20 @@ class Detector:
                 if identity is None:
                     continue
                 if item.name is None:
-                    records.append(frozenset({identity}))
+                    records.add(frozenset({identity}))
                 else:
                     by_name.setdefault(item.name, set()).add(identity)
-            records.extend(frozenset(keys) for keys in by_name.values())
+            for keys in by_name.values():
+                records.add(keys)
 
     def _emit(
-        self, segment: Segment, item: Paired, line: int, findings: list[Finding]
+        self, segment: Segment, item: Paired, line: int, findings: FindingTally
     ) -> str | None:
         hit = item.hit
         name = item.name.key if item.name is not None else None
         if hit.entity_type in PAIRED and name is None:
             return None
-        findings.append(self._finding(segment, segment.where, hit, line=line, name=name))
+        findings.add(self._finding(segment, segment.where, hit, line=line, name=name))
         return identity_key(hit.entity_type, hit.key, name)
 
     def _detect_table(
@@ -195,8 +201,8 @@ class Detector:
         table: Table,
         *,
         first_line: int,
-        findings: list[Finding],
-        records: list[frozenset[str]],
+        findings: FindingTally,
+        records: individuals.Resolver,
         clock: Deadline,
         canonical: RowsMap | None = None,
     ) -> None:
@@ -207,7 +213,7 @@ class Detector:
                 segment, where, record, labels=labels, first_line=first_line, findings=findings
             )
             if keys:
-                records.append(keys)
+                records.add(keys)
 
     def _table_record(
         self,
@@ -217,7 +223,7 @@ class Detector:
         *,
         labels: list[str],
         first_line: int,
-        findings: list[Finding],
+        findings: FindingTally,
     ) -> frozenset[str]:
         keys = set()
         for table_hit in record.hits:
@@ -226,9 +232,12 @@ class Detector:
                 continue
             line = first_line + table_hit.row
             column = labels[table_hit.column] if table_hit.column < len(labels) else None
-            findings.append(
-                self._finding(segment, where, hit, line=line, column=column, name=record.name)
-            )
+            if findings.keeps(where, column, segment.grade, hit.entity_type):
+                findings.add(
+                    self._finding(segment, where, hit, line=line, column=column, name=record.name)
+                )
+            else:
+                findings.count(where, column, segment.grade, hit.entity_type)
             keys.add(identity_key(hit.entity_type, hit.key, record.name))
         return frozenset(keys)
 
@@ -286,8 +295,11 @@ class Detector:
 
     def _hits(self, text: str) -> Iterator[Hit]:
         """Analyzer results for ``text`` (at most one chunk), in text order."""
+        entities = self.gate.entities(text)
+        if not entities:
+            return
         results = self.analyzer.analyze(
-            text=text, language=self.settings.language, entities=self.entities
+            text=text, language=self.settings.language, entities=entities
         )
         for result in sorted(results, key=lambda r: (r.start, -r.end)):
             metadata = result.recognition_metadata or {}

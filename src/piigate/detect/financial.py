@@ -196,7 +196,9 @@ def aba_ok(number: str) -> bool:
     return (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + d[2] + d[5] + d[8]) % 10 == 0
 
 
-_ACCOUNT = re.compile(r"(?<![\w\-./$])\d{6,17}(?![\w\-/]|[.,]\d)")
+# Digits first (the edge before the number checked after its first digit), as ``ssn``: the
+# same matches, and prose is scanned digit to digit rather than tried at every character.
+_ACCOUNT = re.compile(r"\d(?<![\w\-./$]\d)\d{5,16}(?![\w\-/]|[.,]\d)")
 _ROUTING_WORDS = word_pattern(("routing", "routing number", "aba", "rtn", "transit", "routing no"))
 _NOT_BANK_BEFORE = word_pattern(
     (

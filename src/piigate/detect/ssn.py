@@ -28,10 +28,17 @@ SAMPLE_NUMBERS = frozenset(
     | {str(d) * 9 for d in range(1, 10)}
 )
 
-_EDGE_BEFORE = r"(?<![\w\-.])"
+# Digits first: the edge before the number is checked after its first digit (two characters
+# back: not a word character, dash or dot, then that digit), the same condition as a
+# lookbehind in front, but a pattern that starts with ``\d`` lets the engine skip ahead to
+# the next digit instead of trying the lookbehind at every character. Shaped and bare
+# numbers are one pattern, one pass over the text (they cannot start at the same place:
+# the fourth character is a separator or a digit). Identical matches to the two
+# lookbehind-first patterns: tests/unit/test_digit_patterns.py.
 _EDGE_AFTER = r"(?![\w\-]|\.\d)"
-_SHAPED = re.compile(_EDGE_BEFORE + r"\d{3}([- ])\d{2}\1\d{4}" + _EDGE_AFTER)
-_BARE = re.compile(_EDGE_BEFORE + r"\d{9}" + _EDGE_AFTER)
+_NUMBER = re.compile(
+    r"\d(?<![\w\-.]\d)(?:\d{2}(?P<sep>[- ])\d{2}(?P=sep)\d{4}|(?P<bare>\d{8}))" + _EDGE_AFTER
+)
 _CELL = re.compile(r"\d{3}([- ]?)\d{2}\1\d{4}")
 
 
@@ -72,12 +79,16 @@ class UsSsnRecognizer(PiiRecognizer):
     )
 
     def matches(self, text: str) -> Iterator[Match]:
-        for m in _SHAPED.finditer(text):
+        bare = []
+        for m in _NUMBER.finditer(text):
+            if m.group("bare"):
+                bare.append(m)
+                continue
             number = digits(m.group())
             if is_valid_ssn(number):
                 score = 1.0 if self.has_context(text, m.start()) else 0.85
                 yield Match(m.start(), m.end(), number, score)
-        for m in _BARE.finditer(text):
+        for m in bare:  # after the shaped ones, as they always came
             number = m.group()
             if is_valid_ssn(number) and self.has_context(text, m.start(), end=m.end()):
                 yield Match(m.start(), m.end(), number, 0.85)

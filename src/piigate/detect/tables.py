@@ -144,15 +144,17 @@ class TableAnalyzer:
         table: Table,
         check: Callable[[], None] = lambda: None,
         canonical: RowsMap | None = None,
-    ) -> tuple[list[str], list[RowRecord]]:
+    ) -> tuple[list[str], Iterator[RowRecord]]:
         """The column labels (header cell or letter) and one record per data row that
-        carries a hit. ``check`` is called every ``CHECK_ROWS`` rows (it raises to stop);
+        carries a hit, in row order, yielded as they are found (a million rows with a hit are
+        never all held). ``check`` is called every ``CHECK_ROWS`` rows (it raises to stop);
         ``canonical`` maps each batch of rows to what detection reads. The rows are read a
-        batch at a time (twice: the untyped cells as text, then the typed cells), so a packed
-        table is never unpacked whole; the columns are typed from the first rows."""
+        batch at a time (twice when some columns are typed: the untyped cells as text, then
+        the typed cells), so a packed table is never unpacked whole; the columns are typed
+        from the first rows."""
         sample = list(itertools.islice(_rows(table, canonical), SAMPLE * 2 + 1))
         if not sample:
-            return [], []
+            return [], iter(())
         width = table.width or max(len(r) for r in table.rows)
         header, columns = self._infer(sample, width)
         labels = [
@@ -165,16 +167,28 @@ class TableAnalyzer:
             _batches(table, canonical, first_data), width, set(typed), check
         )
         if not columns:  # every cell went through the text recognizers: no row to revisit
-            return labels, [
-                RowRecord(r, None, tuple(hits)) for r, hits in sorted(text_hits.items())
-            ]
-        records = []
-        for r, row in enumerate(_rows(table, canonical)):
+            return labels, _by_row(text_hits)
+        found: dict[int, list[TableHit]] = {}
+        for hit in text_hits:
+            found.setdefault(hit.row, []).append(hit)
+        return labels, self._typed_records(
+            _rows(table, canonical), columns, first_data, found, check
+        )
+
+    def _typed_records(
+        self,
+        rows: Iterator[tuple[str, ...]],
+        columns: list[Column],
+        first_data: int,
+        text_hits: dict[int, list[TableHit]],
+        check: Callable[[], None],
+    ) -> Iterator[RowRecord]:
+        for r, row in enumerate(rows):
             if r < first_data:
                 continue
             if r % CHECK_ROWS == 0:
                 check()
-            hits = list(text_hits.get(r, ()))
+            hits = text_hits.pop(r, [])
             name_parts: dict[str, str] = {}
             for column in columns:
                 cell = row[column.index].strip() if column.index < len(row) else ""
@@ -188,8 +202,7 @@ class TableAnalyzer:
                 elif column.kind in (FULL_NAME, FIRST_NAME, LAST_NAME):
                     name_parts.setdefault(column.kind, cell)
             if hits:
-                records.append(RowRecord(r, _row_name(name_parts), tuple(hits)))
-        return labels, records
+                yield RowRecord(r, _row_name(name_parts), tuple(hits))
 
     def _infer(
         self, rows: Sequence[tuple[str, ...]], width: int
@@ -267,20 +280,19 @@ class TableAnalyzer:
         width: int,
         typed: set[int],
         check: Callable[[], None],
-    ) -> dict[int, list[TableHit]]:
+    ) -> Iterator[TableHit]:
         """The untyped cells as text, one line per row (cells joined by `` | ``), through the
-        text recognizers (``table_lines``); each hit placed back in its row and column. The
-        column of a hit is worked out only for the rows that have one."""
+        text recognizers (``table_lines``); each hit placed back in its row and column, in
+        row order. The column of a hit is worked out only for the rows that have one."""
         untyped = [i for i in range(width) if i not in typed]
         if not untyped:
-            return {}
+            return
 
         def lines() -> Iterator[LineBatch]:
             for number, rows in batches:
                 check()
                 yield number, rows, [_row_line(row, untyped, width) for row in rows]
 
-        found: dict[int, list[TableHit]] = {}
         for r, row, offset, hit in chunked_hits(
             lines(),
             self.text_hits,
@@ -288,8 +300,13 @@ class TableAnalyzer:
             chunk_chars=TEXT_CHUNK_CHARS,
             margin_chars=MARGIN_CHARS,
         ):
-            found.setdefault(r, []).append(TableHit(r, _column_at(row, untyped, offset), hit))
-        return found
+            yield TableHit(r, _column_at(row, untyped, offset), hit)
+
+
+def _by_row(hits: Iterator[TableHit]) -> Iterator[RowRecord]:
+    """One record per row of ``hits`` (which come in row order)."""
+    for r, group in itertools.groupby(hits, key=lambda hit: hit.row):
+        yield RowRecord(r, None, tuple(group))
 
 
 def _row_line(row: tuple[str, ...], untyped: list[int], width: int) -> str:

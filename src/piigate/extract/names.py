@@ -32,7 +32,12 @@ def place_names(detection: Detection, message: ParsedMessage) -> Detection:
         else f
         for f in detection.findings
     )
-    return replace(detection, findings=findings)
+    # Beyond ``KEEP_PER_PLACE`` of a type among the names (never in real headers), the
+    # rest are counted under the first name's place: the counts stay exact.
+    omitted = tuple(
+        replace(c, where=places[0]) if c.where == NAMES_WHERE else c for c in detection.omitted
+    )
+    return replace(detection, findings=findings, omitted=omitted)
 
 
 def masked_identifiers(message: ParsedMessage, detection: Detection) -> ParsedMessage:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +89,8 @@ class Details:
     it in records reconstructed from archived mail), most first."""
     reconstructed_only: int = 0
     """Individuals already disclosed only in records reconstructed from archived mail."""
+    omitted: int = 0
+    """Findings found beyond those listed (``Detection.omitted``), counted exactly."""
 
     @classmethod
     def from_json(cls, text: str) -> Details:
@@ -108,6 +111,7 @@ class Details:
                 for org, live, rebuilt in data.get("earlier_by_origin", ())
             ),
             reconstructed_only=int(data.get("reconstructed_only", 0)),
+            omitted=int(data.get("omitted", 0)),
         )
 
 
@@ -134,7 +138,7 @@ CASE_LOOKUPS = 20
 """People whose earlier disclosures are read one by one for their cases (the rest counted)."""
 
 
-def earlier_disclosures(ledger: Ledger, individuals: frozenset[str]) -> Earlier:
+def earlier_disclosures(ledger: Ledger, individuals: AbstractSet[str]) -> Earlier:
     """Through the ledger's public look-ups only; raises ``LedgerError``."""
     live = ledger.organizations_for(individuals, "live") if individuals else {}
     rebuilt = ledger.organizations_for(individuals, "reconstructed") if individuals else {}
@@ -158,7 +162,7 @@ class Note:
 
 
 def exposure(
-    individuals: frozenset[str],
+    individuals: AbstractSet[str],
     organizations: Sequence[str],
     earlier: Mapping[str, frozenset[str]],
 ) -> dict[str, Any]:
@@ -184,7 +188,7 @@ def exposure(
 
 
 def by_origin(
-    individuals: frozenset[str],
+    individuals: AbstractSet[str],
     live: Mapping[str, frozenset[str]],
     rebuilt: Mapping[str, frozenset[str]],
 ) -> dict[str, Any]:
@@ -218,6 +222,7 @@ def details_row(
         "internal_recipients": list(screening.verdict.internal_recipients),
         "sent_date": sent_date(screening.message.header("Date")),
         "contexts": list(contexts),
+        "omitted": screening.detection.omitted_count,
     }
     if earlier is not None:
         data.update(exposure(individuals, organizations, earlier.organizations))

@@ -3,6 +3,8 @@ needs no key, falls back to an empty history and says why."""
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 from piigate.config import Settings
 from piigate.errors import ConfigError, LedgerError
 from piigate.model import ExposureHistory
@@ -12,7 +14,7 @@ from piigate.record.ledger import Ledger, ledger_for
 class EmptyHistory:
     """No earlier disclosures: every individual is new."""
 
-    def organizations_for(self, individuals: frozenset[str]) -> dict[str, frozenset[str]]:
+    def organizations_for(self, individuals: AbstractSet[str]) -> dict[str, frozenset[str]]:
         return {}
 
 

@@ -21,6 +21,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
@@ -293,7 +294,7 @@ class Ledger:
             return accounting.recipients_for_case(db, case_id, origin)
 
     def organizations_for(
-        self, individuals: frozenset[str], origin: str = "all"
+        self, individuals: AbstractSet[str], origin: str = "all"
     ) -> dict[str, frozenset[str]]:
         """``ExposureHistory``: the organisations that already received each person's PII
         (``origin``: in any record, the gate's own, or those reconstructed from archives)."""

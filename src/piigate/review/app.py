@@ -264,7 +264,7 @@ class ReviewPages:
             groups=finding_groups(findings),
             preview=preview,
             attachments=attachment_rows(held.attachments),
-            summary=findings_summary(held),
+            summary=findings_summary(held, details.omitted),
             history=history(held, events, notes),
             outcome=what_happened(held, notes),
             limit=exposure_limit(self.review.screener.policy),

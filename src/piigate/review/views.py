@@ -153,11 +153,14 @@ def attachment_rows(attachments: Sequence[dict[str, Any]]) -> list[AttachmentRow
     ]
 
 
-def findings_summary(held: HeldMessage) -> str:
-    """One sentence that never contradicts the attachments' statuses."""
+def findings_summary(held: HeldMessage, omitted: int = 0) -> str:
+    """One sentence that never contradicts the attachments' statuses; ``omitted``: findings
+    found beyond those the page lists (``Details.omitted``)."""
     uninspected = [a for a in held.attachments if not a["inspected"]]
     if held.findings:
-        found = f"{len(held.findings):,} findings of sensitive PII"
+        found = f"{len(held.findings) + omitted:,} findings of sensitive PII"
+        if omitted:
+            found += f" ({len(held.findings):,} listed, {omitted:,} more counted)"
     else:
         found = "No sensitive PII found in the parts that could be read"
     if uninspected:

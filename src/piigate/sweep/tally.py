@@ -52,7 +52,7 @@ class Tally:
         self.external += 1
         self.disclosures += message.disclosure
         self.verdicts[message.action] += 1
-        self.findings += len(message.findings)
+        self.findings += sum(message.pii_counts.values())  # findings lists a sample
         self.pii.update(message.pii_counts)
         self.individuals.update(message.individual_digests)
         self.individuals_total += message.individuals

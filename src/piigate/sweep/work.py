@@ -10,6 +10,7 @@ never logged or written anywhere else.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -175,11 +176,11 @@ def _swept(
         sharing_agreement=verdict.sharing_agreement,
         case_id=verdict.case_id,
         individual_digests=_digests(detection.individuals, filters.count_key),
-        identities=detection.individuals if filters.with_identities else frozenset(),
+        identities=frozenset(detection.individuals) if filters.with_identities else frozenset(),
     )
 
 
-def _digests(individuals: frozenset[str], key: bytes) -> tuple[str, ...]:
+def _digests(individuals: AbstractSet[str], key: bytes) -> tuple[str, ...]:
     return Identities(key).hash_all(individuals) if key and individuals else ()
 
 
