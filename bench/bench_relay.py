@@ -11,8 +11,9 @@ relay measured in the same run. Rounds alternate the relays to spread the machin
 
 The mixed load (``mixed``): 4 clients send small clean mail, alone and then while 5 other
 clients keep sending messages with a 20 MB CSV attachment; the small messages' p50 / p99
-either way, for the gate as shipped (large mail in a lane of its own) and for one lane
-(``scan.large_workers: 0``), each gate in a process of its own.
+either way, for the gate as shipped (large mail screened in a lane worker process) and for
+one lane (``scan.large_workers: 0``: in the gate's own process), each gate in a process of
+its own.
 
 For clean mail a second gate runs as well, the same code with its two latency settings off
 (``upstream_smtp.pool_size: 0``, a new upstream connection per message, and
@@ -87,7 +88,7 @@ async def _listen(handler: Any) -> int:
 OFF = "piigate, pool and inline off"
 """The second gate: ``upstream_smtp.pool_size: 0`` and ``scan.inline_max_bytes: 0``."""
 ONE_LANE = "piigate, one lane"
-"""The third gate: ``scan.large_workers: 0`` (large mail screened with the rest)."""
+"""The third gate: ``scan.large_workers: 0`` (large mail screened in the gate's process)."""
 
 
 GATES: dict[str, dict[str, int]] = {
@@ -139,7 +140,9 @@ async def _start_gate(sink_port: int, **latency: int) -> GateServer:
     if latency:
         settings = settings.model_copy(update={"scan": settings.scan.model_copy(update=latency)})
     configure_logging(settings.log)
-    gate = GateServer(build_gate(settings), settings.listen, settings.smtp)
+    built = build_gate(settings)
+    await asyncio.to_thread(built.start_workers)  # as ``piigate serve`` does before listening
+    gate = GateServer(built, settings.listen, settings.smtp)
     await gate.start()
     return gate
 
