@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from piigate.extract import extract
 from piigate.model import Action, Violation
 from piigate.parse import parse_message
@@ -27,6 +29,23 @@ def test_refusal_is_ascii() -> None:
 
 def test_wire_form_uses_crlf_everywhere() -> None:
     assert wire_form(b"a\nb\r\nc\rd") == b"a\r\nb\r\nc\r\nd\r\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "wire"),
+    [
+        (b"a\r\nb\r\n", b"a\r\nb\r\n"),
+        (b"a\r\nb", b"a\r\nb\r\n"),
+        (b"a\r\n\rb\r\n", b"a\r\n\r\nb\r\n"),
+        (b"a\r\n\nb\r\n", b"a\r\n\r\nb\r\n"),
+        (b"a\n\rb\r\n", b"a\r\n\r\nb\r\n"),
+    ],
+    ids=["crlf-only", "no-final-crlf", "lone-cr", "lone-lf", "lf-then-cr"],
+)
+def test_wire_form_rewrites_only_mail_with_a_lone_cr_or_lf(raw: bytes, wire: bytes) -> None:
+    """Mail already CRLF throughout is taken as it is; one lone CR or LF anywhere (even
+    beside a CRLF) makes every line ending CRLF."""
+    assert wire_form(raw) == wire
 
 
 def _texts(raw: bytes) -> list[str]:

@@ -100,8 +100,12 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def wire_form(raw: bytes) -> bytes:
     """The message with every line ending as CRLF, exactly as it will be relayed, so the
-    SHA-256 in the disclosure record is the hash of the bytes the upstream received."""
-    raw = _LINE_END.sub(b"\r\n", raw)
+    SHA-256 in the disclosure record is the hash of the bytes the upstream received.
+    Mail that is already CRLF throughout (nearly all) is not rewritten: counting takes a
+    seventh of the substitution's time, which on a 27 MB message held the event loop 0.4 s."""
+    crlf = raw.count(b"\r\n")
+    if raw.count(b"\n") != crlf or raw.count(b"\r") != crlf:
+        raw = _LINE_END.sub(b"\r\n", raw)
     return raw if raw.endswith(b"\r\n") or not raw else raw + b"\r\n"
 
 
