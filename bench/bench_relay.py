@@ -143,7 +143,8 @@ async def _start_gate(sink_port: int, **latency: int) -> GateServer:
         settings = settings.model_copy(update={"scan": settings.scan.model_copy(update=latency)})
     configure_logging(settings.log)
     built = build_gate(settings)
-    await asyncio.to_thread(built.start_workers)  # as ``piigate serve`` does before listening
+    # as ``piigate serve`` does before listening (a gate before the lane: its readers only)
+    await asyncio.to_thread(getattr(built, "start_workers", built.screener.start_workers))
     gate = GateServer(built, settings.listen, settings.smtp)
     await gate.start()
     return gate
