@@ -214,12 +214,25 @@ async def test_large_mail_is_screened_in_a_lane_process_with_the_inline_verdict(
     assert len(sink.messages) == (2 if code == 250 else 0)
 
 
-async def test_a_lane_worker_killed_mid_message_is_451_and_the_next_message_passes(
-    gate_settings: Settings, screener: Screener, sink: Sink
+@pytest.mark.parametrize(
+    ("fault", "timeout", "reply_says"),
+    [("killed", 30.0, "Temporary failure"), ("stopped", 10.0, "ran out of time")],
+    ids=["worker-killed", "worker-past-the-timeout"],
+)
+async def test_a_lane_worker_lost_mid_message_is_451_and_the_next_message_passes(
+    gate_settings: Settings,
+    screener: Screener,
+    sink: Sink,
+    fault: str,
+    timeout: float,
+    reply_says: str,
 ) -> None:
-    """The lane worker is killed while it holds a message (stopped first, so it cannot have
-    answered): that message gets a 451 and is not relayed; a new worker screens the next."""
-    running = await start_gate(_lane_settings(gate_settings), screener)
+    """The lane worker is stopped while it holds a message (so it cannot answer), then
+    killed, or left until scan.timeout (the pool kills it then): that message gets a 451 and
+    is not relayed; a new worker screens the next message and it is relayed."""
+    settings = _lane_settings(gate_settings)
+    scan = settings.scan.model_copy(update={"timeout": timeout})
+    running = await start_gate(settings.model_copy(update={"scan": scan}), screener)
     lanes = running.gate.lanes
     assert lanes is not None
     try:
@@ -232,9 +245,10 @@ async def test_a_lane_worker_killed_mid_message_is_451_and_the_next_message_pass
                 break
             await asyncio.sleep(0.01)
         assert lanes.busy == 1
-        os.kill(pid, signal.SIGKILL)
+        if fault == "killed":
+            os.kill(pid, signal.SIGKILL)
         code, reply = await sending
-        assert code == 451 and sink.messages == [], reply
+        assert code == 451 and reply_says in reply and sink.messages == [], reply
         code, reply = await send(running.address, _large())
         assert code == 250, reply
         assert len(sink.messages) == 1 and pid not in lanes.pool.pids
