@@ -1,4 +1,5 @@
-"""Where the gate screens a message: on its event loop, or in a worker thread.
+"""Where the gate screens a message: on its event loop, in a worker thread, or (large mail) in
+a worker process of the large lane.
 
 A worker thread lets ``scan.timeout`` answer 451 on time whatever the message holds, at a
 price on every message: a hop to the thread and back, and contention for the interpreter
