@@ -181,10 +181,15 @@ class ScanSettings(_Section):
     thread. A look-up in the ledger (cumulative exposure) still runs in a thread."""
     large_min_bytes: int = Field(default=2 * 1024 * 1024, ge=0)
     """Messages of this size or more are screened in the large lane (``large_workers``
-    threads of their own), so they never queue in front of small mail. 0: one lane."""
+    processes of their own), so they never queue in front of small mail nor hold the gate's
+    interpreter lock. 0: one lane."""
     large_workers: int = Field(default=1, ge=0)
-    """Threads screening large messages at once; the rest wait their turn (within
-    ``timeout``). Few, so small mail keeps the interpreter. 0: one lane for all."""
+    """Worker processes screening large messages, one at a time each; the rest wait their
+    turn (within ``timeout``). Each holds its own detector (see "Mixed load" in the README
+    for the memory). 0: one lane for all, in the gate's process."""
+    large_nice: int = Field(default=10, ge=0, le=19)
+    """Added to the lane workers' nice value, so the gate's event loop and small mail get the
+    cores first."""
 
 
 class RecognizerTuning(_Section):

@@ -12,6 +12,7 @@ the gate: a 250 only when the message was relayed or durably held.
 from __future__ import annotations
 
 import copy
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -24,7 +25,7 @@ from piigate.decide import Policy, load_rules
 from piigate.detect import Detector
 from piigate.detect.context import FindingContexts
 from piigate.domains import Domains
-from piigate.errors import ConfigError, DetectionTimeout
+from piigate.errors import ConfigError, DetectionTimeout, IsolationError
 from piigate.extract import extract, with_images
 from piigate.extract.isolated import IsolatedReading
 from piigate.extract.names import masked_identifiers, place_names, with_names
@@ -46,7 +47,7 @@ from piigate.observe import GateObserver, NullObserver
 from piigate.ocr.reader import ImageReader
 from piigate.parse import parse_message
 from piigate.receive import replies
-from piigate.scheduling import Lanes, screen_within
+from piigate.scheduling import LaneBuild, LaneResult, Lanes, screen_within
 
 # The I/O stages (relay, quarantine, ledger) are imported by ``build_gate``: ``piigate scan``
 # and ``rules test`` use the Screener alone and never load the SMTP client or the actor.
@@ -192,6 +193,8 @@ class Gate:
             log.error("rules reload failed; keeping the last good rules", error=str(exc))
             return False
         self.screener.policy = self.screener.policy.with_rules(rules)
+        if self.lanes is not None:
+            self.lanes.reload(self.lanes.build.settings.model_copy(update={"rules_dir": directory}))
         log.info("rules reloaded", rules=len(rules.rules), cases=len(rules.cases))
         return True
 
@@ -212,6 +215,8 @@ class Gate:
         self.actor.domains = domains
         self.actor.policy = settings.policy
         self.actor.ledger.agencies = dict(settings.ledger.agencies)
+        if self.lanes is not None:
+            self.lanes.reload(settings)
         log.info(
             "policy reloaded",
             rules=len(rules.rules),
@@ -219,6 +224,12 @@ class Gate:
             sharing_agreements=len(settings.policy.sharing_agreements),
         )
         return True
+
+    def start_workers(self) -> None:
+        """Start the isolated readers and the large lane's workers now (blocking)."""
+        self.screener.start_workers()
+        if self.lanes is not None:
+            self.lanes.start()
 
     def close(self) -> None:
         """Close the gate's stores (the ledger and the quarantine's database), any upstream
@@ -257,6 +268,9 @@ class Gate:
             log.warning("scan timed out", timeout_s=self.scan_timeout, size=len(raw))
             self.observer.scan_timed_out()
             return Outcome(Disposition.TEMPFAILED, replies.SCAN_TIMEOUT)
+        except IsolationError as exc:  # the large lane's worker died or ran out of memory
+            log.error("large lane worker failed", error=type(exc).__name__, size=len(raw))
+            return Outcome(Disposition.TEMPFAILED, replies.TEMPFAIL)
         scanned = time.perf_counter()
         outcome = await self.actor.act(screening, raw)
         verdict = screening.verdict
@@ -344,5 +358,35 @@ def build_gate(settings: Settings, screener: Screener | None = None) -> Gate:
         actor=actor,
         scan_timeout=settings.scan.timeout,
         inline_max_bytes=settings.scan.inline_max_bytes,
-        lanes=Lanes(settings.scan.large_min_bytes, settings.scan.large_workers),
+        lanes=Lanes(settings, screen_in_lane),
     )
+
+
+_lane_screener: list[tuple[int, Screener]] = []
+"""A lane worker's screener and the generation it was built for: state of a lane worker's
+process only (``screen_in_lane``), never touched in the gate's."""
+
+
+def screen_in_lane(build: LaneBuild, envelope: Envelope, raw: bytes, seconds: float) -> LaneResult:
+    """A large-lane worker's call (``piigate.scheduling.Lanes``): screen ``raw`` within
+    ``seconds`` (0: no limit) with the screener built from ``build.settings`` (built again when
+    the gate reloaded); the verdict only when no individuals were found (otherwise the gate
+    decides: it reads its ledger's history), and the message without its raw bytes."""
+    if not _lane_screener:
+        os.nice(build.nice)  # the gate's event loop and small mail first
+    if not _lane_screener or _lane_screener[0][0] != build.generation:
+        if _lane_screener:
+            _lane_screener.pop()[1].close()
+        # The NER model loads on the first message that needs it, as in ``piigate scan``.
+        _lane_screener.append(
+            (build.generation, build_screener(build.settings, load_ner_now=False))
+        )
+    screener = copy.copy(_lane_screener[0][1])
+    screener.scan_timeout = seconds or None
+    message = parse_message(raw, screener.extraction)
+    extraction, detection = screener.examine(message)
+    verdict = None
+    if not detection.individuals:
+        screening = screener.conclude(envelope, message, extraction, detection)
+        message, verdict = screening.message, screening.verdict
+    return replace(message, raw=b""), extraction, detection, verdict

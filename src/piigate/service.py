@@ -64,7 +64,7 @@ class Service:
 
     async def start(self) -> None:
         """Listen on both; a taken address is a ``ConfigError`` naming the setting."""
-        await asyncio.to_thread(self.gate.screener.start_workers)
+        await asyncio.to_thread(self.gate.start_workers)
         try:
             await self.smtp.start()
         except OSError as exc:

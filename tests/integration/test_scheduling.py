@@ -5,7 +5,11 @@ is unchanged)."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import random
+import shutil
+import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -13,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from piigate.config import Settings
+from piigate.config import Settings, shipped_dir
 from piigate.extract import reads_as_text_only
 from piigate.parse import parse_message
 from piigate.pipeline import Screener
-from tests.conftest import RunningGate, Sink, send, settings_for, start_gate
+from tests.conftest import RunningGate, Sink, gate_running, send, settings_for, start_gate
 from tests.synthetic import message, ssn
 
 RNG = random.Random(29)
@@ -156,38 +160,130 @@ async def test_scan_over_time_is_451_wherever_it_ran(
     assert sink.messages == []
 
 
+def _lane_settings(settings: Settings, large_workers: int = 1) -> Settings:
+    """Mail of 2,500 bytes or more screened in the large lane (``large_workers`` processes;
+    0: in the gate's own process)."""
+    scan = settings.scan.model_copy(
+        update={"large_min_bytes": 2500, "large_workers": large_workers}
+    )
+    return settings.model_copy(update={"scan": scan})
+
+
+def _large(body: str = "Inventory attached.\n") -> bytes:
+    attachment = ("notes.txt", b"inventory line\n" * 200, "text/plain")
+    return message(body=body, attachments=(attachment,))
+
+
 @pytest.mark.parametrize(
-    ("attachment_bytes", "lane"),
-    [(3000, "piigate-large"), (200, "asyncio")],
-    ids=["large-lane", "default-pool"],
+    ("body", "rcpt", "code"),
+    [
+        ("Inventory attached.\n", "carol@ice.dhs.gov", 250),
+        (f"SSN {ssn(RNG)}\n", "clerk@example.com", 550),
+        (f"SSN {ssn(RNG)}\n", "carol@ice.dhs.gov", 250),
+    ],
+    ids=["clean", "ssn-outside", "ssn-inside"],
 )
-async def test_large_mail_is_screened_in_its_own_lane(
+async def test_large_mail_is_screened_in_a_lane_process_with_the_inline_verdict(
     gate_settings: Settings,
     screener: Screener,
     sink: Sink,
     monkeypatch: pytest.MonkeyPatch,
-    attachment_bytes: int,
-    lane: str,
+    body: str,
+    rcpt: str,
+    code: int,
 ) -> None:
-    """A message of scan.large_min_bytes or more is screened by the large lane's threads,
-    a smaller one with an attachment by the event loop's default pool; both are delivered."""
-    scan = gate_settings.scan.model_copy(update={"large_min_bytes": 2500, "large_workers": 1})
-    running = await start_gate(gate_settings.model_copy(update={"scan": scan}), screener)
-    names: list[str] = []
-    detector = running.gate.screener.detector
-    real_detect = detector.detect
+    """A message of scan.large_min_bytes or more is screened in a lane worker process (the
+    gate's own detector never sees it) and gets the reply a gate screening it in its own
+    process gives (large_workers 0), refusal text included."""
+    replies = []
+    for workers in (1, 0):
+        running = await start_gate(_lane_settings(gate_settings, workers), screener)
+        threads = Threads()
+        detector = running.gate.screener.detector
+        monkeypatch.setattr(detector, "detect", threads.wrap("detect", detector.detect))
+        try:
+            replies.append(await send(running.address, _large(body), rcpt_tos=(rcpt,)))
+            lane_pids = running.gate.lanes.pool.pids if running.gate.lanes else frozenset()
+        finally:
+            await running.server.stop(grace=5)
+            running.gate.close()
+        assert ("detect" in threads.seen) is (workers == 0)
+        assert bool(lane_pids) is (workers == 1)
+    assert replies[0][0] == code, replies[0]
+    assert replies[0] == replies[1]
+    assert len(sink.messages) == (2 if code == 250 else 0)
 
-    def observed(*args: Any, **kwargs: Any) -> Any:
-        names.append(threading.current_thread().name)
-        return real_detect(*args, **kwargs)
 
-    monkeypatch.setattr(detector, "detect", observed)
-    attachment = ("notes.txt", b"inventory line\n" * (attachment_bytes // 15), "text/plain")
+@pytest.mark.parametrize(
+    ("fault", "timeout", "reply_says"),
+    [("killed", 30.0, "Temporary failure"), ("stopped", 10.0, "ran out of time")],
+    ids=["worker-killed", "worker-past-the-timeout"],
+)
+async def test_a_lane_worker_lost_mid_message_is_451_and_the_next_message_passes(
+    gate_settings: Settings,
+    screener: Screener,
+    sink: Sink,
+    fault: str,
+    timeout: float,
+    reply_says: str,
+) -> None:
+    """The lane worker is stopped while it holds a message (so it cannot answer), then
+    killed, or left until scan.timeout (the pool kills it then): that message gets a 451 and
+    is not relayed; a new worker screens the next message and it is relayed."""
+    settings = _lane_settings(gate_settings)
+    scan = settings.scan.model_copy(update={"timeout": timeout})
+    running = await start_gate(settings.model_copy(update={"scan": scan}), screener)
+    lanes = running.gate.lanes
+    assert lanes is not None
     try:
-        code, reply = await send(running.address, message(attachments=(attachment,)))
+        await asyncio.to_thread(running.gate.start_workers)
+        (pid,) = lanes.pool.pids
+        os.kill(pid, signal.SIGSTOP)
+        sending = asyncio.create_task(send(running.address, _large()))
+        for _ in range(1000):  # until the message is in the worker's hands
+            if lanes.busy or sending.done():
+                break
+            await asyncio.sleep(0.01)
+        assert lanes.busy == 1
+        if fault == "killed":
+            os.kill(pid, signal.SIGKILL)
+        code, reply = await sending
+        assert code == 451 and reply_says in reply and sink.messages == [], reply
+        code, reply = await send(running.address, _large())
+        assert code == 250, reply
+        assert len(sink.messages) == 1 and pid not in lanes.pool.pids
     finally:
         await running.server.stop(grace=5)
         running.gate.close()
-    assert code == 250, reply
-    assert len(sink.messages) == 1
-    assert len(names) == 1 and names[0].startswith(lane), names
+
+
+async def test_a_policy_reload_reaches_the_lane_workers(
+    gate_settings: Settings, screener: Screener, tmp_path: Path
+) -> None:
+    """A rule added to the rules folder and the policy reloaded (SIGHUP) applies to the next
+    large message, screened and decided in a lane worker: relayed before, refused after."""
+    rules = tmp_path / "rules"
+    shutil.copytree(gate_settings.rules_dir, rules)
+    config = tmp_path / "piigate.yaml"
+    text = (shipped_dir() / "config" / "piigate.yaml").read_text(encoding="utf-8")
+    config.write_text(text.replace("rules_dir: ../rules", f"rules_dir: {rules}"), "utf-8")
+    settings = _lane_settings(gate_settings.model_copy(update={"rules_dir": rules}))
+    rcpts = ("clerk@example.com",)
+    async with gate_running(settings, screener) as running:
+        code, reply = await send(running.address, _large(), rcpt_tos=rcpts)
+        assert code == 250, reply
+        with (rules / "default.yaml").open("a", encoding="utf-8") as file:
+            file.write(NO_OUTSIDE_MAIL)
+        assert running.gate.reload_policy(config)
+        code, reply = await send(running.address, _large(), rcpt_tos=rcpts)
+        assert code == 550 and "Nothing leaves" in reply, reply
+
+
+NO_OUTSIDE_MAIL = """
+  - id: no-outside-mail
+    when: too-many-recipients
+    params: {max: 0}
+    scope: {external: true}
+    action: reject
+    message: Nothing leaves the agency today.
+"""

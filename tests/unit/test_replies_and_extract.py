@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from piigate.extract import extract
 from piigate.model import Action, Violation
 from piigate.parse import parse_message
 from piigate.receive import replies
-from piigate.receive.handler import wire_form
+from piigate.receive.handler import wire_form, wire_form_in_turns
 
 
 def test_refusal_is_multiline_within_smtp_limits() -> None:
@@ -27,6 +29,32 @@ def test_refusal_is_ascii() -> None:
 
 def test_wire_form_uses_crlf_everywhere() -> None:
     assert wire_form(b"a\nb\r\nc\rd") == b"a\r\nb\r\nc\r\nd\r\n"
+
+
+MIB = 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"x" * (MIB - 1) + b"\r\n" + b"line\r\n" * MIB,
+        b"x" * (MIB - 1) + b"\r\n" + b"line\r\n" * MIB + b"no final line end",
+        b"x" * (MIB - 1) + b"\r\r\n" + b"line\r\n" * MIB,
+        b"x" * MIB + b"\n" + b"line\r\n" * MIB,
+        b"line\r\n" * MIB + b"\rline\r\n",
+    ],
+    ids=[
+        "crlf-across-a-turn",
+        "no-final-crlf",
+        "lone-cr-at-a-turn",
+        "lone-lf-at-a-turn",
+        "lone-cr",
+    ],
+)
+async def test_large_mail_takes_the_same_wire_form_in_turns(raw: bytes) -> None:
+    """A message over a megabyte is checked a megabyte at a time, and a CRLF or a lone CR
+    or LF where one megabyte ends is seen as it is: the result is ``wire_form``'s."""
+    assert await wire_form_in_turns(raw) == wire_form(raw)
 
 
 def _texts(raw: bytes) -> list[str]:
