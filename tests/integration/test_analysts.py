@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from piigate.cli import main
 from piigate.config import Settings
 from piigate.errors import QuarantineError
-from piigate.pipeline import open_quarantine
+from piigate.quarantine import open_quarantine
 from piigate.quarantine.analysts import Analysts
 from tests.conftest import settings_for
 
