@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import fnmatch
 import hashlib
 import io
 import json
@@ -63,7 +64,7 @@ class Pin:
     version: str
     sha256: str
     formats: tuple[tuple[str, str], ...] = ()
-    """Extensions this archive's test files carry beyond ``FORMATS`` (extension, format)."""
+    """Test files this archive carries beyond ``FORMATS``: (path pattern, format)."""
 
 
 def _pin(line: str) -> Pin:
@@ -100,9 +101,10 @@ npm eml-format 0.6.1 e81cb3de56a7762e1a468bb2c9d490b8ad2e333b15547a93f631837c447
 npm mailparser 0.6.2 e29b1f023b3e1bc43d5b9588d5713692d2dee48c0a22072e7836e0728a261883
 npm xlsx-populate 1.21.0 7e7431c2b706062c8ea5460a574eeede2e65f8264d7be604af10d9f4e46d3eb4
 debian golang-github-gabriel-vasile-mimetype-dev 1.4.1+dfsg1-2
-    80de15cc24494d1a06325a11122b17ee10c3e3cc11bf304b47f07e5aaed08152 txt=text png=image jpg=image
+    80de15cc24494d1a06325a11122b17ee10c3e3cc11bf304b47f07e5aaed08152
+    *.txt=text *.png=image *.jpg=image
 debian golang-github-jhillyerd-enmime-dev 0.9.3-2
-    c451c964e2475c2363da7dd893f63978e035c08dfb684fe08a7bc967fcd72146 raw=mail
+    c451c964e2475c2363da7dd893f63978e035c08dfb684fe08a7bc967fcd72146 *.raw=mail
 debian golang-github-emersion-go-message-dev 0.15.0-1
     e3dd976b3610e09638e309cb14ff315278651a9e885e088c42be26f7402d3322
 debian golang-github-protonmail-go-mime-dev 0.0~git20221031.8fd9bc3-2
@@ -121,6 +123,11 @@ debian librust-zip-dev 0.6.3-3 046a40cc918c990cc3a55781dbca9a78c812834844537815c
 debian librust-tar-dev 0.4.38-1 1afc30c493890575d47fa2d0b7f7248d52017c54add7892f84b19e783f0695db
 debian python3-pandas 1.5.3+dfsg-2 4c530b36c107dcfdcbf2a2bef4008a4667b1833084259c0c40ef7d26b7fec0a5
 debian python3-xlsxwriter 3.0.2-2 08f682b576f661785ee1fb1c551046e55c195c2e45b36548184282885b2f9a3d
+debian golang-1.19-src 1.19.8-2
+    2dfa82fe4f08f4e0193c532e561af4c91871f5235608f04f2bb8d57bb288df5a
+debian libpython3.11-testsuite 3.11.2-6+deb12u9
+    5dd0f85e950b344a51374e0ef68089e808f73c6c594c80e5232936b5c7ea4a28
+    */test_email/data/msg_*.txt=mail */cjkencodings/*.txt=text
 """
 PINS = tuple(_pin(line) for line in _PINNED.strip().replace("\n    ", " ").splitlines())
 """Archives that ship their test files (registry, name, version, sha256, extra formats)."""
@@ -240,17 +247,18 @@ def members(pin: Pin, archive_path: Path) -> Iterator[tuple[str, bytes]]:
 
 
 def _wanted(pin: Pin, name: str, size: int) -> bool:
-    path = PurePosixPath(name)
-    kind = _format(pin, path.name)
-    return kind is not None and 0 < size <= MAX_BYTES and len(path.parts) > 1
+    kind = _format(pin, name)
+    return kind is not None and 0 < size <= MAX_BYTES and len(PurePosixPath(name).parts) > 1
 
 
-def _format(pin: Pin, name: str) -> str | None:
-    lower = name.lower()
+def _format(pin: Pin, path: str) -> str | None:
+    for pattern, kind in pin.formats:
+        if fnmatch.fnmatchcase(path, pattern):
+            return kind
+    lower = PurePosixPath(path).name.lower()
     if "." not in lower or (lower.endswith(".dat") and "winmail" not in lower):
         return None
-    extension = lower.rsplit(".", 1)[-1]
-    return FORMATS.get(extension) or dict(pin.formats).get(extension)
+    return FORMATS.get(lower.rsplit(".", 1)[-1])
 
 
 def message_for(name: str, kind: str, data: bytes) -> bytes:
@@ -306,7 +314,7 @@ def corpus(archives: list[tuple[Pin, Path]], files: Path) -> Iterator[tuple[str,
                 continue
             seen.add(digest)
             keep(files, archive, name, data)
-            yield archive.name, name, _format(pin, PurePosixPath(name).name) or "?", data
+            yield archive.name, name, _format(pin, name) or "?", data
 
 
 def screen_all(
