@@ -16,6 +16,7 @@ email             mail (stdlib email)                   xls               legacy
 msg tnef          mail (extract-msg, tnefparse)         office-encrypted  legacy (msoffcrypto)
 pdf               pdf (pypdfium2; pypdf for encryption) doc ppt           office97 (catdoc;
 rar               rar (rarfile, unar)                                     LibreOffice for .ppt)
+7z                sevenzip (py7zr)
 pgp cms-enveloped whole-message encryption: strong, not inspected
 image             OCR (piigate.ocr) when the caller gives an image reader, else not inspected
 signature         not inspected (no text to read)       (anything else)   unreadable: a Defect
@@ -38,6 +39,7 @@ from piigate.extract import (
     pdf,
     powerpoint,
     rar,
+    sevenzip,
     word,
 )
 from piigate.extract.content import Blob, Content, Reader
@@ -66,6 +68,7 @@ READERS: dict[str, Reader] = {
     "xls": legacy.read_xls,
     "office-encrypted": legacy.read_encrypted_office,
     "rar": rar.read_rar,
+    "7z": sevenzip.read_7z,
     "doc": office97.read_doc,
     "ppt": office97.read_ppt,
     "ole": legacy.read_ole,

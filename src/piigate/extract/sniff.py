@@ -18,10 +18,11 @@ import olefile
 
 from piigate.extract.content import Blob
 from piigate.extract.ooxml import package_kind
+from piigate.extract.sevenzip import SEVENZIP_MAGIC
 from piigate.extract.text import decode_text, looks_like_text
 
 KINDS = (
-    "zip", "docx", "xlsx", "xlsb", "pptx", "odf", "gzip", "bzip2", "xz", "tar", "rar",
+    "zip", "docx", "xlsx", "xlsb", "pptx", "odf", "gzip", "bzip2", "xz", "tar", "rar", "7z",
     "office-encrypted", "xls", "doc", "ppt", "msg", "ole",
     "pdf", "tnef", "rtf", "cms-enveloped", "cms-signed", "pgp", "signature",
     "html", "table", "json", "xml", "email", "text", "image", "unknown",
@@ -31,7 +32,7 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _RAR_MAGIC = b"Rar!\x1a\x07"  # RAR 1.5-4 (then \x00) and RAR 5 (then \x01\x00)
 _BIFF_BOF = frozenset({(0x0009, 4), (0x0209, 6), (0x0409, 6)})  # BOF of BIFF2, BIFF3, BIFF4
 _TNEF_MAGIC = b"\x78\x9f\x3e\x22"
-_MAGIC_KINDS = ((_TNEF_MAGIC, "tnef"), (_RAR_MAGIC, "rar"))
+_MAGIC_KINDS = ((_TNEF_MAGIC, "tnef"), (_RAR_MAGIC, "rar"), (SEVENZIP_MAGIC, "7z"))
 # DER object identifiers of CMS content types (RFC 5652, RFC 5083), as they appear on the wire.
 _OID_ENVELOPED = bytes.fromhex("06092a864886f70d010703")
 _OID_AUTH_ENVELOPED = bytes.fromhex("060b2a864886f70d0109100117")
