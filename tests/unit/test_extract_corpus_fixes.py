@@ -1,7 +1,8 @@
 """Files the real-world corpus (bench/corpus_real.py) showed as unreadable though the programs
 people use open them: short Windows-1252 text inside a TNEF, a TNEF attachment held as an
 object (an attached Outlook message, its interface identifier first), an Excel 4.0 (BIFF4)
-workbook outside an OLE2 file, and a PDF without a cross-reference table. Each is read."""
+workbook outside an OLE2 file, a PDF without a cross-reference table, and Korean text in a
+legacy code page that charset detection does not name. Each is read."""
 
 from __future__ import annotations
 
@@ -104,3 +105,15 @@ def test_a_pdf_without_cross_reference_table_has_its_annotations_read(
     extraction, found = scan(detector, "notes.pdf", pdf)
     assert extraction.unscannable == ()
     assert found == {"attachment notes.pdf annotations": {"***-**-" + value[-4:]}}
+
+
+@pytest.mark.parametrize("codec", ["cp949", "johab"])
+def test_korean_text_in_a_legacy_code_page_is_read(detector: Detector, codec: str) -> None:
+    """Short Korean text in UHC (cp949, Windows' Korean code page) or Johab, with syllables
+    outside EUC-KR (the line of Python's own cjkencodings samples): charset detection names
+    no charset, yet the bytes are text. It is read, and the SSN in it is found."""
+    value = ssn(random.Random(55))
+    text = f"똠방각하 펲시콜라\n\n㉯㉯납!! 因九月패믤릔궈 ⓡⓖ훀¿¿¿ 긍뒙 ⓔ뎨 ㉯.\nSSN {value}\n"
+    extraction, found = scan(detector, "memo.txt", text.encode(codec))
+    assert extraction.unscannable == ()
+    assert found == {"attachment memo.txt": {"***-**-" + value[-4:]}}
