@@ -1,13 +1,16 @@
 """Files the real-world corpus (bench/corpus_real.py) showed as unreadable though the programs
 people use open them: short Windows-1252 text inside a TNEF, a TNEF attachment held as an
 object (an attached Outlook message, its interface identifier first), an Excel 4.0 (BIFF4)
-workbook outside an OLE2 file, a PDF without a cross-reference table, and Korean text in a
-legacy code page that charset detection does not name. Each is read."""
+workbook outside an OLE2 file, a PDF without a cross-reference table, Korean text in a
+legacy code page that charset detection does not name, and a zip after leading bytes. Each
+is read."""
 
 from __future__ import annotations
 
+import io
 import random
 import struct
+import zipfile
 
 import pytest
 
@@ -117,3 +120,16 @@ def test_korean_text_in_a_legacy_code_page_is_read(detector: Detector, codec: st
     extraction, found = scan(detector, "memo.txt", text.encode(codec))
     assert extraction.unscannable == ()
     assert found == {"attachment memo.txt": {"***-**-" + value[-4:]}}
+
+
+def test_a_zip_after_leading_bytes_is_read(detector: Detector) -> None:
+    """A zip preceded by other bytes (the zip crate's zip64_demo.zip starts with a line of
+    junk; self-extractors start with a program): zipfile, 7-Zip and Info-ZIP find it from
+    its end record, so it is read as a zip, not refused as unknown content."""
+    value = ssn(random.Random(56))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("intake.txt", f"Applicant SSN {value}")
+    extraction, found = scan(detector, "case.zip", b"\x00\x01 stub \x02\x03\n" + out.getvalue())
+    assert extraction.unscannable == ()
+    assert found == {"attachment case.zip/intake.txt": {"***-**-" + value[-4:]}}

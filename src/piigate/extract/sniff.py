@@ -89,7 +89,9 @@ def _binary_kind(data: bytes) -> str | None:
         return "xls"
     guess = filetype.guess(data[:8192])
     if guess is None:
-        return "tar" if _is_v7_tar(data) else None
+        if _is_v7_tar(data):
+            return "tar"
+        return _zip_kind(data) if _is_prefixed_zip(data) else None
     if guess.mime in _BINARY_KINDS:
         return _BINARY_KINDS[guess.mime]
     if guess.mime.startswith("image/"):
@@ -122,6 +124,22 @@ def _is_v7_tar(data: bytes) -> bool:
     except tarfile.HeaderError:
         return False
     return True
+
+
+def _is_prefixed_zip(data: bytes) -> bool:
+    """A zip after bytes of something else (leading junk, a self-extractor's stub): its
+    end-of-central-directory record is in the last 64 KiB and zipfile finds the archive from
+    there, as 7-Zip and Info-ZIP do."""
+    if b"PK\x05\x06" not in data[-_EOCD_REACH:]:
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return bool(archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError):
+        return False
+
+
+_EOCD_REACH = 22 + 65535  # the record and the longest archive comment
 
 
 def _zip_kind(data: bytes) -> str:
