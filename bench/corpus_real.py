@@ -128,6 +128,12 @@ debian golang-1.19-src 1.19.8-2
 debian libpython3.11-testsuite 3.11.2-6+deb12u9
     5dd0f85e950b344a51374e0ef68089e808f73c6c594c80e5232936b5c7ea4a28
     */test_email/data/msg_*.txt=mail */cjkencodings/*.txt=text
+debian golang-golang-x-text-dev 0.7.0-1
+    0d4e17e9caa2656bdc633b723645d4adafeda93189bd1d55fedf64ec38439f63
+    */encoding/testdata/*.txt=text
+debian librust-encoding-rs-dev 0.8.31-2
+    976313519f61e3d469796567589d58738fced99d2d4c9c2b5c83ff0361c7758a
+    */src/test_data/*.txt=text
 """
 PINS = tuple(_pin(line) for line in _PINNED.strip().replace("\n    ", " ").splitlines())
 """Archives that ship their test files (registry, name, version, sha256, extra formats)."""

@@ -133,3 +133,15 @@ def test_a_zip_after_leading_bytes_is_read(detector: Detector) -> None:
     extraction, found = scan(detector, "case.zip", b"\x00\x01 stub \x02\x03\n" + out.getvalue())
     assert extraction.unscannable == ()
     assert found == {"attachment case.zip/intake.txt": {"***-**-" + value[-4:]}}
+
+
+def test_a_code_page_table_with_unmapped_sequences_is_read(detector: Detector) -> None:
+    """Text in a code page with byte pairs it does not map (encoding_rs's Big5 and Shift_JIS
+    tables, which test decoders' replacement): no control bytes, so it is text, as file(1)
+    and any text editor take it; the SSN in its ASCII is found."""
+    value = ssn(random.Random(57))
+    table = "".join(chr(0x4E00 + n * 37) for n in range(60)).encode("big5", errors="ignore")
+    data = table + b"\x81\x30\xfe\x7f" + table + f"\nSSN {value}\n".encode()
+    extraction, found = scan(detector, "table.txt", data)
+    assert extraction.unscannable == ()
+    assert found == {"attachment table.txt": {"***-**-" + value[-4:]}}
