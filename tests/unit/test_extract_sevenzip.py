@@ -1,7 +1,7 @@
 """7z archives, written here by py7zr (the writer 7-Zip's format has in Python; LZMA2 as
 7-Zip writes by default, and 7zAES): members are read as attachments of their own and named
 by path; an encrypted archive is graded strong and opened by a password in the message; a
-broken one is unreadable. The real-world corpus (bench/corpus_real.py) found 64 test files of
+broken one is unreadable. The real-world corpus (bench/corpus_real.py) found 62 test files of
 py7zr, puremagic and mimetype refused as unknown content: 7z had no reader."""
 
 from __future__ import annotations
