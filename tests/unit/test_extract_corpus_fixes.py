@@ -1,12 +1,16 @@
 """Files the real-world corpus (bench/corpus_real.py) showed as unreadable though the programs
 people use open them: short Windows-1252 text inside a TNEF, a TNEF attachment held as an
 object (an attached Outlook message, its interface identifier first), an Excel 4.0 (BIFF4)
-workbook outside an OLE2 file, and a PDF without a cross-reference table. Each is read."""
+workbook outside an OLE2 file, a PDF without a cross-reference table, Korean text in a
+legacy code page that charset detection does not name, and a zip after leading bytes. Each
+is read."""
 
 from __future__ import annotations
 
+import io
 import random
 import struct
+import zipfile
 
 import pytest
 
@@ -104,3 +108,40 @@ def test_a_pdf_without_cross_reference_table_has_its_annotations_read(
     extraction, found = scan(detector, "notes.pdf", pdf)
     assert extraction.unscannable == ()
     assert found == {"attachment notes.pdf annotations": {"***-**-" + value[-4:]}}
+
+
+@pytest.mark.parametrize("codec", ["cp949", "johab"])
+def test_korean_text_in_a_legacy_code_page_is_read(detector: Detector, codec: str) -> None:
+    """Short Korean text in UHC (cp949, Windows' Korean code page) or Johab, with syllables
+    outside EUC-KR (the line of Python's own cjkencodings samples): charset detection names
+    no charset, yet the bytes are text. It is read, and the SSN in it is found."""
+    value = ssn(random.Random(55))
+    text = f"똠방각하 펲시콜라\n\n㉯㉯납!! 因九月패믤릔궈 ⓡⓖ훀¿¿¿ 긍뒙 ⓔ뎨 ㉯.\nSSN {value}\n"
+    extraction, found = scan(detector, "memo.txt", text.encode(codec))
+    assert extraction.unscannable == ()
+    assert found == {"attachment memo.txt": {"***-**-" + value[-4:]}}
+
+
+def test_a_zip_after_leading_bytes_is_read(detector: Detector) -> None:
+    """A zip preceded by other bytes (the zip crate's zip64_demo.zip starts with a line of
+    junk; self-extractors start with a program): zipfile, 7-Zip and Info-ZIP find it from
+    its end record, so it is read as a zip, not refused as unknown content."""
+    value = ssn(random.Random(56))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("intake.txt", f"Applicant SSN {value}")
+    extraction, found = scan(detector, "case.zip", b"\x00\x01 stub \x02\x03\n" + out.getvalue())
+    assert extraction.unscannable == ()
+    assert found == {"attachment case.zip/intake.txt": {"***-**-" + value[-4:]}}
+
+
+def test_a_code_page_table_with_unmapped_sequences_is_read(detector: Detector) -> None:
+    """Text in a code page with byte pairs it does not map (encoding_rs's Big5 and Shift_JIS
+    tables, which test decoders' replacement): no control bytes, so it is text, as file(1)
+    and any text editor take it; the SSN in its ASCII is found."""
+    value = ssn(random.Random(57))
+    table = "".join(chr(0x4E00 + n * 37) for n in range(60)).encode("big5", errors="ignore")
+    data = table + b"\x81\x30\xfe\x7f" + table + f"\nSSN {value}\n".encode()
+    extraction, found = scan(detector, "table.txt", data)
+    assert extraction.unscannable == ()
+    assert found == {"attachment table.txt": {"***-**-" + value[-4:]}}

@@ -16,6 +16,7 @@ email             mail (stdlib email)                   xls               legacy
 msg tnef          mail (extract-msg, tnefparse)         office-encrypted  legacy (msoffcrypto)
 pdf               pdf (pypdfium2; pypdf for encryption) doc ppt           office97 (catdoc;
 rar               rar (rarfile, unar)                                     LibreOffice for .ppt)
+7z                sevenzip (py7zr)
 pgp cms-enveloped whole-message encryption: strong, not inspected
 image             OCR (piigate.ocr) when the caller gives an image reader, else not inspected
 signature         not inspected (no text to read)       (anything else)   unreadable: a Defect
@@ -74,6 +75,7 @@ READERS: dict[str, Reader] = {
     "xls": _on_first_use("legacy", "read_xls"),
     "office-encrypted": _on_first_use("legacy", "read_encrypted_office"),
     "rar": _on_first_use("rar", "read_rar"),
+    "7z": _on_first_use("sevenzip", "read_7z"),
     "doc": _on_first_use("office97", "read_doc"),
     "ppt": _on_first_use("office97", "read_ppt"),
     "ole": _on_first_use("legacy", "read_ole"),
@@ -96,6 +98,7 @@ READER_MODULES = tuple(
         "pdf",
         "powerpoint",
         "rar",
+        "sevenzip",
         "word",
     )
 )

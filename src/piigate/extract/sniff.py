@@ -20,7 +20,7 @@ from piigate.extract.content import Blob
 from piigate.extract.text import decode_text, looks_like_text
 
 KINDS = (
-    "zip", "docx", "xlsx", "xlsb", "pptx", "odf", "gzip", "bzip2", "xz", "tar", "rar",
+    "zip", "docx", "xlsx", "xlsb", "pptx", "odf", "gzip", "bzip2", "xz", "tar", "rar", "7z",
     "office-encrypted", "xls", "doc", "ppt", "msg", "ole",
     "pdf", "tnef", "rtf", "cms-enveloped", "cms-signed", "pgp", "signature",
     "html", "table", "json", "xml", "email", "text", "image", "unknown",
@@ -30,7 +30,8 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _RAR_MAGIC = b"Rar!\x1a\x07"  # RAR 1.5-4 (then \x00) and RAR 5 (then \x01\x00)
 _BIFF_BOF = frozenset({(0x0009, 4), (0x0209, 6), (0x0409, 6)})  # BOF of BIFF2, BIFF3, BIFF4
 _TNEF_MAGIC = b"\x78\x9f\x3e\x22"
-_MAGIC_KINDS = ((_TNEF_MAGIC, "tnef"), (_RAR_MAGIC, "rar"))
+_SEVENZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"  # the signature header (7zFormat.txt)
+_MAGIC_KINDS = ((_TNEF_MAGIC, "tnef"), (_RAR_MAGIC, "rar"), (_SEVENZIP_MAGIC, "7z"))
 # DER object identifiers of CMS content types (RFC 5652, RFC 5083), as they appear on the wire.
 _OID_ENVELOPED = bytes.fromhex("06092a864886f70d010703")
 _OID_AUTH_ENVELOPED = bytes.fromhex("060b2a864886f70d0109100117")
@@ -87,7 +88,9 @@ def _binary_kind(data: bytes) -> str | None:
         return "xls"
     guess = filetype.guess(data[:8192])
     if guess is None:
-        return "tar" if _is_v7_tar(data) else None
+        if _is_v7_tar(data):
+            return "tar"
+        return _zip_kind(data) if _is_prefixed_zip(data) else None
     if guess.mime in _BINARY_KINDS:
         return _BINARY_KINDS[guess.mime]
     if guess.mime.startswith("image/"):
@@ -120,6 +123,22 @@ def _is_v7_tar(data: bytes) -> bool:
     except tarfile.HeaderError:
         return False
     return True
+
+
+def _is_prefixed_zip(data: bytes) -> bool:
+    """A zip after bytes of something else (leading junk, a self-extractor's stub): its
+    end-of-central-directory record is in the last 64 KiB and zipfile finds the archive from
+    there, as 7-Zip and Info-ZIP do."""
+    if b"PK\x05\x06" not in data[-_EOCD_REACH:]:
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return bool(archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError):
+        return False
+
+
+_EOCD_REACH = 22 + 65535  # the record and the longest archive comment
 
 
 def _zip_kind(data: bytes) -> str:

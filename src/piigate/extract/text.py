@@ -26,8 +26,8 @@ _WIDE = ("utf-16", "utf-32", "ucs-2", "ucs-4")
 
 def decode_text(payload: bytes, declared: str | None) -> str:
     """Decode ``payload``: a byte-order mark or the NUL pattern of UTF-16/32, else the declared
-    charset if it is known and fits, else UTF-8, else a detected one, else UTF-8 with
-    replacement characters."""
+    charset if it is known and fits, else UTF-8, else a detected one, else an East Asian code
+    page that decodes it whole, else Windows-1252 (with replacement characters)."""
     wide = wide_encoding(payload)
     if wide is not None:
         return payload.decode(wide, errors="replace")
@@ -43,7 +43,7 @@ def decode_text(payload: bytes, declared: str | None) -> str:
     best = charset_normalizer.from_bytes(payload).best()
     if best is not None:
         return str(best)
-    return payload.decode("utf-8", errors="replace")
+    return payload.decode(_legacy_code_page(payload), errors="replace")
 
 
 def wide_encoding(payload: bytes) -> str | None:
@@ -108,21 +108,42 @@ def looks_like_text(payload: bytes) -> bool:
         # A multi-byte character cut by the sniff window is still UTF-8.
         if exc.start >= len(head) - 4 and len(payload) > _SNIFF_BYTES:
             return True
-    return charset_normalizer.from_bytes(head).best() is not None or _plain_single_byte(head)
+    return charset_normalizer.from_bytes(head).best() is not None or _extended_ascii(head)
 
 
 _CONTROLS = frozenset(range(32)) - {9, 10, 12, 13}
 
 
-def _plain_single_byte(head: bytes) -> bool:
-    """Short text in a single-byte code page (``TEST äöü`` in Windows-1252, as TNEF carries
-    it), too short for charset detection: every byte a Windows-1252 character, no control
-    character but tab, line breaks and form feed."""
-    try:
-        head.decode("cp1252")
-    except UnicodeDecodeError:
-        return False
-    return not _CONTROLS.intersection(head) and 0x7F not in head
+def _extended_ascii(head: bytes) -> bool:
+    """Text in some ASCII-compatible code page that charset detection does not name (short
+    Windows-1252 text as TNEF carries it, Korean in UHC or Johab, a code page table with
+    unmapped sequences): no control character but tab, line breaks, form feed and the escape
+    of ISO-2022 shifts, as file(1) calls such bytes text. Binary data has control bytes."""
+    return not (_CONTROLS - {_ESCAPE}).intersection(head)
+
+
+_ESCAPE = 0x1B
+
+
+_EAST_ASIAN = ("cp949", "big5", "shift_jis", "euc_jp", "johab")
+"""Code pages that charset detection misses on short text (Python's own test samples of
+Korean in UHC and Johab): tried in this order, strictly. GB18030 is left out: nearly any
+bytes decode in it."""
+
+
+def _legacy_code_page(payload: bytes) -> str:
+    """The code page of text charset detection did not name: East Asian text (two bytes per
+    character, most of them above ASCII) in the first of ``_EAST_ASIAN`` that decodes it
+    whole, anything else as Windows-1252 (ASCII reads the same in every one)."""
+    high = sum(1 for byte in payload if byte >= 0x80)
+    if high * 10 >= len(payload) * 3:
+        for codec in _EAST_ASIAN:
+            try:
+                payload.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            return codec
+    return "cp1252"
 
 
 def _known(charset: str) -> bool:
