@@ -147,7 +147,11 @@ async def test_a_finding_in_an_attachment_shows_its_masked_context(
     contexts = await page.locator("td.context").all_inner_texts()
     assert any(f"Employee record: SSN ***-**-{in_text[-4:]}, transferred" in c for c in contexts)
     assert any(c.startswith("row 2 · SSN: ***-**-" + in_table[-4:]) for c in contexts), contexts
-    await expect(page.get_by_text("Show 195 more")).to_be_visible()
+    await expect(page.get_by_text("Show 95 more")).to_be_visible()
+    await expect(
+        page.get_by_text("US_SSN in attachment staff.csv: 200 (100 listed, 100 more counted)")
+    ).to_be_visible()
+    await expect(page.get_by_text("US_SSN in attachment notes.txt: 1", exact=True)).to_be_visible()
     release = await page.get_by_role("button", name="Release", exact=True).bounding_box()
     assert release is not None and release["y"] + release["height"] <= 720  # the first screen
     content = await page.content()

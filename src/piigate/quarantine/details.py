@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
 from piigate.labels import sent_date
-from piigate.model import Screening
+from piigate.model import FindingCount, Screening
 from piigate.record import Ledger
 
 DETAILS_SCHEMA = (
@@ -91,6 +91,12 @@ class Details:
     """Individuals already disclosed only in records reconstructed from archived mail."""
     omitted: int = 0
     """Findings found beyond those listed (``Detection.omitted``), counted exactly."""
+    omitted_by: tuple[tuple[str, str, int], ...] = ()
+    """The same, by kind and place: (entity type, where, count)."""
+
+    def counted(self) -> dict[tuple[str, str], int]:
+        """``omitted_by`` by (entity type, where)."""
+        return {(kind, where): count for kind, where, count in self.omitted_by}
 
     @classmethod
     def from_json(cls, text: str) -> Details:
@@ -112,7 +118,20 @@ class Details:
             ),
             reconstructed_only=int(data.get("reconstructed_only", 0)),
             omitted=int(data.get("omitted", 0)),
+            omitted_by=tuple(
+                (str(kind), str(where), int(count))
+                for kind, where, count in data.get("omitted_by", ())
+            ),
         )
+
+
+def omitted_by_place(omitted: Iterable[FindingCount]) -> list[tuple[str, str, int]]:
+    """Findings counted but not kept, summed by kind and place (columns and grades merged:
+    the message page groups findings by kind and place)."""
+    sums: Counter[tuple[str, str]] = Counter()
+    for more in omitted:
+        sums[more.entity_type, more.where] += more.count
+    return [(kind, where, count) for (kind, where), count in sorted(sums.items())]
 
 
 def _pairs(items: Sequence[Sequence[Any]]) -> tuple[tuple[str, int], ...]:
@@ -223,6 +242,7 @@ def details_row(
         "sent_date": sent_date(screening.message.header("Date")),
         "contexts": list(contexts),
         "omitted": screening.detection.omitted_count,
+        "omitted_by": omitted_by_place(screening.detection.omitted),
     }
     if earlier is not None:
         data.update(exposure(individuals, organizations, earlier.organizations))

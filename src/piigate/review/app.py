@@ -261,7 +261,7 @@ class ReviewPages:
             m=held,
             d=details,
             recipients=directory_of(self.review).recipients(held, details),
-            groups=finding_groups(findings),
+            groups=finding_groups(findings, details.counted()),
             preview=preview,
             attachments=attachment_rows(held.attachments),
             summary=findings_summary(held, details.omitted),

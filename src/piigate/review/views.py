@@ -50,10 +50,17 @@ class FindingGroup:
     where: str
     shown: list[dict[str, Any]]
     hidden: list[dict[str, Any]]
+    counted: int = 0
+    """Findings of this kind and place found beyond those listed (counted, not kept)."""
+
+    @property
+    def listed(self) -> int:
+        return len(self.shown) + len(self.hidden)
 
     @property
     def count(self) -> int:
-        return len(self.shown) + len(self.hidden)
+        """Every finding of this kind and place, listed or only counted."""
+        return self.listed + self.counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,16 +132,25 @@ def preview_of(review: Review, held_id: str) -> Preview | None:
     return build_preview(raw, review.screener.detector)
 
 
-def finding_groups(findings: Sequence[dict[str, Any]]) -> list[FindingGroup]:
-    """By kind and place, biggest group first; the first few of each shown."""
+def finding_groups(
+    findings: Sequence[dict[str, Any]], counted: Mapping[tuple[str, str], int] | None = None
+) -> list[FindingGroup]:
+    """By kind and place, biggest group first; the first few of each shown. ``counted``: the
+    findings of each kind and place found beyond those listed (``Details.omitted_by``)."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for finding in findings:
         groups.setdefault((str(finding["type"]), str(finding["where"])), []).append(finding)
-    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
-    return [
-        FindingGroup(kind, where, items[:SHOWN_PER_GROUP], items[SHOWN_PER_GROUP:])
-        for (kind, where), items in ordered
+    built = [
+        FindingGroup(
+            kind,
+            where,
+            items[:SHOWN_PER_GROUP],
+            items[SHOWN_PER_GROUP:],
+            (counted or {}).get((kind, where), 0),
+        )
+        for (kind, where), items in groups.items()
     ]
+    return sorted(built, key=lambda group: (-group.count, group.kind, group.where))
 
 
 def attachment_rows(attachments: Sequence[dict[str, Any]]) -> list[AttachmentRow]:
