@@ -6,7 +6,7 @@ byte is decompressed, what arrives counted as it is written (a member past its d
 or the limits stops the archive), each member a child under the same limits and depth. A 7z
 is one solid stream or a few, so the members are decompressed in one pass; a broken stream
 (a CRC mismatch) makes the archive unreadable. An archive in a method py7zr does not have
-(BCJ2, the x86 branch filter 7-Zip picks for executables; ARM64, Sparc ...) is listed and
+(BCJ2, the x86 branch filter 7-Zip picks for executables, or any other) is listed and
 checked by py7zr as any other, then decompressed by unar (``programs.run_program``: the
 members wanted, in one run, to its standard output, split by the declared sizes and refused
 if it writes more or less; no unar is an unreadable archive). 7zAES is AES-256
