@@ -15,7 +15,8 @@ RUN groupadd --system --gid 10025 piigate \
 
 # The OCR engine's English model (Debian's tesseract-ocr-eng; tesserocr brings the library),
 # and the programs some formats are read with (README "Extraction"): catdoc (Word 97-2003),
-# unar (RAR) and LibreOffice Impress headless (PowerPoint 97-2003).
+# unar (RAR; 7z in methods py7zr lacks, BCJ2) and LibreOffice Impress headless (PowerPoint
+# 97-2003).
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tesseract-ocr-eng \

@@ -62,17 +62,19 @@ ocr-engine:
 	fi
 
 # The programs some formats are read with (README "Extraction"): catdoc (Word 97-2003 text),
-# unar (compressed RAR members, through rarfile) and LibreOffice Impress, headless (PowerPoint
-# 97-2003, converted to .pptx). `make run` and `make test` install them from Debian's packages
-# when missing and we may (root with apt-get); elsewhere `piigate serve` says at start-up which
-# are missing, and those formats are unreadable (held as unscannable), never clean.
+# unar (compressed RAR members, through rarfile; 7z archives in methods py7zr lacks, BCJ2) and
+# LibreOffice Impress, headless (PowerPoint 97-2003, converted to .pptx); and 7-Zip (7zz,
+# Debian package 7zip), not a reader: the tests write their BCJ2 7z with it. `make run` and
+# `make test` install them from Debian's packages when missing and we may (root with apt-get);
+# elsewhere `piigate serve` says at start-up which readers are missing, and those formats are
+# unreadable (held as unscannable), never clean.
 readers:
 	@if { ! command -v catdoc >/dev/null || ! command -v unar >/dev/null \
-	      || ! command -v soffice >/dev/null; } \
+	      || ! command -v soffice >/dev/null || ! command -v 7zz >/dev/null; } \
 	  && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq >/dev/null && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    -o DPkg::Lock::Timeout=600 catdoc unar libreoffice-impress-nogui >/dev/null; \
+	    -o DPkg::Lock::Timeout=600 catdoc unar libreoffice-impress-nogui 7zip >/dev/null; \
 	fi
 
 # Debian's readpst (pst-utils 0.6.76, libpst), which `piigate sweep` runs to unpack Outlook

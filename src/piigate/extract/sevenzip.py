@@ -5,7 +5,11 @@ Members are read like zip members: the declared sizes checked against the budget
 byte is decompressed, what arrives counted as it is written (a member past its declared size
 or the limits stops the archive), each member a child under the same limits and depth. A 7z
 is one solid stream or a few, so the members are decompressed in one pass; a broken stream
-(a CRC mismatch, a method py7zr does not have) makes the archive unreadable. 7zAES is AES-256
+(a CRC mismatch) makes the archive unreadable. An archive in a method py7zr does not have
+(BCJ2, the x86 branch filter 7-Zip picks for executables, or any other) is listed and
+checked by py7zr as any other, then decompressed by unar (``programs.run_program``: the
+members wanted, in one run, to its standard output, split by the declared sizes and refused
+if it writes more or less; no unar is an unreadable archive). 7zAES is AES-256
 with a SHA-256 key derived in 2^19 rounds: strong, whether only the data or the file list as
 well (``7z -mhe``) is encrypted; passwords found in the message are tried as on a zip.
 """
@@ -14,8 +18,10 @@ from __future__ import annotations
 
 import io
 import lzma
+import tempfile
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 
 import py7zr
 import py7zr.exceptions
@@ -24,9 +30,11 @@ import py7zr.io
 from piigate.errors import ExtractionError, LimitExceeded
 from piigate.extract.content import Blob, Content, Lock
 from piigate.extract.limits import Budget
+from piigate.extract.programs import run_program
 from piigate.model import Defect, Grade
 
 _METHOD = "7z AES-256"
+_UNSUPPORTED = "7z archive in a method py7zr lacks"
 _ERRORS = (
     py7zr.exceptions.ArchiveError,
     lzma.LZMAError,
@@ -76,10 +84,14 @@ def _opener(blob: Blob, budget: Budget) -> Callable[[str], Content | None]:
 
 def _read(blob: Blob, archive: py7zr.SevenZipFile, budget: Budget) -> Content:
     """Every file member, decompressed in one pass and checked against the budget."""
-    files = [info for info in archive.list() if not (info.is_directory or info.is_symlink)]
+    files = [
+        (index, info)
+        for index, info in enumerate(archive.list())
+        if not (info.is_directory or info.is_symlink)
+    ]
     content = Content()
     wanted = []
-    for info in files:
+    for index, info in files:
         budget.check_time()
         budget.take_member()
         declared = info.uncompressed or 0
@@ -89,19 +101,46 @@ def _read(blob: Blob, archive: py7zr.SevenZipFile, budget: Budget) -> Content:
             content.defects.append(Defect(blob.child(info.filename, b"").where, str(exc)))
             continue
         budget.take_bytes(declared)
-        wanted.append(info)
+        wanted.append((index, info))
     if not wanted:
         return content
-    factory = _BoundedFactory(budget, sum(info.uncompressed or 0 for info in wanted))
+    factory = _BoundedFactory(budget, sum(info.uncompressed or 0 for _, info in wanted))
     try:
-        archive.extract(targets=[info.filename for info in wanted], factory=factory)
+        archive.extract(targets=[info.filename for _, info in wanted], factory=factory)
     except LimitExceeded:
         raise
+    except py7zr.exceptions.UnsupportedCompressionMethodError:
+        written = _unar(blob, wanted, budget)
     except _ERRORS as exc:
         raise ExtractionError(f"broken 7z archive ({type(exc).__name__})") from exc
-    for name, data in factory.written:
-        content.children.append(blob.child(name, data.getvalue()).deflate())
+    else:
+        written = [(name, data.getvalue()) for name, data in factory.written]
+    for name, data in written:
+        content.children.append(blob.child(name, data).deflate())
     return content
+
+
+def _unar(
+    blob: Blob, wanted: list[tuple[int, py7zr.FileInfo]], budget: Budget
+) -> list[tuple[str, bytes]]:
+    """The ``wanted`` members (their indexes in the archive's list, which lsar numbers the
+    same way), decompressed by unar in one run to its standard output and split by their
+    declared sizes: output past their sum kills unar, output short of it is refused."""
+    sizes = [info.uncompressed or 0 for _, info in wanted]
+    with tempfile.TemporaryDirectory(prefix="piigate-7z-") as folder:
+        path = Path(folder) / "archive.7z"
+        path.write_bytes(blob.data)
+        argv = ["unar", "-q", "-nr", "-o", "-", "-i", str(path)]
+        argv += [str(index) for index, _ in wanted]
+        output = run_program(argv, budget, _UNSUPPORTED, max_output=sum(sizes))
+    if len(output) != sum(sizes):
+        raise ExtractionError(f"{_UNSUPPORTED}: unar wrote less than the archive declares")
+    members = []
+    start = 0
+    for (_, info), size in zip(wanted, sizes, strict=True):
+        members.append((info.filename, output[start : start + size]))
+        start += size
+    return members
 
 
 class _BoundedFactory(py7zr.io.WriterFactory):
