@@ -60,10 +60,14 @@ def opaque_signed(signer: tuple[Path, Path], value: str | None) -> bytes:
 
 
 def p7m_mail(der: bytes) -> bytes:
-    return message(to=("x@gmail.com",), attachments=(("report.p7m", der, "application/pkcs7-mime"),))
+    return message(
+        to=("x@gmail.com",), attachments=(("report.p7m", der, "application/pkcs7-mime"),)
+    )
 
 
-def test_opaque_signed_mail_is_screened_inside(screener: Screener, signer: tuple[Path, Path]) -> None:
+def test_opaque_signed_mail_is_screened_inside(
+    screener: Screener, signer: tuple[Path, Path]
+) -> None:
     value = ssn(random.Random(15))
     raw = opaque_signed(signer, value)
     assert b"smime-type=signed-data" in raw and value.encode() not in raw  # base64 on the wire
@@ -75,7 +79,9 @@ def test_opaque_signed_mail_is_screened_inside(screener: Screener, signer: tuple
     assert {a.grade for a in screening.extraction.attachments} == {Grade.PLAINTEXT}
 
 
-def test_opaque_signed_mail_without_pii_is_clean(screener: Screener, signer: tuple[Path, Path]) -> None:
+def test_opaque_signed_mail_without_pii_is_clean(
+    screener: Screener, signer: tuple[Path, Path]
+) -> None:
     screening = screener.screen(ENVELOPE, opaque_signed(signer, None))
     assert screening.verdict.action is Action.DELIVER
     assert (screening.detection.findings, screening.extraction.unscannable) == ((), ())
@@ -92,18 +98,27 @@ def test_scan_json_names_the_places_inside_the_signature(
     refused, passed = (json.loads(line) for line in result.stdout.splitlines())
     assert refused["action"] != "deliver"
     assert {f["where"] for f in refused["findings"]} == {
-        "attachment smime.p7m", "attachment smime.p7m/list.csv"
+        "attachment smime.p7m",
+        "attachment smime.p7m/list.csv",
     }
     assert (passed["action"], passed["findings"]) == ("deliver", [])
 
 
-def test_p7m_attachment_of_signed_data_is_read(screener: Screener, signer: tuple[Path, Path]) -> None:
-    """A ``.p7m`` attachment (no smime-type) holding DER signed-data: its content is read."""
-    der = sign(signer, signed_content(ssn(random.Random(17))), "-nodetach", "-outform", "DER")
+@pytest.mark.parametrize("encoding", ["DER", "BER, streamed"])
+def test_p7m_attachment_of_signed_data_is_read(
+    screener: Screener, signer: tuple[Path, Path], encoding: str
+) -> None:
+    """A ``.p7m`` attachment (no smime-type) holding signed-data: its content is read, in DER
+    or streamed (indefinite lengths, the content in chunks of a constructed OCTET STRING)."""
+    stream = ("-stream",) if encoding.endswith("streamed") else ()
+    content = signed_content(ssn(random.Random(17)))
+    der = sign(signer, content, "-nodetach", *stream, "-outform", "DER")
+    assert der[1] == (0x80 if stream else 0x82)  # the outer SEQUENCE's length: indefinite or not
     screening = screener.screen(ENVELOPE, p7m_mail(der))
     assert screening.verdict.action is Action.REJECT
     assert {f.where for f in screening.detection.findings} == {
-        "attachment report.p7m", "attachment report.p7m/list.csv"
+        "attachment report.p7m",
+        "attachment report.p7m/list.csv",
     }
 
 
