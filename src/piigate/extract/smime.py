@@ -10,6 +10,8 @@ not. A blob that does not parse as SignedData, or whose content is detached (abs
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from asn1crypto import cms
 
 from piigate.errors import ExtractionError
@@ -19,8 +21,8 @@ from piigate.extract.mail import read_email
 
 
 def read_signed(blob: Blob, budget: Budget) -> Content:
-    return read_email(Blob(blob.name, signed_content(blob.data), "message/rfc822", None,
-                           blob.depth, blob.grade, blob.where_label), budget)  # fmt: skip
+    """The signed message in place of its signature: named and placed as the signed part."""
+    return read_email(replace(blob, data=signed_content(blob.data)), budget)
 
 
 def signed_content(data: bytes) -> bytes:
