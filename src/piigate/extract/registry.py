@@ -14,6 +14,7 @@ table             markup (csv module)                   docx xlsx xlsb    word, 
 rtf               markup (striprtf)                     odf               opendoc (odfpy)
 email             mail (stdlib email)                   xls               legacy (xlrd)
 msg tnef          mail (extract-msg, tnefparse)         office-encrypted  legacy (msoffcrypto)
+cms-signed        smime (asn1crypto: the signed content, read as an attached message)
 pdf               pdf (pypdfium2; pypdf for encryption) doc ppt           office97 (catdoc;
 rar               rar (rarfile, unar)                                     LibreOffice for .ppt)
 7z                sevenzip (py7zr)
@@ -83,6 +84,7 @@ READERS: dict[str, Reader] = {
     "email": _on_first_use("mail", "read_email"),
     "msg": _on_first_use("mail", "read_msg"),
     "tnef": _on_first_use("mail", "read_tnef"),
+    "cms-signed": _on_first_use("smime", "read_signed"),
 }
 
 READER_MODULES = tuple(
@@ -99,6 +101,7 @@ READER_MODULES = tuple(
         "powerpoint",
         "rar",
         "sevenzip",
+        "smime",
         "word",
     )
 )
