@@ -170,7 +170,15 @@ def run_piigate(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _piigate_keys(detection: Any) -> set[tuple[str, str]]:
-    keys = set()
+    """What piigate found, as the truth's keys: every person's SSN and name+DOB identity keys
+    (``Detection.lookup_keys`` holds them all, also for findings only counted and not kept:
+    a table keeps 100 findings of a type per column), and the cards among the findings kept."""
+    keys = {
+        (kind, key.removeprefix(f"{kind}:"))
+        for key in detection.lookup_keys
+        for kind in ("ssn", "name-dob")
+        if key.startswith(f"{kind}:")
+    }
     for f in detection.findings:
         kind = {"US_SSN": "ssn", "PAYMENT_CARD": "card", "DATE_OF_BIRTH": "name-dob"}.get(
             f.entity_type
