@@ -16,8 +16,10 @@ password is empty opens for anyone: it is read as plain text.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
+import pikepdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from pypdf import PasswordType, PdfReader
@@ -40,8 +42,9 @@ def read_pdf(blob: Blob, budget: Budget) -> Content:
         document = load_document(blob.data, None)
     except pdfium.PdfiumError as exc:
         if exc.err_code != _PDFIUM_PASSWORD_ERROR:
-            raise ExtractionError(f"broken PDF (PDFium error {exc.err_code})") from exc
-        return _locked(blob, budget)
+            blob, document = _repaired(blob, exc)
+        else:
+            return _locked(blob, budget)
     reader = _structure_reader(blob.data, "") or _repaired_reader(document)
     content = _pdf_text(blob, document, budget)  # closes the document
     _add_parts(content, blob, reader, budget)
@@ -50,6 +53,25 @@ def read_pdf(blob: Blob, budget: Budget) -> Content:
     )
     content.passages.extend(revisions)
     return content
+
+
+def _repaired(blob: Blob, failure: pdfium.PdfiumError) -> tuple[Blob, pdfium.PdfDocument]:
+    """A PDF PDFium refuses, rewritten by qpdf (pikepdf), which rebuilds a damaged file's
+    cross-reference table and objects as Acrobat does when it opens one (a missing
+    ``endobj``, wrong offsets); the rewrite is what is read. A file qpdf cannot repair
+    either, or one PDFium still refuses, is broken: unreadable."""
+    broken = ExtractionError(f"broken PDF (PDFium error {failure.err_code})")
+    try:
+        with pikepdf.open(io.BytesIO(blob.data)) as damaged:
+            rewritten = io.BytesIO()
+            damaged.save(rewritten)
+    except (pikepdf.PdfError, pikepdf.PasswordError, ValueError, OSError) as exc:
+        raise broken from exc
+    repaired = dataclasses.replace(blob, data=rewritten.getvalue())
+    try:
+        return repaired, load_document(repaired.data, None)
+    except pdfium.PdfiumError as exc:
+        raise broken from exc
 
 
 def _revision_text(data: bytes, budget: Budget) -> str | None:
